@@ -1,0 +1,13 @@
+//! NamiDB-edge engine: a Cypher graph database whose only durable home is an object store.
+//!
+//! Layers, each depending only on the ones above it in this list:
+//! - [`cypher`]: lexer/parser/AST/printer for the Cypher language (depends on nothing).
+//! - [`store`]: the one async object-store trait and its native implementations.
+//! - [`storage`]: commits, WAL, checkpoints over a [`store::ObjectStore`] (knows nothing of graphs).
+//! - [`graph`]: values, the property-graph model and its encoding onto storage.
+//! - [`plan`]: binding and semantic checks from AST to a logical plan.
+//! - [`exec`]: runs plans against a graph transaction.
+//! - [`api`]: the HTTP contract's request/response shapes and JSON encoding, shared by every host.
+pub mod cypher;
+pub mod storage;
+pub mod store;
