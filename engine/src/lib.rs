@@ -8,6 +8,11 @@
 //! - [`plan`]: binding and semantic checks from AST to a logical plan.
 //! - [`exec`]: runs plans against a graph transaction.
 //! - [`api`]: the HTTP contract's request/response shapes and JSON encoding, shared by every host.
+pub mod api;
 pub mod cypher;
+pub mod error;
+pub mod exec;
+pub mod graph;
+pub mod plan;
 pub mod storage;
 pub mod store;

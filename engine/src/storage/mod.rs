@@ -23,6 +23,10 @@ use std::rc::Rc;
 pub const CHECKPOINT_EVERY: u64 = 32;
 /// Checkpoints (and so `head` writes) are at least this far apart in host time.
 pub const CHECKPOINT_MIN_INTERVAL_MS: u64 = 1_000;
+/// A cached version confirmed current less than this long ago may take a write without
+/// reading first (the create-if-absent commit itself detects a newer version). Older ones are
+/// refreshed before use, which bounds how stale any writer's view can be.
+pub const MAX_UNVALIDATED_MS: u64 = 10_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
@@ -62,7 +66,9 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(namespace: &str) -> Self {
-        Layout { prefix: format!("{namespace}/") }
+        Layout {
+            prefix: format!("{namespace}/"),
+        }
     }
     pub fn wal(&self, seq: u64) -> String {
         format!("{}wal/{seq:020}", self.prefix)
@@ -165,6 +171,15 @@ pub struct Version<M> {
     pub state: Rc<M>,
     checkpoint_seq: u64,
     checkpoint_time_ms: u64,
+    /// Host time at which this version was last known to be the latest.
+    validated_ms: u64,
+}
+
+impl<M> Version<M> {
+    /// Whether a write may run on this version without a freshness read first.
+    pub fn is_recent(&self, now_ms: u64) -> bool {
+        self.validated_ms > 0 && now_ms.saturating_sub(self.validated_ms) < MAX_UNVALIDATED_MS
+    }
 }
 
 /// The result of trying to commit on top of a version.
@@ -195,24 +210,44 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             state: Rc::new(M::default()),
             checkpoint_seq: 0,
             checkpoint_time_ms: 0,
+            validated_ms: 0,
         };
         if let Some(head) = store.get(&layout.head()).await? {
             let seq = decode_head(&head)?;
             let manifest = store.get(&layout.manifest(seq)).await?;
-            let manifest = Manifest::decode(&manifest.ok_or_else(|| missing(&layout.manifest(seq)))?)?;
+            let manifest =
+                Manifest::decode(&manifest.ok_or_else(|| missing(&layout.manifest(seq)))?)?;
             let snapshot = store.get(&manifest.snapshot).await?;
-            let snapshot = unframe(Kind::Snapshot, &snapshot.ok_or_else(|| missing(&manifest.snapshot))?)?;
+            let snapshot = unframe(
+                Kind::Snapshot,
+                &snapshot.ok_or_else(|| missing(&manifest.snapshot))?,
+            )?;
             version = Version {
                 seq: manifest.seq,
                 epoch: manifest.epoch,
                 state: Rc::new(M::restore(&snapshot)?),
                 checkpoint_seq: manifest.seq,
                 checkpoint_time_ms: manifest.time_ms,
+                validated_ms: 0,
             };
         }
-        let db = Database { store, layout, current: RefCell::new(version) };
-        db.refresh().await?;
+        let db = Database {
+            store,
+            layout,
+            current: RefCell::new(version),
+        };
+        db.refresh(0).await?;
         Ok(db)
+    }
+
+    /// Rebuilds a handle from a version cached earlier, e.g. across requests of one isolate,
+    /// with a store bound to the current request.
+    pub fn resume(store: S, namespace: &str, version: Version<M>) -> Self {
+        Database {
+            store,
+            layout: Layout::new(namespace),
+            current: RefCell::new(version),
+        }
     }
 
     pub fn layout(&self) -> &Layout {
@@ -229,12 +264,16 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     }
 
     /// Catches up with every record committed since the cached version. When nothing changed
-    /// this costs one GET of an absent key.
-    pub async fn refresh(&self) -> Result<Version<M>, Error> {
+    /// this costs one GET of an absent key. `now_ms` stamps the result as validated.
+    pub async fn refresh(&self, now_ms: u64) -> Result<Version<M>, Error> {
         loop {
             let next = self.current.borrow().seq + 1;
             let Some(data) = self.store.get(&self.layout.wal(next)).await? else {
-                return Ok(self.cached());
+                let mut cur = self.current.borrow_mut();
+                if cur.seq + 1 == next {
+                    cur.validated_ms = cur.validated_ms.max(now_ms);
+                }
+                return Ok(cur.clone());
             };
             self.apply_record(&WalRecord::decode(&data)?)?;
         }
@@ -269,13 +308,23 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         time_ms: u64,
     ) -> Result<CommitOutcome, Error> {
         let seq = base.seq + 1;
-        let record = WalRecord { seq, epoch: base.epoch, time_ms, txn_id, payload };
+        let record = WalRecord {
+            seq,
+            epoch: base.epoch,
+            time_ms,
+            txn_id,
+            payload,
+        };
         let key = self.layout.wal(seq);
         let landed = match self.store.put(&key, record.encode(), PutMode::Create).await {
             Ok(written) => written.is_some(),
             Err(_) => match self.store.get(&key).await? {
                 Some(data) => WalRecord::decode(&data)?.txn_id == txn_id,
-                None => return Err(Error::Store(StoreError(format!("commit of {key} failed; outcome unknown")))),
+                None => {
+                    return Err(Error::Store(StoreError(format!(
+                        "commit of {key} failed; outcome unknown"
+                    ))))
+                }
             },
         };
         if !landed {
@@ -285,6 +334,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         if cur.seq == base.seq {
             cur.seq = seq;
             cur.state = Rc::new(next_state);
+            // Winning the create proves this is now the latest version.
+            cur.validated_ms = cur.validated_ms.max(time_ms);
         }
         Ok(CommitOutcome::Committed(seq))
     }
@@ -295,15 +346,36 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     pub async fn maybe_checkpoint(&self, now_ms: u64) -> Result<bool, Error> {
         let v = self.cached();
         let due = v.seq >= v.checkpoint_seq + CHECKPOINT_EVERY
-            && now_ms >= v.checkpoint_time_ms.saturating_add(CHECKPOINT_MIN_INTERVAL_MS);
+            && now_ms
+                >= v.checkpoint_time_ms
+                    .saturating_add(CHECKPOINT_MIN_INTERVAL_MS);
         if !due {
             return Ok(false);
         }
         let snapshot = self.layout.snapshot(v.seq);
-        self.store.put(&snapshot, frame(Kind::Snapshot, &v.state.snapshot()), PutMode::Create).await?;
-        let manifest = Manifest { seq: v.seq, epoch: v.epoch, time_ms: now_ms, snapshot };
-        self.store.put(&self.layout.manifest(v.seq), manifest.encode(), PutMode::Create).await?;
-        self.store.put(&self.layout.head(), encode_head(v.seq), PutMode::Overwrite).await?;
+        self.store
+            .put(
+                &snapshot,
+                frame(Kind::Snapshot, &v.state.snapshot()),
+                PutMode::Create,
+            )
+            .await?;
+        let manifest = Manifest {
+            seq: v.seq,
+            epoch: v.epoch,
+            time_ms: now_ms,
+            snapshot,
+        };
+        self.store
+            .put(
+                &self.layout.manifest(v.seq),
+                manifest.encode(),
+                PutMode::Create,
+            )
+            .await?;
+        self.store
+            .put(&self.layout.head(), encode_head(v.seq), PutMode::Overwrite)
+            .await?;
         let mut cur = self.current.borrow_mut();
         if v.seq > cur.checkpoint_seq {
             cur.checkpoint_seq = v.seq;

@@ -42,7 +42,12 @@ impl ObjectStore for Counting {
     async fn head(&self, key: &str) -> StoreResult<Option<ObjectMeta>> {
         self.inner.head(key).await
     }
-    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>> {
+    async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        mode: PutMode,
+    ) -> StoreResult<Option<ObjectMeta>> {
         self.puts.set(self.puts.get() + 1);
         self.inner.put(key, body, mode).await
     }
@@ -56,7 +61,7 @@ impl ObjectStore for Counting {
 }
 
 async fn append(db: &Database<Rc<Counting>, Bytes>, byte: u8, id: u64) -> CommitOutcome {
-    let base = db.refresh().await.unwrap();
+    let base = db.refresh(0).await.unwrap();
     let mut next = (*base.state).clone();
     next.apply(&[byte]).unwrap();
     db.commit(&base, vec![byte], next, id, 0).await.unwrap()
@@ -72,7 +77,7 @@ fn commits_are_durable_and_visible_to_other_handles() {
         let b: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
         assert_eq!(b.cached().state.0, [1, 2]);
         assert_eq!(append(&b, 3, 3).await, CommitOutcome::Committed(3));
-        assert_eq!(a.refresh().await.unwrap().state.0, [1, 2, 3]);
+        assert_eq!(a.refresh(0).await.unwrap().state.0, [1, 2, 3]);
         let other: Database<_, Bytes> = Database::open(store.clone(), "other").await.unwrap();
         assert_eq!(other.cached().seq, 0, "namespaces are separate");
         assert_eq!(store.lists.get(), 0, "no LIST anywhere");
@@ -84,12 +89,14 @@ fn a_warm_commit_is_one_put_and_an_idle_refresh_one_get() {
     block_on(async {
         let store = Rc::new(Counting::default());
         let db: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
-        let base = db.refresh().await.unwrap();
+        let base = db.refresh(0).await.unwrap();
         let (gets, puts) = (store.gets.get(), store.puts.get());
-        db.commit(&base, vec![9], Bytes(vec![9]), 7, 0).await.unwrap();
+        db.commit(&base, vec![9], Bytes(vec![9]), 7, 0)
+            .await
+            .unwrap();
         assert_eq!((store.gets.get() - gets, store.puts.get() - puts), (0, 1));
         let gets = store.gets.get();
-        db.refresh().await.unwrap();
+        db.refresh(0).await.unwrap();
         assert_eq!(store.gets.get() - gets, 1);
     });
 }
@@ -100,12 +107,22 @@ fn the_loser_of_a_race_writes_nothing_and_catches_up() {
         let store = Rc::new(Counting::default());
         let a: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
         let b: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
-        let base_a = a.refresh().await.unwrap();
-        let base_b = b.refresh().await.unwrap();
-        assert_eq!(a.commit(&base_a, vec![1], Bytes(vec![1]), 1, 0).await.unwrap(), CommitOutcome::Committed(1));
-        assert_eq!(b.commit(&base_b, vec![2], Bytes(vec![2]), 2, 0).await.unwrap(), CommitOutcome::Lost);
+        let base_a = a.refresh(0).await.unwrap();
+        let base_b = b.refresh(0).await.unwrap();
+        assert_eq!(
+            a.commit(&base_a, vec![1], Bytes(vec![1]), 1, 0)
+                .await
+                .unwrap(),
+            CommitOutcome::Committed(1)
+        );
+        assert_eq!(
+            b.commit(&base_b, vec![2], Bytes(vec![2]), 2, 0)
+                .await
+                .unwrap(),
+            CommitOutcome::Lost
+        );
         assert_eq!(append(&b, 2, 3).await, CommitOutcome::Committed(2));
-        assert_eq!(a.refresh().await.unwrap().state.0, [1, 2]);
+        assert_eq!(a.refresh(0).await.unwrap().state.0, [1, 2]);
     });
 }
 
@@ -124,8 +141,14 @@ fn checkpoints_bound_the_cost_of_opening() {
         let gets = store.gets.get();
         let reopened: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
         let cost = store.gets.get() - gets;
-        assert_eq!(reopened.cached().state.0, (0..total).map(|i| i as u8).collect::<Vec<_>>());
-        assert!(u64::from(cost) <= 3 + CHECKPOINT_EVERY + 1, "open cost {cost} GETs");
+        assert_eq!(
+            reopened.cached().state.0,
+            (0..total).map(|i| i as u8).collect::<Vec<_>>()
+        );
+        assert!(
+            u64::from(cost) <= 3 + CHECKPOINT_EVERY + 1,
+            "open cost {cost} GETs"
+        );
         assert!(store.inner.head("ns/head").await.unwrap().is_some());
     });
 }
@@ -138,9 +161,20 @@ fn checkpoints_respect_the_minimum_interval() {
         for i in 0..CHECKPOINT_EVERY {
             append(&db, 0, i).await;
         }
-        assert!(!db.maybe_checkpoint(CHECKPOINT_MIN_INTERVAL_MS - 1).await.unwrap());
-        assert!(db.maybe_checkpoint(CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
-        assert!(!db.maybe_checkpoint(10 * CHECKPOINT_MIN_INTERVAL_MS).await.unwrap(), "nothing new");
+        assert!(!db
+            .maybe_checkpoint(CHECKPOINT_MIN_INTERVAL_MS - 1)
+            .await
+            .unwrap());
+        assert!(db
+            .maybe_checkpoint(CHECKPOINT_MIN_INTERVAL_MS)
+            .await
+            .unwrap());
+        assert!(
+            !db.maybe_checkpoint(10 * CHECKPOINT_MIN_INTERVAL_MS)
+                .await
+                .unwrap(),
+            "nothing new"
+        );
     });
 }
 
@@ -154,7 +188,14 @@ fn a_damaged_record_is_an_error_not_a_silent_gap() {
         let mut data = store.inner.get(&key).await.unwrap().unwrap();
         let last = data.len() - 1;
         data[last] ^= 1;
-        store.inner.put(&key, data, PutMode::Overwrite).await.unwrap();
-        assert!(matches!(Database::<_, Bytes>::open(store.clone(), "ns").await, Err(Error::Corrupt(_))));
+        store
+            .inner
+            .put(&key, data, PutMode::Overwrite)
+            .await
+            .unwrap();
+        assert!(matches!(
+            Database::<_, Bytes>::open(store.clone(), "ns").await,
+            Err(Error::Corrupt(_))
+        ));
     });
 }

@@ -8,7 +8,11 @@
 //! - An `Err` is a transport failure and is ambiguous for writes: the object may have landed.
 //!
 //! Futures are `!Send` on purpose: the Worker runtime is single-threaded.
+mod counting;
+mod faulty;
 mod memory;
+pub use counting::{Counting, Counts};
+pub use faulty::{Faults, Faulty};
 pub use memory::MemoryStore;
 #[cfg(not(target_arch = "wasm32"))]
 mod dir;
@@ -57,38 +61,49 @@ pub trait ObjectStore {
     async fn get_range(&self, key: &str, offset: u64, len: u64) -> StoreResult<Option<Vec<u8>>>;
     async fn head(&self, key: &str) -> StoreResult<Option<ObjectMeta>>;
     /// `Ok(None)` when the condition failed and nothing was written.
-    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>>;
+    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode)
+        -> StoreResult<Option<ObjectMeta>>;
     /// Every object whose key starts with `prefix`, in key order.
     async fn list(&self, prefix: &str) -> StoreResult<Vec<ObjectMeta>>;
     /// Deleting a missing key succeeds.
     async fn delete(&self, key: &str) -> StoreResult<()>;
 }
 
-impl<S: ObjectStore> ObjectStore for std::rc::Rc<S> {
-    async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        (**self).get(key).await
-    }
-    async fn get_range(&self, key: &str, offset: u64, len: u64) -> StoreResult<Option<Vec<u8>>> {
-        (**self).get_range(key, offset, len).await
-    }
-    async fn head(&self, key: &str) -> StoreResult<Option<ObjectMeta>> {
-        (**self).head(key).await
-    }
-    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>> {
-        (**self).put(key, body, mode).await
-    }
-    async fn list(&self, prefix: &str) -> StoreResult<Vec<ObjectMeta>> {
-        (**self).list(prefix).await
-    }
-    async fn delete(&self, key: &str) -> StoreResult<()> {
-        (**self).delete(key).await
-    }
+/// Shared handles to a store are stores too.
+macro_rules! forward_through_pointer {
+    ($($pointer:ty),*) => {$(
+        impl<S: ObjectStore> ObjectStore for $pointer {
+            async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+                (**self).get(key).await
+            }
+            async fn get_range(&self, key: &str, offset: u64, len: u64) -> StoreResult<Option<Vec<u8>>> {
+                (**self).get_range(key, offset, len).await
+            }
+            async fn head(&self, key: &str) -> StoreResult<Option<ObjectMeta>> {
+                (**self).head(key).await
+            }
+            async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>> {
+                (**self).put(key, body, mode).await
+            }
+            async fn list(&self, prefix: &str) -> StoreResult<Vec<ObjectMeta>> {
+                (**self).list(prefix).await
+            }
+            async fn delete(&self, key: &str) -> StoreResult<()> {
+                (**self).delete(key).await
+            }
+        }
+    )*};
 }
+forward_through_pointer!(std::rc::Rc<S>, std::sync::Arc<S>);
 
 /// Clips `[offset, offset+len)` to `data`; shared by the native stores.
 pub(crate) fn clip_range(data: &[u8], offset: u64, len: u64) -> Vec<u8> {
-    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
-    let end = usize::try_from(offset.saturating_add(len)).unwrap_or(usize::MAX).min(data.len());
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let end = usize::try_from(offset.saturating_add(len))
+        .unwrap_or(usize::MAX)
+        .min(data.len());
     data[start..end].to_vec()
 }
 
@@ -104,3 +119,5 @@ pub(crate) fn content_etag(data: &[u8]) -> String {
 
 #[cfg(test)]
 pub(crate) mod conformance;
+#[cfg(test)]
+pub(crate) mod yielding;

@@ -1,0 +1,461 @@
+//! JSON in the contract's value encoding (`shared/API.md`), hand-written because the contract
+//! needs what a generic JSON library hides: integers and floats kept apart by their text
+//! (`1` vs `1.0`), the full 64-bit integer range, `$`-tagged values, and entities resolved
+//! against the graph of the transaction that returned them.
+use crate::error::{Code, Error, Result};
+use crate::exec::format_float;
+use crate::graph::{Graph, Properties, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Deepest JSON nesting accepted in a request.
+const MAX_DEPTH: usize = 64;
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(Code::InvalidRequest, message)
+}
+
+/// A parsed JSON document; objects keep their keys in a sorted map.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Array(Vec<Json>),
+    Object(BTreeMap<String, Json>),
+}
+
+pub fn parse(text: &str) -> Result<Json> {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        pos: 0,
+    };
+    let v = p.value(0)?;
+    p.ws();
+    if p.pos != p.s.len() {
+        return Err(p.err("unexpected text after the JSON value"));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn err(&self, what: &str) -> Error {
+        invalid(format!("malformed JSON at byte {}: {what}", self.pos))
+    }
+
+    fn ws(&mut self) {
+        while self.s.get(self.pos).is_some_and(|b| b" \t\r\n".contains(b)) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, lit: &str) -> bool {
+        let ok = self.s[self.pos..].starts_with(lit.as_bytes());
+        if ok {
+            self.pos += lit.len();
+        }
+        ok
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("nested too deeply"));
+        }
+        self.ws();
+        match self.s.get(self.pos) {
+            None => Err(self.err("unexpected end of input")),
+            Some(b'n') if self.eat("null") => Ok(Json::Null),
+            Some(b't') if self.eat("true") => Ok(Json::Bool(true)),
+            Some(b'f') if self.eat("false") => Ok(Json::Bool(false)),
+            Some(b'"') => self.string().map(Json::String),
+            Some(b'[') => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.eat("]") {
+                    return Ok(Json::Array(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.ws();
+                    if self.eat("]") {
+                        return Ok(Json::Array(items));
+                    }
+                    if !self.eat(",") {
+                        return Err(self.err("expected `,` or `]`"));
+                    }
+                }
+            }
+            Some(b'{') => {
+                self.pos += 1;
+                let mut map = BTreeMap::new();
+                self.ws();
+                if self.eat("}") {
+                    return Ok(Json::Object(map));
+                }
+                loop {
+                    self.ws();
+                    if self.s.get(self.pos) != Some(&b'"') {
+                        return Err(self.err("expected a string key"));
+                    }
+                    let key = self.string()?;
+                    self.ws();
+                    if !self.eat(":") {
+                        return Err(self.err("expected `:`"));
+                    }
+                    map.insert(key, self.value(depth + 1)?);
+                    self.ws();
+                    if self.eat("}") {
+                        return Ok(Json::Object(map));
+                    }
+                    if !self.eat(",") {
+                        return Err(self.err("expected `,` or `}`"));
+                    }
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.err("unexpected character")),
+        }
+    }
+
+    fn number(&mut self) -> Result<Json> {
+        let start = self.pos;
+        let mut float = false;
+        while let Some(&b) = self.s.get(self.pos) {
+            match b {
+                b'0'..=b'9' | b'-' | b'+' => {}
+                b'.' | b'e' | b'E' => float = true,
+                _ => break,
+            }
+            self.pos += 1;
+        }
+        let text =
+            std::str::from_utf8(&self.s[start..self.pos]).map_err(|_| self.err("bad number"))?;
+        let valid = {
+            let t = text.strip_prefix('-').unwrap_or(text);
+            let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+            digits_end > 0 && !(t.starts_with('0') && digits_end > 1)
+        };
+        if !valid {
+            return Err(self.err("invalid number"));
+        }
+        if float {
+            text.parse::<f64>()
+                .map(Json::Float)
+                .map_err(|_| self.err("invalid number"))
+        } else {
+            text.parse::<i64>()
+                .map(Json::Int)
+                .map_err(|_| self.err("integer out of the 64-bit range"))
+        }
+    }
+
+    fn string(&mut self) -> Result<String> {
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.pos;
+            while self
+                .s
+                .get(self.pos)
+                .is_some_and(|&b| b != b'"' && b != b'\\' && b >= 0x20)
+            {
+                self.pos += 1;
+            }
+            out.push_str(
+                std::str::from_utf8(&self.s[start..self.pos])
+                    .map_err(|_| self.err("invalid UTF-8"))?,
+            );
+            match self.s.get(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let c = match self.s.get(self.pos) {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.pos += 1;
+                            let hi = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                if !self.eat("\\u") {
+                                    return Err(self.err("lone surrogate"));
+                                }
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(self.err("lone surrogate"));
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else {
+                                hi
+                            };
+                            out.push(
+                                char::from_u32(code).ok_or_else(|| self.err("invalid escape"))?,
+                            );
+                            continue;
+                        }
+                        _ => return Err(self.err("invalid escape")),
+                    };
+                    self.pos += 1;
+                    out.push(c);
+                }
+                _ => return Err(self.err("unterminated string")),
+            }
+        }
+    }
+
+    /// Reads the four hex digits at the current position.
+    fn hex4(&mut self) -> Result<u32> {
+        let start = self.pos;
+        let digits = self
+            .s
+            .get(start..start + 4)
+            .ok_or_else(|| self.err("short \\u escape"))?;
+        let text = std::str::from_utf8(digits).map_err(|_| self.err("bad \\u escape"))?;
+        let v = u32::from_str_radix(text, 16).map_err(|_| self.err("bad \\u escape"))?;
+        self.pos = start + 4;
+        Ok(v)
+    }
+}
+
+/// A parameter value from JSON, reading the contract's `$` tags.
+pub fn to_value(j: Json) -> Result<Value> {
+    Ok(match j {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(b),
+        Json::Int(i) => Value::Int(i),
+        Json::Float(f) => Value::Float(f),
+        Json::String(s) => Value::String(s),
+        Json::Array(items) => Value::List(items.into_iter().map(to_value).collect::<Result<_>>()?),
+        Json::Object(map) => {
+            if map.len() == 1 {
+                if let Some((tag, inner)) = map.iter().next() {
+                    match (tag.as_str(), inner) {
+                        ("$float", Json::String(s)) => {
+                            return match s.as_str() {
+                                "NaN" => Ok(Value::Float(f64::NAN)),
+                                "Infinity" => Ok(Value::Float(f64::INFINITY)),
+                                "-Infinity" => Ok(Value::Float(f64::NEG_INFINITY)),
+                                _ => Err(invalid(format!("bad $float value {s:?}"))),
+                            }
+                        }
+                        ("$float", Json::Float(f)) => return Ok(Value::Float(*f)),
+                        ("$float", Json::Int(i)) => return Ok(Value::Float(*i as f64)),
+                        ("$int", Json::Int(i)) => return Ok(Value::Int(*i)),
+                        (t, _) if t.starts_with('$') => {
+                            return Err(invalid(format!(
+                                "the tagged value `{t}` is not accepted as a parameter"
+                            )))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Value::Map(
+                map.into_iter()
+                    .map(|(k, v)| Ok((k, to_value(v)?)))
+                    .collect::<Result<_>>()?,
+            )
+        }
+    })
+}
+
+pub fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Writes a result value; entities are read from `graph` (a deleted one keeps only its id).
+pub fn write_value(out: &mut String, v: &Value, graph: &Graph) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(f) if f.is_finite() => out.push_str(&format_float(*f)),
+        Value::Float(f) => {
+            out.push_str("{\"$float\":");
+            write_str(out, &format_float(*f));
+            out.push('}');
+        }
+        Value::String(s) => write_str(out, s),
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item, graph);
+            }
+            out.push(']');
+        }
+        Value::Map(m) => write_map(out, m, graph),
+        Value::Node(id) => write_node(out, *id, graph),
+        Value::Rel(id) => write_rel(out, *id, graph),
+        Value::Path(p) => {
+            out.push_str("{\"$path\":[");
+            for (i, n) in p.nodes.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                    if let Some(r) = p.rels.get(i - 1) {
+                        write_rel(out, *r, graph);
+                        out.push(',');
+                    }
+                }
+                write_node(out, *n, graph);
+            }
+            out.push_str("]}");
+        }
+    }
+}
+
+fn write_map(out: &mut String, m: &Properties, graph: &Graph) {
+    out.push('{');
+    for (i, (k, v)) in m.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(out, k);
+        out.push(':');
+        write_value(out, v, graph);
+    }
+    out.push('}');
+}
+
+fn write_node(out: &mut String, id: u64, graph: &Graph) {
+    let _ = write!(out, "{{\"$node\":{{\"id\":\"{id}\",\"labels\":[");
+    let data = graph.node(id);
+    for (i, l) in data.iter().flat_map(|n| n.labels.iter()).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(out, l);
+    }
+    out.push_str("],\"properties\":");
+    write_map(
+        out,
+        &data.map(|n| n.props.clone()).unwrap_or_default(),
+        graph,
+    );
+    out.push_str("}}");
+}
+
+fn write_rel(out: &mut String, id: u64, graph: &Graph) {
+    let _ = write!(out, "{{\"$rel\":{{\"id\":\"{id}\",\"type\":");
+    let data = graph.rel(id);
+    write_str(out, data.map_or("", |r| r.rel_type.as_str()));
+    let (start, end) = data.map_or((0, 0), |r| (r.start, r.end));
+    let _ = write!(
+        out,
+        ",\"start\":\"{start}\",\"end\":\"{end}\",\"properties\":"
+    );
+    write_map(
+        out,
+        &data.map(|r| r.props.clone()).unwrap_or_default(),
+        graph,
+    );
+    out.push_str("}}");
+}
+
+/// A value as text for error messages (entities by id only).
+pub fn value_text(v: &Value) -> String {
+    let mut s = String::new();
+    write_value(&mut s, v, &Graph::default());
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_integers_and_floats_apart() {
+        assert_eq!(parse("1").unwrap(), Json::Int(1));
+        assert_eq!(parse("1.0").unwrap(), Json::Float(1.0));
+        assert_eq!(parse("1e2").unwrap(), Json::Float(100.0));
+        assert_eq!(parse("-9223372036854775808").unwrap(), Json::Int(i64::MIN));
+        assert!(parse("9223372036854775808").is_err());
+        let mut out = String::new();
+        for v in [
+            Value::Float(1.0),
+            Value::Float(-0.0),
+            Value::Float(1e308),
+            Value::Int(i64::MIN),
+        ] {
+            write_value(&mut out, &v, &Graph::default());
+            out.push(' ');
+        }
+        assert_eq!(out, "1.0 -0.0 1e308 -9223372036854775808 ");
+    }
+
+    #[test]
+    fn rejects_malformed_documents() {
+        for bad in [
+            "",
+            "{",
+            "[1,]",
+            "{\"a\" 1}",
+            "01",
+            "\"\\x\"",
+            "\"a",
+            "nul",
+            "{} x",
+            "\"\\ud800\"",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} accepted");
+        }
+        let deep = "[".repeat(100_000);
+        assert!(parse(&deep).is_err());
+    }
+
+    #[test]
+    fn strings_round_trip_with_escapes() {
+        let j = parse(r#""a\"b\\c\n\u00e9\ud83d\ude00""#).unwrap();
+        assert_eq!(j, Json::String("a\"b\\c\né😀".into()));
+        let mut out = String::new();
+        write_str(&mut out, "a\"b\\c\n\u{1}");
+        assert_eq!(out, r#""a\"b\\c\n\u0001""#);
+    }
+
+    #[test]
+    fn reads_tagged_parameters() {
+        let v = to_value(
+            parse(r#"{"x": {"$float": "NaN"}, "y": {"$int": 3}, "z": {"a": 1}}"#).unwrap(),
+        )
+        .unwrap();
+        let Value::Map(m) = v else { unreachable!() };
+        assert!(matches!(m["x"], Value::Float(f) if f.is_nan()));
+        assert_eq!(m["y"], Value::Int(3));
+        assert!(to_value(parse(r#"{"$node": {}}"#).unwrap()).is_err());
+    }
+}

@@ -1,0 +1,369 @@
+//! The HTTP contract (`shared/API.md`) minus HTTP: request bodies in, response bodies out,
+//! one request = one transaction. Every host (the Worker, native tools) calls [`execute`].
+//!
+//! Invariants: a query is parsed and planned before anything is read, so a compile-time error
+//! writes nothing; a write that loses its commit race is re-executed on the new state, up to
+//! [`MAX_ATTEMPTS`] times, then answered with `Conflict` having written nothing.
+pub mod json;
+
+use crate::cypher;
+use crate::error::{Code, Error, Position, Result};
+use crate::exec::{self, Output};
+use crate::graph::{Graph, Stats, Tx, Value};
+use crate::plan;
+use crate::storage::{CommitOutcome, Database, Error as StorageError};
+use crate::store::{Counts, ObjectStore};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Commit attempts per request before answering `Conflict`.
+pub const MAX_ATTEMPTS: u32 = 32;
+
+#[derive(Debug, PartialEq)]
+pub struct Request {
+    pub query: String,
+    pub params: BTreeMap<String, Value>,
+}
+
+/// Parses a `/cypher` request body: `{"query": "...", "params": {...}}`.
+pub fn parse_request(body: &[u8]) -> Result<Request> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Error::new(Code::InvalidRequest, "the body is not valid UTF-8"))?;
+    let json::Json::Object(mut fields) = json::parse(text)? else {
+        return Err(Error::new(
+            Code::InvalidRequest,
+            "the body must be a JSON object",
+        ));
+    };
+    let query = match fields.remove("query") {
+        Some(json::Json::String(q)) => q,
+        _ => return Err(Error::new(Code::InvalidRequest, "`query` must be a string")),
+    };
+    let params = match fields.remove("params") {
+        None | Some(json::Json::Null) => BTreeMap::new(),
+        Some(p @ json::Json::Object(_)) => match json::to_value(p)? {
+            Value::Map(m) => m,
+            _ => {
+                return Err(Error::new(
+                    Code::InvalidRequest,
+                    "`params` must be an object",
+                ))
+            }
+        },
+        Some(_) => {
+            return Err(Error::new(
+                Code::InvalidRequest,
+                "`params` must be an object",
+            ))
+        }
+    };
+    if let Some(unknown) = fields.keys().next() {
+        return Err(Error::new(
+            Code::InvalidRequest,
+            format!("unknown field `{unknown}`"),
+        ));
+    }
+    Ok(Request { query, params })
+}
+
+/// 1–63 characters of `a-z0-9-_`, starting with a letter or digit.
+pub fn validate_namespace(ns: &str) -> Result<()> {
+    let ok = (1..=63).contains(&ns.len())
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && ns.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Code::InvalidNamespace,
+            "namespace must be 1-63 characters of a-z, 0-9, '-', '_', starting with a letter or digit",
+        ))
+    }
+}
+
+/// What the host supplies: the engine reads no clock, entropy or timer of its own
+/// (`SystemTime::now` panics on wasm32, and tests need determinism).
+#[allow(async_fn_in_trait)]
+pub trait Host {
+    fn now_ms(&self) -> u64;
+    /// Fresh random bits on every call.
+    fn random(&self) -> u64;
+    /// Waits before retrying a lost commit race.
+    async fn sleep(&self, ms: u64);
+}
+
+/// A deterministic host: a manual clock and a seeded generator; `sleep` advances the clock.
+#[derive(Debug, Default)]
+pub struct ManualHost {
+    now_ms: std::cell::Cell<u64>,
+    state: std::cell::Cell<u64>,
+}
+
+impl ManualHost {
+    pub fn new(now_ms: u64, seed: u64) -> Self {
+        ManualHost {
+            now_ms: std::cell::Cell::new(now_ms),
+            state: std::cell::Cell::new(seed),
+        }
+    }
+}
+
+impl Host for ManualHost {
+    fn now_ms(&self) -> u64 {
+        self.now_ms.get()
+    }
+    fn random(&self) -> u64 {
+        let next = self.state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.state.set(next);
+        mix(next)
+    }
+    async fn sleep(&self, ms: u64) {
+        self.now_ms.set(self.now_ms.get() + ms);
+    }
+}
+
+/// Jittered exponential backoff after losing `attempt` commit races: uniform in
+/// `[0, min(2^attempt, 256))` ms, so racing writers spread out instead of colliding again.
+fn backoff_ms(attempt: u32, random: u64) -> u64 {
+    let cap = 1u64 << attempt.min(8);
+    random % cap
+}
+
+/// A successful response and what the request did.
+#[derive(Debug)]
+pub struct Response {
+    /// The body up to (not including) `meta`: columns, rows and stats.
+    results: String,
+    pub stats: Stats,
+    /// The version read (or committed).
+    pub version: u64,
+    /// Executions of the query (more than one when a commit race was lost).
+    pub attempts: u32,
+}
+
+impl Response {
+    /// The whole body; `meta` carries the version, attempts and, when the host counted them,
+    /// the object-store operations the request cost.
+    pub fn body(&self, store: Option<Counts>) -> String {
+        let mut out = self.results.clone();
+        let _ = write!(
+            out,
+            ",\"meta\":{{\"version\":{},\"attempts\":{}",
+            self.version, self.attempts
+        );
+        if let Some(c) = store {
+            let _ = write!(
+                out,
+                ",\"store\":{{\"gets\":{},\"heads\":{},\"puts\":{},\"lists\":{},\"deletes\":{},\
+                 \"bytes_read\":{},\"bytes_written\":{},\"round_trips\":{}}}",
+                c.gets,
+                c.heads,
+                c.puts,
+                c.lists,
+                c.deletes,
+                c.bytes_read,
+                c.bytes_written,
+                c.round_trips
+            );
+        }
+        out.push_str("}}");
+        out
+    }
+}
+
+fn storage_error(e: StorageError) -> Error {
+    match e {
+        StorageError::Store(e) => Error::new(Code::Unavailable, e.to_string()),
+        StorageError::Corrupt(m) => {
+            Error::new(Code::Internal, format!("stored data failed to decode: {m}"))
+        }
+    }
+}
+
+pub fn syntax_error(text: &str, e: cypher::SyntaxError) -> Error {
+    Error {
+        code: Code::SyntaxError,
+        message: e.message,
+        detail: Some(e.detail),
+        compile_time: true,
+        position: Some(Position::in_text(text, e.offset)),
+    }
+}
+
+/// Runs one request as one transaction against a namespace.
+pub async fn execute<S: ObjectStore>(
+    db: &Database<S, Graph>,
+    req: &Request,
+    host: &impl Host,
+) -> Result<Response> {
+    // Parse and plan before touching storage: a compile-time error writes nothing.
+    let stmt = cypher::parse(&req.query).map_err(|e| syntax_error(&req.query, e))?;
+    let plan = plan::plan(&req.query, &stmt)?;
+    if plan.explain {
+        let base = db.cached();
+        return Ok(Response {
+            results: explain_results(&plan),
+            stats: Stats::default(),
+            version: base.seq,
+            attempts: 0,
+        });
+    }
+    let mut races_lost = 0;
+    for attempt in 1..=MAX_ATTEMPTS {
+        if races_lost > 0 {
+            host.sleep(backoff_ms(races_lost, host.random())).await;
+        }
+        // A write on a recently validated version goes straight to its commit: the
+        // create-if-absent fails if anything newer exists. Everything else reads first.
+        let cached = db.cached();
+        let optimistic = plan.writes && attempt == 1 && cached.is_recent(host.now_ms());
+        let base = if optimistic {
+            cached
+        } else {
+            db.refresh(host.now_ms()).await.map_err(storage_error)?
+        };
+        let mut tx = Tx::new(base.state.clone());
+        let output = exec::run(&plan, &mut tx, &req.params)?;
+        let done = tx.finish();
+        let results = results(&output, &done.stats, &done.graph);
+        let Some(payload) = done.payload else {
+            // Writing nothing proves nothing about freshness: read, and rerun if we were behind.
+            if optimistic && db.refresh(host.now_ms()).await.map_err(storage_error)?.seq != base.seq
+            {
+                continue;
+            }
+            return Ok(Response {
+                results,
+                stats: done.stats,
+                version: base.seq,
+                attempts: attempt,
+            });
+        };
+        match db
+            .commit(&base, payload, done.graph, host.random(), host.now_ms())
+            .await
+            .map_err(storage_error)?
+        {
+            CommitOutcome::Committed(seq) => {
+                return Ok(Response {
+                    results,
+                    stats: done.stats,
+                    version: seq,
+                    attempts: attempt,
+                })
+            }
+            CommitOutcome::Lost => races_lost += 1,
+        }
+    }
+    Err(Error::new(
+        Code::Conflict,
+        format!(
+            "the write lost its commit race {MAX_ATTEMPTS} times; nothing was written, retry later"
+        ),
+    ))
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn results(output: &Output, stats: &Stats, graph: &Graph) -> String {
+    let mut out = String::from("{\"columns\":[");
+    for (i, c) in output.columns.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json::write_str(&mut out, c);
+    }
+    out.push_str("],\"rows\":[");
+    for (i, row) in output.rows.iter().enumerate() {
+        out.push_str(if i > 0 { ",[" } else { "[" });
+        for (j, v) in row.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            json::write_value(&mut out, v, graph);
+        }
+        out.push(']');
+    }
+    let _ = write!(
+        out,
+        "],\"stats\":{{\"nodes_created\":{},\"nodes_deleted\":{},\"relationships_created\":{},\
+         \"relationships_deleted\":{},\"labels_added\":{},\"labels_removed\":{},\"properties_set\":{},\
+         \"properties_removed\":{}}}",
+        stats.nodes_created,
+        stats.nodes_deleted,
+        stats.relationships_created,
+        stats.relationships_deleted,
+        stats.labels_added,
+        stats.labels_removed,
+        stats.properties_set,
+        stats.properties_removed,
+    );
+    out
+}
+
+/// `EXPLAIN`: one row per step of the plan.
+fn explain_results(plan: &plan::Plan) -> String {
+    let rows: Vec<Vec<Value>> = plan
+        .parts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, part)| {
+            part.steps.iter().map(move |s| {
+                let step = match s {
+                    plan::Step::Match(m) if m.optional => "OptionalMatch",
+                    plan::Step::Match(_) => "Match",
+                    plan::Step::Unwind(_) => "Unwind",
+                    plan::Step::Create(_) => "Create",
+                    plan::Step::Set(_) => "Set",
+                    plan::Step::Remove(_) => "Remove",
+                    plan::Step::Delete(_) => "Delete",
+                    plan::Step::Project(p) if p.is_return => "Return",
+                    plan::Step::Project(_) => "With",
+                };
+                vec![Value::Int(i as i64), Value::String(step.to_string())]
+            })
+        })
+        .collect();
+    let output = Output {
+        columns: vec!["part".into(), "step".into()],
+        rows,
+    };
+    results(&output, &Stats::default(), &Graph::default())
+}
+
+/// The contract's error body.
+pub fn error_body(e: &Error) -> String {
+    let mut out = String::from("{\"error\":{\"code\":");
+    json::write_str(&mut out, e.code.as_str());
+    out.push_str(",\"message\":");
+    json::write_str(&mut out, &e.message);
+    if let Some(d) = e.detail {
+        out.push_str(",\"detail\":");
+        json::write_str(&mut out, d);
+    }
+    if e.detail.is_some() {
+        out.push_str(if e.compile_time {
+            ",\"phase\":\"compile time\""
+        } else {
+            ",\"phase\":\"runtime\""
+        });
+    }
+    if let Some(p) = e.position {
+        let _ = write!(
+            out,
+            ",\"position\":{{\"offset\":{},\"line\":{},\"column\":{}}}",
+            p.offset, p.line, p.column
+        );
+    }
+    out.push_str("}}");
+    out
+}
+
+#[cfg(test)]
+mod tests;

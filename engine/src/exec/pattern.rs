@@ -1,0 +1,288 @@
+//! Pattern matching: extends a row with every way a list of pattern parts matches the graph.
+//!
+//! Invariants: a relationship is used at most once per match of a whole `MATCH` pattern
+//! (relationship isomorphism); variables already bound in the row constrain the match.
+use super::{Evaluator, Row};
+use crate::cypher::ast::*;
+use crate::error::{Code, Error, Result};
+use crate::graph::{NodeId, Path, RelId, Value};
+use std::collections::BTreeMap;
+
+/// Upper bound on hops for an unbounded variable-length relationship.
+const MAX_VAR_LENGTH: u64 = 64;
+
+pub fn match_patterns(ev: &Evaluator, parts: &[PatternPart], row: &Row) -> Result<Vec<Row>> {
+    let mut out = Vec::new();
+    let mut used = Vec::new();
+    match_from(ev, parts, row.clone(), &mut used, &mut out)?;
+    Ok(out)
+}
+
+/// The row an `OPTIONAL MATCH` yields when nothing matched: new variables are null.
+pub fn with_nulls(parts: &[PatternPart], mut row: Row) -> Row {
+    for part in parts {
+        let nodes =
+            std::iter::once(&part.element.start).chain(part.element.chain.iter().map(|(_, n)| n));
+        let vars = nodes
+            .filter_map(|n| n.var.as_ref())
+            .chain(
+                part.element
+                    .chain
+                    .iter()
+                    .filter_map(|(r, _)| r.var.as_ref()),
+            )
+            .chain(part.var.as_ref());
+        for v in vars {
+            row.entry(v.name.clone()).or_insert(Value::Null);
+        }
+    }
+    row
+}
+
+fn match_from(
+    ev: &Evaluator,
+    parts: &[PatternPart],
+    row: Row,
+    used: &mut Vec<RelId>,
+    out: &mut Vec<Row>,
+) -> Result<()> {
+    let Some((part, rest)) = parts.split_first() else {
+        out.push(row);
+        return Ok(());
+    };
+    for start in candidates(ev, &part.element.start, &row)? {
+        let mut r = row.clone();
+        if !bind_node(ev, &part.element.start, start, &mut r)? {
+            continue;
+        }
+        let path = Path {
+            nodes: vec![start],
+            rels: vec![],
+        };
+        extend(ev, part, 0, start, path, r, used, &mut |ev, row, used| {
+            match_from(ev, rest, row, used, out)
+        })?;
+    }
+    Ok(())
+}
+
+type Continue<'c> = dyn FnMut(&Evaluator, Row, &mut Vec<RelId>) -> Result<()> + 'c;
+
+#[allow(clippy::too_many_arguments)]
+fn extend(
+    ev: &Evaluator,
+    part: &PatternPart,
+    step: usize,
+    at: NodeId,
+    path: Path,
+    mut row: Row,
+    used: &mut Vec<RelId>,
+    k: &mut Continue,
+) -> Result<()> {
+    let Some((rel, node)) = part.element.chain.get(step) else {
+        if let Some(v) = &part.var {
+            row.insert(v.name.clone(), Value::Path(path));
+        }
+        return k(ev, row, used);
+    };
+    let props = rel.props.as_ref().map(|p| ev.eval(p, &row)).transpose()?;
+    match rel.length {
+        None => {
+            for (rid, next) in neighbours(ev, at, rel) {
+                if used.contains(&rid) || !rel_props_match(ev, rid, props.as_ref()) {
+                    continue;
+                }
+                let mut r = row.clone();
+                if let Some(v) = &rel.var {
+                    match r.get(&v.name) {
+                        Some(Value::Rel(bound)) if *bound != rid => continue,
+                        Some(Value::Rel(_)) => {}
+                        Some(_) => continue,
+                        None => {
+                            r.insert(v.name.clone(), Value::Rel(rid));
+                        }
+                    }
+                }
+                if !bind_node(ev, node, next, &mut r)? {
+                    continue;
+                }
+                let mut p = path.clone();
+                p.rels.push(rid);
+                p.nodes.push(next);
+                used.push(rid);
+                let result = extend(ev, part, step + 1, next, p, r, used, k);
+                used.pop();
+                result?;
+            }
+        }
+        Some(range) => {
+            let min = range.min.unwrap_or(1);
+            let max = range.max.unwrap_or(MAX_VAR_LENGTH);
+            let mut trail = Vec::new();
+            var_length(
+                ev,
+                part,
+                step,
+                at,
+                path,
+                &row,
+                used,
+                &mut trail,
+                min,
+                max,
+                props.as_ref(),
+                k,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn var_length(
+    ev: &Evaluator,
+    part: &PatternPart,
+    step: usize,
+    at: NodeId,
+    path: Path,
+    row: &Row,
+    used: &mut Vec<RelId>,
+    trail: &mut Vec<RelId>,
+    min: u64,
+    max: u64,
+    props: Option<&Value>,
+    k: &mut Continue,
+) -> Result<()> {
+    let (rel, node) = &part.element.chain[step];
+    let hops = trail.len() as u64;
+    if hops >= min {
+        let mut r = row.clone();
+        if bind_node(ev, node, at, &mut r)? {
+            if let Some(v) = &rel.var {
+                r.insert(
+                    v.name.clone(),
+                    Value::List(trail.iter().map(|&id| Value::Rel(id)).collect()),
+                );
+            }
+            extend(ev, part, step + 1, at, path.clone(), r, used, k)?;
+        }
+    }
+    if hops >= max {
+        return Ok(());
+    }
+    for (rid, next) in neighbours(ev, at, rel) {
+        if used.contains(&rid) || !rel_props_match(ev, rid, props) {
+            continue;
+        }
+        let mut p = path.clone();
+        p.rels.push(rid);
+        p.nodes.push(next);
+        used.push(rid);
+        trail.push(rid);
+        let result = var_length(
+            ev, part, step, next, p, row, used, trail, min, max, props, k,
+        );
+        trail.pop();
+        used.pop();
+        result?;
+    }
+    Ok(())
+}
+
+/// Relationships from `at` that fit the pattern's direction and types, with the far node.
+fn neighbours(ev: &Evaluator, at: NodeId, rel: &RelPattern) -> Vec<(RelId, NodeId)> {
+    let g = ev.graph;
+    let type_ok = |id: RelId| {
+        rel.types.is_empty()
+            || g.rel(id)
+                .is_some_and(|r| rel.types.iter().any(|t| t.name == r.rel_type))
+    };
+    let mut out = Vec::new();
+    if rel.direction != Direction::Incoming {
+        out.extend(
+            g.outgoing(at)
+                .filter(|&r| type_ok(r))
+                .filter_map(|r| g.rel(r).map(|d| (r, d.end))),
+        );
+    }
+    if rel.direction != Direction::Outgoing {
+        // A self-loop appears in both lists; an undirected pattern still uses it once.
+        let seen: Vec<RelId> = out.iter().map(|(r, _)| *r).collect();
+        out.extend(
+            g.incoming(at)
+                .filter(|&r| type_ok(r) && !seen.contains(&r))
+                .filter_map(|r| g.rel(r).map(|d| (r, d.start))),
+        );
+    }
+    out
+}
+
+fn rel_props_match(ev: &Evaluator, rid: RelId, props: Option<&Value>) -> bool {
+    let Some(Value::Map(wanted)) = props else {
+        return true;
+    };
+    ev.graph
+        .rel(rid)
+        .is_some_and(|r| props_match(&r.props, wanted))
+}
+
+fn props_match(have: &BTreeMap<String, Value>, wanted: &BTreeMap<String, Value>) -> bool {
+    wanted
+        .iter()
+        .all(|(k, v)| have.get(k).and_then(|h| h.cypher_eq(v)) == Some(true))
+}
+
+/// Nodes that could stand for `node` given the row: the bound one, a label's, or all.
+fn candidates(ev: &Evaluator, node: &NodePattern, row: &Row) -> Result<Vec<NodeId>> {
+    if let Some(v) = &node.var {
+        match row.get(&v.name) {
+            Some(Value::Node(id)) => return Ok(vec![*id]),
+            Some(Value::Null) => return Ok(vec![]),
+            Some(other) => {
+                return Err(Error::runtime(
+                    Code::TypeError,
+                    "VariableTypeConflict",
+                    format!("`{}` is a {}, not a node", v.name, other.type_name()),
+                ))
+            }
+            None => {}
+        }
+    }
+    Ok(match node.labels.first() {
+        Some(label) => ev.graph.nodes_with_label(&label.name).collect(),
+        None => ev.graph.node_ids().collect(),
+    })
+}
+
+/// Checks `id` against the node pattern and binds its variable; false if it does not fit.
+fn bind_node(ev: &Evaluator, node: &NodePattern, id: NodeId, row: &mut Row) -> Result<bool> {
+    let Some(data) = ev.graph.node(id) else {
+        return Ok(false);
+    };
+    if !node.labels.iter().all(|l| data.labels.contains(&l.name)) {
+        return Ok(false);
+    }
+    if let Some(p) = &node.props {
+        match ev.eval(p, row)? {
+            Value::Map(wanted) if !props_match(&data.props, &wanted) => return Ok(false),
+            Value::Map(_) | Value::Null => {}
+            v => {
+                return Err(Error::runtime(
+                    Code::TypeError,
+                    "InvalidArgumentType",
+                    format!("pattern properties must be a map, got {}", v.type_name()),
+                ))
+            }
+        }
+    }
+    if let Some(v) = &node.var {
+        match row.get(&v.name) {
+            Some(Value::Node(bound)) => return Ok(*bound == id),
+            Some(_) => return Ok(false),
+            None => {
+                row.insert(v.name.clone(), Value::Node(id));
+            }
+        }
+    }
+    Ok(true)
+}

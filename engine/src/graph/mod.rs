@@ -1,0 +1,319 @@
+//! The property-graph model and its encoding onto the storage log.
+//!
+//! A [`Graph`] is the [`StateMachine`] the storage engine replicates. A commit payload is the
+//! *net effect* of a transaction: the final state of every node and relationship it touched
+//! (or its deletion) plus the id counters, so applying it is idempotent and `CREATE (n)
+//! DELETE n` leaves nothing but a consumed id. Snapshots use the same encoding.
+//!
+//! Invariants: ids are never reused (counters only grow); every relationship's endpoints
+//! exist; a node is deleted only when it has no relationships left.
+pub mod tx;
+pub mod value;
+
+use crate::storage::codec::{Reader, Writer};
+use crate::storage::{Error, StateMachine};
+use std::collections::{BTreeMap, BTreeSet};
+pub use tx::{Stats, Tx, TxError};
+pub use value::{NodeId, Path, RelId, Value};
+
+pub type Properties = BTreeMap<String, Value>;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NodeData {
+    pub labels: BTreeSet<String>,
+    pub props: Properties,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RelData {
+    pub rel_type: String,
+    pub start: NodeId,
+    pub end: NodeId,
+    pub props: Properties,
+}
+
+/// The whole graph of a namespace, with label and adjacency indexes.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    nodes: BTreeMap<NodeId, NodeData>,
+    rels: BTreeMap<RelId, RelData>,
+    by_label: BTreeMap<String, BTreeSet<NodeId>>,
+    /// Relationships by endpoint: `outgoing[start]` and `incoming[end]`.
+    outgoing: BTreeMap<NodeId, BTreeSet<RelId>>,
+    incoming: BTreeMap<NodeId, BTreeSet<RelId>>,
+    next_node: NodeId,
+    next_rel: RelId,
+}
+
+impl Graph {
+    pub fn node(&self, id: NodeId) -> Option<&NodeData> {
+        self.nodes.get(&id)
+    }
+
+    pub fn rel(&self, id: RelId) -> Option<&RelData> {
+        self.rels.get(&id)
+    }
+
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.nodes.keys().copied()
+    }
+
+    pub fn rel_ids(&self) -> impl Iterator<Item = RelId> + '_ {
+        self.rels.keys().copied()
+    }
+
+    pub fn nodes_with_label<'a>(&'a self, label: &str) -> impl Iterator<Item = NodeId> + 'a {
+        self.by_label.get(label).into_iter().flatten().copied()
+    }
+
+    pub fn label_in_use(&self, label: &str) -> bool {
+        self.by_label.get(label).is_some_and(|s| !s.is_empty())
+    }
+
+    pub fn outgoing(&self, node: NodeId) -> impl Iterator<Item = RelId> + '_ {
+        self.outgoing.get(&node).into_iter().flatten().copied()
+    }
+
+    pub fn incoming(&self, node: NodeId) -> impl Iterator<Item = RelId> + '_ {
+        self.incoming.get(&node).into_iter().flatten().copied()
+    }
+
+    pub fn degree(&self, node: NodeId) -> usize {
+        self.outgoing.get(&node).map_or(0, BTreeSet::len)
+            + self.incoming.get(&node).map_or(0, BTreeSet::len)
+    }
+
+    fn allocate_node(&mut self) -> NodeId {
+        self.next_node += 1;
+        self.next_node
+    }
+
+    fn allocate_rel(&mut self) -> RelId {
+        self.next_rel += 1;
+        self.next_rel
+    }
+
+    /// Sets a node's state (`None` deletes it), keeping the label index in step.
+    fn put_node(&mut self, id: NodeId, data: Option<NodeData>) {
+        if let Some(old) = self.nodes.remove(&id) {
+            for label in &old.labels {
+                if let Some(set) = self.by_label.get_mut(label) {
+                    set.remove(&id);
+                    if set.is_empty() {
+                        self.by_label.remove(label);
+                    }
+                }
+            }
+        }
+        if let Some(data) = data {
+            for label in &data.labels {
+                self.by_label.entry(label.clone()).or_default().insert(id);
+            }
+            self.nodes.insert(id, data);
+        }
+        self.next_node = self.next_node.max(id);
+    }
+
+    /// Sets a relationship's state (`None` deletes it), keeping adjacency in step.
+    fn put_rel(&mut self, id: RelId, data: Option<RelData>) {
+        if let Some(old) = self.rels.remove(&id) {
+            remove_adjacent(&mut self.outgoing, old.start, id);
+            remove_adjacent(&mut self.incoming, old.end, id);
+        }
+        if let Some(data) = data {
+            self.outgoing.entry(data.start).or_default().insert(id);
+            self.incoming.entry(data.end).or_default().insert(id);
+            self.rels.insert(id, data);
+        }
+        self.next_rel = self.next_rel.max(id);
+    }
+
+    /// Encodes the given entities' current states (absent ones as deletions).
+    fn encode<'a>(
+        &self,
+        nodes: impl Iterator<Item = &'a NodeId>,
+        rels: impl Iterator<Item = &'a RelId>,
+    ) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.varint(self.next_node);
+        w.varint(self.next_rel);
+        for &id in nodes {
+            match self.nodes.get(&id) {
+                Some(n) => {
+                    w.u8(TAG_NODE);
+                    w.varint(id);
+                    w.varint(n.labels.len() as u64);
+                    n.labels.iter().for_each(|l| w.str(l));
+                    encode_props(&mut w, &n.props);
+                }
+                None => {
+                    w.u8(TAG_NODE_DELETED);
+                    w.varint(id);
+                }
+            }
+        }
+        for &id in rels {
+            match self.rels.get(&id) {
+                Some(r) => {
+                    w.u8(TAG_REL);
+                    w.varint(id);
+                    w.str(&r.rel_type);
+                    w.varint(r.start);
+                    w.varint(r.end);
+                    encode_props(&mut w, &r.props);
+                }
+                None => {
+                    w.u8(TAG_REL_DELETED);
+                    w.varint(id);
+                }
+            }
+        }
+        w.buf
+    }
+}
+
+fn remove_adjacent(index: &mut BTreeMap<NodeId, BTreeSet<RelId>>, node: NodeId, rel: RelId) {
+    if let Some(set) = index.get_mut(&node) {
+        set.remove(&rel);
+        if set.is_empty() {
+            index.remove(&node);
+        }
+    }
+}
+
+const TAG_NODE: u8 = 1;
+const TAG_NODE_DELETED: u8 = 2;
+const TAG_REL: u8 = 3;
+const TAG_REL_DELETED: u8 = 4;
+
+const V_NULL: u8 = 0;
+const V_FALSE: u8 = 1;
+const V_TRUE: u8 = 2;
+const V_INT: u8 = 3;
+const V_FLOAT: u8 = 4;
+const V_STRING: u8 = 5;
+const V_LIST: u8 = 6;
+
+fn encode_props(w: &mut Writer, props: &Properties) {
+    w.varint(props.len() as u64);
+    for (k, v) in props {
+        w.str(k);
+        encode_value(w, v);
+    }
+}
+
+/// Property values only ([`Value::is_storable`]); anything else is written as null, which the
+/// transaction layer never lets through.
+fn encode_value(w: &mut Writer, v: &Value) {
+    match v {
+        Value::Bool(false) => w.u8(V_FALSE),
+        Value::Bool(true) => w.u8(V_TRUE),
+        Value::Int(i) => {
+            w.u8(V_INT);
+            w.ivarint(*i);
+        }
+        Value::Float(f) => {
+            w.u8(V_FLOAT);
+            w.f64(*f);
+        }
+        Value::String(s) => {
+            w.u8(V_STRING);
+            w.str(s);
+        }
+        Value::List(items) => {
+            w.u8(V_LIST);
+            w.varint(items.len() as u64);
+            items.iter().for_each(|i| encode_value(w, i));
+        }
+        _ => w.u8(V_NULL),
+    }
+}
+
+fn decode_props(r: &mut Reader) -> Result<Properties, Error> {
+    let n = r.len()?;
+    let mut props = Properties::new();
+    for _ in 0..n {
+        let k = r.str()?.to_string();
+        props.insert(k, decode_value(r, 0)?);
+    }
+    Ok(props)
+}
+
+fn decode_value(r: &mut Reader, depth: u32) -> Result<Value, Error> {
+    Ok(match r.u8()? {
+        V_NULL => Value::Null,
+        V_FALSE => Value::Bool(false),
+        V_TRUE => Value::Bool(true),
+        V_INT => Value::Int(r.ivarint()?),
+        V_FLOAT => Value::Float(r.f64()?),
+        V_STRING => Value::String(r.str()?.to_string()),
+        V_LIST if depth == 0 => {
+            let n = r.len()?;
+            (0..n)
+                .map(|_| decode_value(r, depth + 1))
+                .collect::<Result<_, _>>()
+                .map(Value::List)?
+        }
+        t => return Err(Error::Corrupt(format!("unknown value tag {t}"))),
+    })
+}
+
+impl StateMachine for Graph {
+    fn apply(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let mut r = Reader::new(payload);
+        let (next_node, next_rel) = (r.varint()?, r.varint()?);
+        while !r.is_empty() {
+            match r.u8()? {
+                TAG_NODE => {
+                    let id = r.varint()?;
+                    let n = r.len()?;
+                    let labels = (0..n)
+                        .map(|_| r.str().map(str::to_string))
+                        .collect::<Result<_, _>>()?;
+                    let props = decode_props(&mut r)?;
+                    self.put_node(id, Some(NodeData { labels, props }));
+                }
+                TAG_NODE_DELETED => {
+                    let id = r.varint()?;
+                    self.put_node(id, None);
+                }
+                TAG_REL => {
+                    let id = r.varint()?;
+                    let rel_type = r.str()?.to_string();
+                    let (start, end) = (r.varint()?, r.varint()?);
+                    let props = decode_props(&mut r)?;
+                    self.put_rel(
+                        id,
+                        Some(RelData {
+                            rel_type,
+                            start,
+                            end,
+                            props,
+                        }),
+                    );
+                }
+                TAG_REL_DELETED => {
+                    let id = r.varint()?;
+                    self.put_rel(id, None);
+                }
+                t => return Err(Error::Corrupt(format!("unknown record tag {t}"))),
+            }
+        }
+        self.next_node = self.next_node.max(next_node);
+        self.next_rel = self.next_rel.max(next_rel);
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        self.encode(self.nodes.keys(), self.rels.keys())
+    }
+
+    fn restore(snapshot: &[u8]) -> Result<Self, Error> {
+        let mut g = Graph::default();
+        g.apply(snapshot)?;
+        Ok(g)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,101 @@
+#![allow(clippy::unwrap_used)]
+use super::*;
+use std::rc::Rc;
+
+fn labels(l: &[&str]) -> BTreeSet<String> {
+    l.iter().map(|s| s.to_string()).collect()
+}
+
+fn props(p: &[(&str, Value)]) -> Properties {
+    p.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+#[test]
+fn stats_follow_observability_rules() {
+    let mut tx = Tx::new(Rc::new(Graph::default()));
+    let a = tx
+        .create_node(labels(&["A"]), props(&[("x", Value::Int(1))]))
+        .unwrap();
+    tx.create_node(labels(&["A"]), Properties::new()).unwrap();
+    let gone = tx
+        .create_node(labels(&["B"]), props(&[("y", Value::Int(2))]))
+        .unwrap();
+    tx.delete_node(gone, false);
+    tx.set_node_property(a, "x", Value::Int(5)).unwrap();
+    let done = tx.finish();
+    let expected = Stats {
+        nodes_created: 2,
+        labels_added: 1,
+        properties_set: 1,
+        ..Stats::default()
+    };
+    assert_eq!(
+        done.stats, expected,
+        "CREATE then DELETE is invisible; one label; one final triple"
+    );
+
+    let mut tx = Tx::new(Rc::new(done.graph));
+    tx.set_node_property(a, "x", Value::Int(6)).unwrap();
+    tx.set_node_property(a, "z", Value::Null).unwrap();
+    let s = tx.finish().stats;
+    assert_eq!(
+        (s.properties_set, s.properties_removed),
+        (1, 1),
+        "a changed value is -1 +1"
+    );
+}
+
+#[test]
+fn payloads_replay_to_the_same_graph_and_snapshots_restore_it() {
+    let mut tx = Tx::new(Rc::new(Graph::default()));
+    let a = tx
+        .create_node(
+            labels(&["Person"]),
+            props(&[("name", Value::String("Alice".into()))]),
+        )
+        .unwrap();
+    let b = tx
+        .create_node(
+            labels(&["Person", "X"]),
+            props(&[("l", Value::List(vec![Value::Float(1.5)]))]),
+        )
+        .unwrap();
+    let r = tx
+        .create_rel("KNOWS", a, b, props(&[("since", Value::Int(2020))]))
+        .unwrap();
+    let r2 = tx.create_rel("KNOWS", a, b, Properties::new()).unwrap();
+    let done = tx.finish();
+    let mut replica = Graph::default();
+    replica.apply(&done.payload.unwrap()).unwrap();
+    assert_eq!(replica.node(b), done.graph.node(b));
+    assert_eq!(replica.rel(r), done.graph.rel(r));
+    assert_ne!(r, r2, "parallel relationships are distinct");
+    assert_eq!(replica.outgoing(a).count(), 2);
+    assert_eq!(replica.nodes_with_label("Person").count(), 2);
+
+    let restored = Graph::restore(&replica.snapshot()).unwrap();
+    assert_eq!(restored.snapshot(), replica.snapshot());
+
+    let mut tx = Tx::new(Rc::new(restored));
+    tx.delete_node(a, false);
+    assert_eq!(tx.check(), Err(TxError::NodeHasRelationships(a)));
+    tx.delete_node(a, true);
+    assert_eq!(tx.check(), Ok(()));
+    let c = tx.create_node(BTreeSet::new(), Properties::new()).unwrap();
+    assert!(c > b, "ids are never reused");
+    let done = tx.finish();
+    assert_eq!(done.stats.relationships_deleted, 2);
+    replica.apply(&done.payload.unwrap()).unwrap();
+    assert_eq!(replica.incoming(b).count(), 0);
+    assert!(replica.node(a).is_none());
+}
+
+#[test]
+fn unstorable_values_are_rejected() {
+    let mut tx = Tx::new(Rc::new(Graph::default()));
+    let map = Value::Map(Properties::new());
+    assert!(tx
+        .create_node(BTreeSet::new(), props(&[("m", map)]))
+        .is_err());
+    assert!(tx.finish().payload.is_none(), "nothing to commit");
+}

@@ -1,0 +1,289 @@
+//! A read-your-writes transaction over a graph snapshot.
+//!
+//! The snapshot is shared until the first write, which takes a private copy. At the end,
+//! [`Tx::finish`] diffs the touched entities against the snapshot: that diff is both the commit
+//! payload and the statistics, so `stats` follow the TCK's observability rules by construction
+//! (a change that a later query cannot observe is not counted).
+use super::{Graph, NodeData, NodeId, Properties, RelData, RelId, Value};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::rc::Rc;
+
+/// What a committed query changed, as the HTTP contract reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub nodes_created: u64,
+    pub nodes_deleted: u64,
+    pub relationships_created: u64,
+    pub relationships_deleted: u64,
+    pub labels_added: u64,
+    pub labels_removed: u64,
+    pub properties_set: u64,
+    pub properties_removed: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TxError {
+    /// `DELETE` of a node that still has relationships.
+    NodeHasRelationships(NodeId),
+    /// A value that cannot be a property (a map, a node, a mixed list).
+    InvalidProperty {
+        key: String,
+        type_name: &'static str,
+    },
+}
+
+impl fmt::Display for TxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TxError::NodeHasRelationships(id) => {
+                write!(
+                    f,
+                    "cannot delete node {id} because it still has relationships; use DETACH DELETE"
+                )
+            }
+            TxError::InvalidProperty { key, type_name } => {
+                write!(
+                    f,
+                    "property `{key}` cannot hold a value of type {type_name}"
+                )
+            }
+        }
+    }
+}
+
+pub struct Tx {
+    base: Rc<Graph>,
+    graph: Rc<Graph>,
+    touched_nodes: BTreeSet<NodeId>,
+    touched_rels: BTreeSet<RelId>,
+}
+
+/// The outcome of a transaction: what to commit (nothing for a read-only one) and its effects.
+pub struct Finished {
+    pub payload: Option<Vec<u8>>,
+    pub graph: Graph,
+    pub stats: Stats,
+}
+
+impl Tx {
+    pub fn new(base: Rc<Graph>) -> Self {
+        Tx {
+            graph: base.clone(),
+            base,
+            touched_nodes: BTreeSet::new(),
+            touched_rels: BTreeSet::new(),
+        }
+    }
+
+    /// The graph as this transaction sees it.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    fn write(&mut self) -> &mut Graph {
+        Rc::make_mut(&mut self.graph)
+    }
+
+    pub fn create_node(
+        &mut self,
+        labels: BTreeSet<String>,
+        props: Properties,
+    ) -> Result<NodeId, TxError> {
+        let props = storable(props)?;
+        let g = self.write();
+        let id = g.allocate_node();
+        g.put_node(id, Some(NodeData { labels, props }));
+        self.touched_nodes.insert(id);
+        Ok(id)
+    }
+
+    pub fn create_rel(
+        &mut self,
+        rel_type: &str,
+        start: NodeId,
+        end: NodeId,
+        props: Properties,
+    ) -> Result<RelId, TxError> {
+        let props = storable(props)?;
+        let g = self.write();
+        let id = g.allocate_rel();
+        g.put_rel(
+            id,
+            Some(RelData {
+                rel_type: rel_type.to_string(),
+                start,
+                end,
+                props,
+            }),
+        );
+        self.touched_rels.insert(id);
+        Ok(id)
+    }
+
+    /// Sets (or with `Value::Null` removes) a property of a live node; deleted nodes are ignored.
+    pub fn set_node_property(
+        &mut self,
+        id: NodeId,
+        key: &str,
+        value: Value,
+    ) -> Result<(), TxError> {
+        check_storable(key, &value)?;
+        let Some(mut data) = self.graph.node(id).cloned() else {
+            return Ok(());
+        };
+        set_or_remove(&mut data.props, key, value);
+        self.write().put_node(id, Some(data));
+        self.touched_nodes.insert(id);
+        Ok(())
+    }
+
+    pub fn set_rel_property(&mut self, id: RelId, key: &str, value: Value) -> Result<(), TxError> {
+        check_storable(key, &value)?;
+        let Some(mut data) = self.graph.rel(id).cloned() else {
+            return Ok(());
+        };
+        set_or_remove(&mut data.props, key, value);
+        self.write().put_rel(id, Some(data));
+        self.touched_rels.insert(id);
+        Ok(())
+    }
+
+    pub fn set_labels(&mut self, id: NodeId, labels: &[String], add: bool) {
+        let Some(mut data) = self.graph.node(id).cloned() else {
+            return;
+        };
+        for l in labels {
+            if add {
+                data.labels.insert(l.clone());
+            } else {
+                data.labels.remove(l);
+            }
+        }
+        self.write().put_node(id, Some(data));
+        self.touched_nodes.insert(id);
+    }
+
+    pub fn delete_rel(&mut self, id: RelId) {
+        if self.graph.rel(id).is_some() {
+            self.write().put_rel(id, None);
+            self.touched_rels.insert(id);
+        }
+    }
+
+    /// Deletes a node; with `detach` its relationships go too. Without, relationships are
+    /// left for the same query to delete: [`Tx::check`] rejects any still dangling at the end.
+    pub fn delete_node(&mut self, id: NodeId, detach: bool) {
+        if detach {
+            let rels: Vec<RelId> = self
+                .graph
+                .outgoing(id)
+                .chain(self.graph.incoming(id))
+                .collect();
+            rels.into_iter().for_each(|r| self.delete_rel(r));
+        }
+        if self.graph.node(id).is_some() {
+            self.write().put_node(id, None);
+            self.touched_nodes.insert(id);
+        }
+    }
+
+    /// The end-of-query invariant: no deleted node keeps a relationship.
+    pub fn check(&self) -> Result<(), TxError> {
+        match self
+            .touched_nodes
+            .iter()
+            .find(|&&n| self.graph.node(n).is_none() && self.graph.degree(n) > 0)
+        {
+            Some(&n) => Err(TxError::NodeHasRelationships(n)),
+            None => Ok(()),
+        }
+    }
+
+    pub fn finish(self) -> Finished {
+        let (base, graph) = (&self.base, &self.graph);
+        let mut stats = Stats::default();
+        let mut labels_before = BTreeSet::new();
+        let mut labels_after = BTreeSet::new();
+        for &id in &self.touched_nodes {
+            let (before, after) = (base.node(id), graph.node(id));
+            match (before, after) {
+                (None, Some(_)) => stats.nodes_created += 1,
+                (Some(_), None) => stats.nodes_deleted += 1,
+                _ => {}
+            }
+            let (pb, pa) = (before.map(|n| &n.props), after.map(|n| &n.props));
+            count_props(&mut stats, pb, pa);
+            before
+                .into_iter()
+                .for_each(|n| labels_before.extend(n.labels.iter()));
+            after
+                .into_iter()
+                .for_each(|n| labels_after.extend(n.labels.iter()));
+        }
+        stats.labels_added = labels_after
+            .iter()
+            .filter(|l| !base.label_in_use(l))
+            .count() as u64;
+        stats.labels_removed = labels_before
+            .iter()
+            .filter(|l| !graph.label_in_use(l))
+            .count() as u64;
+        for &id in &self.touched_rels {
+            let (before, after) = (base.rel(id), graph.rel(id));
+            match (before, after) {
+                (None, Some(_)) => stats.relationships_created += 1,
+                (Some(_), None) => stats.relationships_deleted += 1,
+                _ => {}
+            }
+            count_props(
+                &mut stats,
+                before.map(|r| &r.props),
+                after.map(|r| &r.props),
+            );
+        }
+        let wrote = !self.touched_nodes.is_empty() || !self.touched_rels.is_empty();
+        let payload =
+            wrote.then(|| graph.encode(self.touched_nodes.iter(), self.touched_rels.iter()));
+        drop(self.base);
+        let graph = Rc::try_unwrap(self.graph).unwrap_or_else(|shared| (*shared).clone());
+        Finished {
+            payload,
+            graph,
+            stats,
+        }
+    }
+}
+
+/// Properties are (entity, key, value) triples: a changed value is one removal and one set.
+fn count_props(stats: &mut Stats, before: Option<&Properties>, after: Option<&Properties>) {
+    let empty = Properties::new();
+    let (b, a) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
+    stats.properties_set += a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).count() as u64;
+    stats.properties_removed += b.iter().filter(|(k, v)| a.get(*k) != Some(*v)).count() as u64;
+}
+
+fn set_or_remove(props: &mut Properties, key: &str, value: Value) {
+    if value.is_null() {
+        props.remove(key);
+    } else {
+        props.insert(key.to_string(), value);
+    }
+}
+
+fn check_storable(key: &str, value: &Value) -> Result<(), TxError> {
+    if value.is_storable() {
+        Ok(())
+    } else {
+        Err(TxError::InvalidProperty {
+            key: key.to_string(),
+            type_name: value.type_name(),
+        })
+    }
+}
+
+/// Drops null-valued entries (a null property is an absent one) and rejects unstorable values.
+fn storable(props: Properties) -> Result<Properties, TxError> {
+    props.iter().try_for_each(|(k, v)| check_storable(k, v))?;
+    Ok(props.into_iter().filter(|(_, v)| !v.is_null()).collect())
+}

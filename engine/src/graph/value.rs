@@ -1,0 +1,265 @@
+//! Cypher values and their comparison rules.
+//!
+//! Entities are held by id: their labels and properties are read from the transaction that
+//! is current when they are used, so `SET` is visible to later expressions of the same query.
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+pub type NodeId = u64;
+pub type RelId = u64;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    List(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    Node(NodeId),
+    Rel(RelId),
+    Path(Path),
+}
+
+/// Alternating nodes and relationships: `nodes.len() == rels.len() + 1`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Path {
+    pub nodes: Vec<NodeId>,
+    pub rels: Vec<RelId>,
+}
+
+impl Value {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "NULL",
+            Value::Bool(_) => "BOOLEAN",
+            Value::Int(_) => "INTEGER",
+            Value::Float(_) => "FLOAT",
+            Value::String(_) => "STRING",
+            Value::List(_) => "LIST",
+            Value::Map(_) => "MAP",
+            Value::Node(_) => "NODE",
+            Value::Rel(_) => "RELATIONSHIP",
+            Value::Path(_) => "PATH",
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// Whether the value may be stored as a property (no entities, lists of one scalar type).
+    pub fn is_storable(&self) -> bool {
+        match self {
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => {
+                true
+            }
+            Value::List(items) => items.iter().all(|v| {
+                matches!(
+                    v,
+                    Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_)
+                )
+            }),
+            _ => false,
+        }
+    }
+
+    /// Cypher equality (`=`): `None` is `null` (unknown), e.g. when either side is null.
+    pub fn cypher_eq(&self, other: &Value) -> Option<bool> {
+        match (self, other) {
+            (Value::Null, _) | (_, Value::Null) => None,
+            (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => {
+                Some((*a as f64) == *b)
+            }
+            (Value::List(a), Value::List(b)) => {
+                if a.len() != b.len() {
+                    return Some(false);
+                }
+                let mut unknown = false;
+                for (x, y) in a.iter().zip(b) {
+                    match x.cypher_eq(y) {
+                        Some(false) => return Some(false),
+                        None => unknown = true,
+                        Some(true) => {}
+                    }
+                }
+                if unknown {
+                    None
+                } else {
+                    Some(true)
+                }
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                if a.len() != b.len() || a.keys().ne(b.keys()) {
+                    return Some(false);
+                }
+                let mut unknown = false;
+                for (x, y) in a.values().zip(b.values()) {
+                    match x.cypher_eq(y) {
+                        Some(false) => return Some(false),
+                        None => unknown = true,
+                        Some(true) => {}
+                    }
+                }
+                if unknown {
+                    None
+                } else {
+                    Some(true)
+                }
+            }
+            (a, b) if std::mem::discriminant(a) == std::mem::discriminant(b) => Some(a == b),
+            _ => Some(false),
+        }
+    }
+
+    /// Cypher inequality comparison (`<` etc.): `None` when the values are not comparable.
+    pub fn cypher_cmp(&self, other: &Value) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+            (Value::Float(a), Value::Float(b)) => a.partial_cmp(b),
+            (Value::Int(a), Value::Float(b)) => (*a as f64).partial_cmp(b),
+            (Value::Float(a), Value::Int(b)) => a.partial_cmp(&(*b as f64)),
+            (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+            (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+            (Value::List(a), Value::List(b)) => {
+                for (x, y) in a.iter().zip(b) {
+                    match x.cypher_cmp(y)? {
+                        Ordering::Equal => {}
+                        o => return Some(o),
+                    }
+                }
+                Some(a.len().cmp(&b.len()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The total order of `ORDER BY` (and grouping): maps < nodes < rels < lists < paths <
+    /// strings < booleans < numbers < null, numbers compared by value with NaN last.
+    pub fn order(&self, other: &Value) -> Ordering {
+        fn rank(v: &Value) -> u8 {
+            match v {
+                Value::Map(_) => 0,
+                Value::Node(_) => 1,
+                Value::Rel(_) => 2,
+                Value::List(_) => 3,
+                Value::Path(_) => 4,
+                Value::String(_) => 5,
+                Value::Bool(_) => 6,
+                Value::Int(_) | Value::Float(_) => 7,
+                Value::Null => 8,
+            }
+        }
+        fn num(v: &Value) -> f64 {
+            match v {
+                Value::Int(i) => *i as f64,
+                Value::Float(f) => *f,
+                _ => 0.0,
+            }
+        }
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => a.cmp(b),
+            (a @ (Value::Int(_) | Value::Float(_)), b @ (Value::Int(_) | Value::Float(_))) => {
+                let (x, y) = (num(a), num(b));
+                match (x.is_nan(), y.is_nan()) {
+                    (true, true) => Ordering::Equal,
+                    (true, false) => Ordering::Greater,
+                    (false, true) => Ordering::Less,
+                    // Equal as floats but distinct integers/floats: keep a stable order.
+                    _ => x.partial_cmp(&y).unwrap_or(Ordering::Equal).then_with(|| {
+                        matches!(a, Value::Float(_)).cmp(&matches!(b, Value::Float(_)))
+                    }),
+                }
+            }
+            (Value::String(a), Value::String(b)) => a.cmp(b),
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::Node(a), Value::Node(b)) | (Value::Rel(a), Value::Rel(b)) => a.cmp(b),
+            (Value::List(a), Value::List(b)) => a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| x.order(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(a.len().cmp(&b.len())),
+            (Value::Map(a), Value::Map(b)) => a
+                .iter()
+                .zip(b)
+                .map(|((ka, va), (kb, vb))| ka.cmp(kb).then_with(|| va.order(vb)))
+                .find(|o| o.is_ne())
+                .unwrap_or(a.len().cmp(&b.len())),
+            (Value::Path(a), Value::Path(b)) => {
+                a.nodes.cmp(&b.nodes).then_with(|| a.rels.cmp(&b.rels))
+            }
+            (a, b) => rank(a).cmp(&rank(b)),
+        }
+    }
+
+    /// Equivalence for grouping and `DISTINCT`: like `=` but null equals null and NaN equals NaN.
+    pub fn equivalent(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => {
+                (*a as f64) == *b
+            }
+            (Value::Float(a), Value::Float(b)) => a == b || (a.is_nan() && b.is_nan()),
+            (Value::List(a), Value::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y))
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|((ka, va), (kb, vb))| ka == kb && va.equivalent(vb))
+            }
+            (a, b) => a == b,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Value::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn equality_is_three_valued() {
+        assert_eq!(Int(1).cypher_eq(&Float(1.0)), Some(true));
+        assert_eq!(Int(1).cypher_eq(&Null), None);
+        assert_eq!(
+            List(vec![Int(1), Null]).cypher_eq(&List(vec![Int(1), Null])),
+            None
+        );
+        assert_eq!(
+            List(vec![Int(2), Null]).cypher_eq(&List(vec![Int(1), Null])),
+            Some(false)
+        );
+        assert_eq!(String("a".into()).cypher_eq(&Int(1)), Some(false));
+    }
+
+    #[test]
+    fn comparison_is_undefined_across_types() {
+        assert_eq!(Int(1).cypher_cmp(&Float(1.5)), Some(Ordering::Less));
+        assert_eq!(Int(1).cypher_cmp(&String("a".into())), None);
+        assert_eq!(Float(f64::NAN).cypher_cmp(&Float(1.0)), None);
+    }
+
+    #[test]
+    fn ordering_is_total() {
+        let mut v = [
+            Null,
+            Int(2),
+            String("b".into()),
+            Float(1.5),
+            Bool(true),
+            List(vec![]),
+            Float(f64::NAN),
+        ];
+        v.sort_by(|a, b| a.order(b));
+        assert_eq!(v[0], List(vec![]));
+        assert_eq!(v[1], String("b".into()));
+        assert_eq!(v[2], Bool(true));
+        assert_eq!(v[3], Float(1.5));
+        assert_eq!(v[4], Int(2));
+        assert!(matches!(v[5], Float(f) if f.is_nan()));
+        assert_eq!(v[6], Null);
+    }
+}

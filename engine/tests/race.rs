@@ -1,0 +1,163 @@
+//! Racing writers on OS threads, each with its own handle on one shared store (memory and
+//! local directory): every acknowledged increment is counted exactly once, and concurrent
+//! transfers keep the total balance constant.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use engine::api::{execute, parse_request, Host, Request};
+use engine::graph::Graph;
+use engine::storage::Database;
+use engine::store::{DirStore, MemoryStore, ObjectStore};
+use futures::executor::block_on;
+use std::sync::Arc;
+
+const CLIENTS: u64 = 8;
+const INCREMENTS: u64 = 100;
+
+/// Real time and real sleeps, seeded per thread.
+struct ThreadHost {
+    state: std::cell::Cell<u64>,
+}
+
+impl Host for ThreadHost {
+    fn now_ms(&self) -> u64 {
+        0
+    }
+    fn random(&self) -> u64 {
+        let mut z = self.state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.state.set(z);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    async fn sleep(&self, ms: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+fn request(q: &str) -> Request {
+    parse_request(format!("{{\"query\": \"{q}\"}}").as_bytes()).unwrap()
+}
+
+fn rows(store: impl ObjectStore, q: &str) -> String {
+    let db: Database<_, Graph> = block_on(Database::open(store, "ns")).unwrap();
+    let body = block_on(execute(&db, &request(q), &ThreadHost { state: 0.into() }))
+        .unwrap()
+        .body(None);
+    body[body.find("\"rows\":").unwrap() + 7..body.find(",\"stats\"").unwrap()].to_string()
+}
+
+/// Runs `work(client, db, host)` on one thread per client; returns the executions it took
+/// (more than the requests when commit races were lost and retried).
+fn on_threads<S>(store: Arc<S>, work: fn(u64, &Database<Arc<S>, Graph>, &ThreadHost) -> u32) -> u32
+where
+    S: ObjectStore + Send + Sync + 'static,
+{
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let db = block_on(Database::open(store, "ns")).unwrap();
+                work(
+                    client,
+                    &db,
+                    &ThreadHost {
+                        state: (client + 1).into(),
+                    },
+                )
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).sum()
+}
+
+fn counter<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
+    block_on(async {
+        let db: Database<_, Graph> = Database::open(store.clone(), "ns").await.unwrap();
+        let host = ThreadHost { state: 0.into() };
+        execute(&db, &request("CREATE (:Counter {id: 1, n: 0})"), &host)
+            .await
+            .unwrap();
+    });
+    let attempts = on_threads(store.clone(), |_, db, host| {
+        let inc = request("MATCH (c:Counter {id: 1}) SET c.n = c.n + 1");
+        (0..INCREMENTS)
+            .map(|_| {
+                block_on(execute(db, &inc, host))
+                    .expect("every increment is acknowledged")
+                    .attempts
+            })
+            .sum()
+    });
+    assert_eq!(
+        rows(store, "MATCH (c:Counter) RETURN c.n"),
+        format!("[[{}]]", CLIENTS * INCREMENTS)
+    );
+    println!(
+        "counter: {} increments took {attempts} executions",
+        CLIENTS * INCREMENTS
+    );
+    assert!(
+        u64::from(attempts) > CLIENTS * INCREMENTS,
+        "the writers never raced"
+    );
+}
+
+fn bank<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
+    block_on(async {
+        let db: Database<_, Graph> = Database::open(store.clone(), "ns").await.unwrap();
+        let host = ThreadHost { state: 0.into() };
+        execute(
+            &db,
+            &request("UNWIND range(0, 9) AS i CREATE (:Account {id: i, balance: 100})"),
+            &host,
+        )
+        .await
+        .unwrap();
+    });
+    let attempts = on_threads(store.clone(), |client, db, host| {
+        let transfer = |i: u64| {
+            let (from, to) = ((client + i) % 10, (client * 3 + i * 7 + 1) % 10);
+            let q = format!(
+                "MATCH (a:Account {{id: {from}}}), (b:Account {{id: {to}}}) \
+                 SET a.balance = a.balance - 7 SET b.balance = b.balance + 7"
+            );
+            block_on(execute(db, &request(&q), host))
+                .expect("every transfer is acknowledged")
+                .attempts
+        };
+        (0..25).map(transfer).sum()
+    });
+    assert!(
+        u64::from(attempts) > CLIENTS * 25,
+        "the writers never raced"
+    );
+    assert_eq!(
+        rows(store, "MATCH (a:Account) RETURN sum(a.balance), count(a)"),
+        "[[1000,10]]"
+    );
+}
+
+#[test]
+fn counter_on_memory_store() {
+    counter(Arc::new(MemoryStore::new()));
+}
+
+#[test]
+fn counter_on_directory_store() {
+    let dir = std::env::temp_dir().join(format!("namidb-race-counter-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    counter(Arc::new(DirStore::new(&dir).unwrap()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bank_transfers_on_memory_store() {
+    bank(Arc::new(MemoryStore::new()));
+}
+
+#[test]
+fn bank_transfers_on_directory_store() {
+    let dir = std::env::temp_dir().join(format!("namidb-race-bank-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    bank(Arc::new(DirStore::new(&dir).unwrap()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
