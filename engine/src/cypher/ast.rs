@@ -111,7 +111,11 @@ pub struct Set {
 #[derive(Clone, Debug, PartialEq)]
 pub enum SetItem {
     /// `target.key = value` where `target` is any expression that yields an entity or map.
-    Property { target: Expr, key: Ident, value: Expr },
+    Property {
+        target: Expr,
+        key: Ident,
+        value: Expr,
+    },
     /// `n = {map}`
     Replace { var: Ident, value: Expr },
     /// `n += {map}`
@@ -248,7 +252,10 @@ pub enum ExprKind {
     /// `a < b <= c` keeps the chain: `a < b AND b <= c` with `b` evaluated once.
     Comparison(Box<Expr>, Vec<(CompareOp, Expr)>),
     /// `expr IS NULL` (`negated`: `IS NOT NULL`).
-    IsNull { expr: Box<Expr>, negated: bool },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
     /// `expr:A:B` label predicate.
     HasLabels(Box<Expr>, Vec<Ident>),
     /// `list[index]`
@@ -256,7 +263,11 @@ pub enum ExprKind {
     /// `list[from..to]`
     Slice(Box<Expr>, Option<Box<Expr>>, Option<Box<Expr>>),
     /// `name(args)`, `ns.name(DISTINCT args)`; the name is stored as written.
-    FunctionCall { name: Vec<Ident>, distinct: bool, args: Vec<Expr> },
+    FunctionCall {
+        name: Vec<Ident>,
+        distinct: bool,
+        args: Vec<Expr>,
+    },
     /// `count(*)`
     CountStar,
     Case {
@@ -289,16 +300,19 @@ pub enum ExprKind {
     /// `[p = (a)-->(b) WHERE pred | map]`
     PatternComprehension {
         var: Option<Ident>,
-        pattern: PatternElement,
+        pattern: Box<PatternElement>,
         filter: Option<Box<Expr>>,
         map: Box<Expr>,
     },
     /// A relationship pattern used as a predicate: `WHERE (a)-->(b)`.
-    PatternPredicate(PatternElement),
+    PatternPredicate(Box<PatternElement>),
     /// `EXISTS { MATCH ... WHERE ... }` or `EXISTS { (a)-->(b) WHERE ... }`.
     Exists(Box<ExistsSubquery>),
     /// `n {.name, .age, key: expr, var, .*}`
-    MapProjection { var: Ident, items: Vec<MapProjectionItem> },
+    MapProjection {
+        var: Ident,
+        items: Vec<MapProjectionItem>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -306,7 +320,10 @@ pub enum ExistsSubquery {
     /// A full query body (`MATCH ... [WHERE ...] [RETURN ...]`).
     Query(Query),
     /// A bare pattern list with an optional `WHERE`.
-    Pattern { pattern: Vec<PatternPart>, where_: Option<Expr> },
+    Pattern {
+        pattern: Vec<PatternPart>,
+        where_: Option<Expr>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
