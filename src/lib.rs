@@ -1,16 +1,219 @@
-//! The Worker: routing, auth, the R2 store adapter and the mapping of errors to HTTP statuses.
+//! The Worker: routing, auth, the R2 store adapter, and the one place where errors become
+//! HTTP statuses ([`status`]). No storage or query logic lives here: requests go to
+//! [`engine::api::execute`].
+//!
+//! Per isolate, the latest version of each recently used namespace is kept warm, so a request
+//! on a warm namespace costs one freshness GET before it runs.
+mod auth;
+mod r2;
+
+use engine::api::{self, Host};
+use engine::error::{Code, Error};
+use engine::graph::Graph;
+use engine::storage::{Database, Version};
+use engine::store::Counting;
+use r2::R2Store;
+use std::cell::RefCell;
 use worker::*;
 
-#[event(fetch)]
-async fn fetch(req: Request, _env: Env, _ctx: Context) -> Result<Response> {
-    match (req.method(), req.path().as_str()) {
-        (Method::Get, "/health") => json(200, "{\"ok\":true}"),
-        _ => json(404, "{\"error\":{\"code\":\"NotFound\",\"message\":\"no such path\"}}"),
+/// Request bodies above this are refused before parsing.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Namespaces kept warm per isolate (least recently used are dropped first).
+const WARM_NAMESPACES: usize = 32;
+
+thread_local! {
+    static WARM: RefCell<Vec<(String, Version<Graph>)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn warm_get(ns: &str) -> Option<Version<Graph>> {
+    WARM.with(|w| {
+        w.borrow()
+            .iter()
+            .find(|(n, _)| n == ns)
+            .map(|(_, v)| v.clone())
+    })
+}
+
+/// Keeps `version` if it is newer than what is cached, moving the namespace to the front.
+fn warm_put(ns: &str, version: Version<Graph>) {
+    WARM.with(|w| {
+        let mut w = w.borrow_mut();
+        let version = match w.iter().position(|(n, _)| n == ns) {
+            Some(i) => {
+                let (_, old) = w.remove(i);
+                if old.seq > version.seq {
+                    old
+                } else {
+                    version
+                }
+            }
+            None => version,
+        };
+        w.insert(0, (ns.to_string(), version));
+        w.truncate(WARM_NAMESPACES);
+    });
+}
+
+fn warm_drop(ns: &str) {
+    WARM.with(|w| w.borrow_mut().retain(|(n, _)| n != ns));
+}
+
+/// The HTTP status of each contract error code.
+fn status(code: Code) -> u16 {
+    match code {
+        Code::SyntaxError
+        | Code::SemanticError
+        | Code::TypeError
+        | Code::ArgumentError
+        | Code::ParameterMissing
+        | Code::EntityNotFound
+        | Code::ConstraintVerificationFailed
+        | Code::ProcedureError
+        | Code::ArithmeticError
+        | Code::InvalidRequest
+        | Code::InvalidNamespace => 400,
+        Code::Unauthorized => 401,
+        Code::Forbidden => 403,
+        Code::NotFound => 404,
+        Code::MethodNotAllowed => 405,
+        Code::Conflict | Code::Fenced => 409,
+        Code::PayloadTooLarge => 413,
+        Code::LimitExceeded => 422,
+        Code::Internal => 500,
+        Code::Unavailable => 503,
     }
 }
 
-fn json(status: u16, body: &str) -> Result<Response> {
+fn json(status: u16, body: String) -> Result<Response> {
     let mut resp = Response::ok(body)?.with_status(status);
     resp.headers_mut().set("content-type", "application/json")?;
     Ok(resp)
+}
+
+fn error_response(e: &Error) -> Result<Response> {
+    json(status(e.code), api::error_body(e))
+}
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    match route(req, &env, &ctx).await {
+        Ok(resp) => Ok(resp),
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn route(mut req: Request, env: &Env, ctx: &Context) -> std::result::Result<Response, Error> {
+    let internal = |e: worker::Error| Error::new(Code::Internal, e.to_string());
+    let path = req.path();
+    match (path.as_str(), req.method()) {
+        ("/health", Method::Get) => json(200, "{\"ok\":true}".into()).map_err(internal),
+        ("/cypher", Method::Post) => {
+            auth::check(&req, env)?;
+            let ns = namespace(&req)?;
+            let body = req
+                .bytes()
+                .await
+                .map_err(|e| Error::new(Code::InvalidRequest, e.to_string()))?;
+            if body.len() > MAX_BODY_BYTES {
+                return Err(Error::new(
+                    Code::PayloadTooLarge,
+                    format!("request body over {MAX_BODY_BYTES} bytes"),
+                ));
+            }
+            let request = api::parse_request(&body)?;
+            cypher(env, ctx, &ns, &request).await
+        }
+        ("/cypher", Method::Delete) => {
+            auth::check(&req, env)?;
+            let ns = namespace(&req)?;
+            drop_namespace(env, &ns).await
+        }
+        ("/health" | "/cypher", _) => Err(Error::new(
+            Code::MethodNotAllowed,
+            format!("{} {path} is not allowed", req.method()),
+        )),
+        _ => Err(Error::new(Code::NotFound, format!("no such path: {path}"))),
+    }
+}
+
+fn namespace(req: &Request) -> std::result::Result<String, Error> {
+    let url = req
+        .url()
+        .map_err(|e| Error::new(Code::InvalidRequest, e.to_string()))?;
+    let ns = url
+        .query_pairs()
+        .find(|(k, _)| k == "ns")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    api::validate_namespace(&ns)?;
+    Ok(ns)
+}
+
+fn bucket(env: &Env) -> std::result::Result<R2Store, Error> {
+    env.bucket("BUCKET")
+        .map(R2Store::new)
+        .map_err(|e| Error::new(Code::Internal, format!("R2 binding BUCKET is missing: {e}")))
+}
+
+/// The Worker's clock, entropy and timer, handed to the engine.
+struct WorkerHost;
+
+impl Host for WorkerHost {
+    fn now_ms(&self) -> u64 {
+        Date::now().as_millis()
+    }
+    fn random(&self) -> u64 {
+        let half = || (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+        (half() << 32) | half()
+    }
+    async fn sleep(&self, ms: u64) {
+        Delay::from(std::time::Duration::from_millis(ms)).await;
+    }
+}
+
+async fn cypher(
+    env: &Env,
+    ctx: &Context,
+    ns: &str,
+    request: &api::Request,
+) -> std::result::Result<Response, Error> {
+    let store = Counting::new(bucket(env)?);
+    let db = match warm_get(ns) {
+        Some(version) => Database::resume(store, ns, version),
+        None => Database::open(store, ns)
+            .await
+            .map_err(|e| Error::new(Code::Unavailable, e.to_string()))?,
+    };
+    let result = api::execute(&db, request, &WorkerHost).await;
+    warm_put(ns, db.cached());
+    let body = result?.body(Some(db.store().counts()));
+    // Checkpoints are off the response path (no I/O unless one is due); a failure here only
+    // delays the next one.
+    let (ns, now) = (ns.to_string(), WorkerHost.now_ms());
+    ctx.wait_until(async move {
+        if let Ok(true) = db.maybe_checkpoint(now).await {
+            warm_put(&ns, db.cached());
+        }
+    });
+    json(200, body).map_err(|e| Error::new(Code::Internal, e.to_string()))
+}
+
+async fn drop_namespace(env: &Env, ns: &str) -> std::result::Result<Response, Error> {
+    use engine::store::ObjectStore;
+    let store = bucket(env)?;
+    let unavailable = |e: engine::store::StoreError| Error::new(Code::Unavailable, e.to_string());
+    for object in store.list(&format!("{ns}/")).await.map_err(unavailable)? {
+        store.delete(&object.key).await.map_err(unavailable)?;
+    }
+    warm_drop(ns);
+    json(
+        200,
+        "{\"columns\":[],\"rows\":[],\"stats\":{},\"meta\":{}}".into(),
+    )
+    .map_err(|e| Error::new(Code::Internal, e.to_string()))
 }

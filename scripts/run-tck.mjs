@@ -1,0 +1,25 @@
+// Runs the openCypher TCK (../shared/tck/run_tck.py) against the prebuilt Worker in dist/,
+// served on a free local port with ephemeral R2 and NAMIDB_TEST_PROCEDURES=1.
+// The pass threshold lives in tests/tck-min-pass.txt; the report goes to out/tck.json.
+import fs from "node:fs";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import { startWorker, ROOT, TOKEN } from "../tests/harness.mjs";
+
+const minPass = Number.parseInt(fs.readFileSync(path.join(ROOT, "tests/tck-min-pass.txt"), "utf8"), 10);
+if (!Number.isInteger(minPass)) throw new Error("tests/tck-min-pass.txt must hold one integer");
+fs.mkdirSync(path.join(ROOT, "out"), { recursive: true });
+
+const w = await startWorker();
+const args = ["../shared/tck/run_tck.py", "--backend", "http", "--url", w.url, "--token", TOKEN, "--jobs", "4",
+  "--exclude", "expressions/temporal/", "--json", "out/tck.json", "--min-pass", String(minPass)];
+console.log(`python3 ${args.join(" ")}`);
+process.on("SIGINT", () => {}); // let the child exit first, then close the Worker below
+const code = await new Promise((resolve) => {
+  spawn("python3", args, { cwd: ROOT, stdio: "inherit" })
+    .on("error", (e) => { console.error(e); resolve(1); })
+    .on("exit", (c) => resolve(c ?? 1));
+});
+await w.close();
+if (code !== 0) console.error(`TCK FAILED: exit ${code}; fewer than ${minPass} (tests/tck-min-pass.txt) passed? See out/tck.json`);
+process.exit(code);

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# npm test: THE one check command; runs everything CI runs, in order, failing fast.
+set -euo pipefail
+T0=$SECONDS
+step() { echo; echo "=== [$((SECONDS - T0))s] $*"; }
+trap 'echo; echo "npm test: FAILED after $((SECONDS - T0))s"' ERR
+
+step "setup"
+source "$(dirname "$0")/setup.sh"   # cds to the repo root
+
+step "cargo fmt --all --check"
+cargo fmt --all --check
+
+step "cargo clippy (native)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo clippy (wasm32)"
+cargo clippy --workspace --target wasm32-unknown-unknown -- -D warnings
+
+step "cargo test -p engine"
+cargo test -p engine
+
+step "engine dependency tree has no tokio / worker / wasm-bindgen"
+bad=$(cargo tree -p engine --prefix none --format '{p}' | awk '{print $1}' | sort -u | grep -xE 'tokio|worker|wasm-bindgen' || true)
+if [ -n "$bad" ]; then echo "engine must stay runtime-free, but its tree has: $bad"; false; fi
+echo "ok"
+
+step "build the Worker once: npm run bundle (wrangler deploy --dry-run --outdir dist)"
+rm -rf dist
+npm run bundle
+gz=0; raw=0
+for f in dist/*.js dist/*.wasm; do
+  raw=$((raw + $(wc -c <"$f"))); gz=$((gz + $(gzip -9 -c "$f" | wc -c)))
+done
+echo "bundle: $gz bytes gzipped ($raw bytes raw: $(cd dist && ls *.js *.wasm | tr '\n' ' '))"
+
+step "end-to-end tests: node --test 'tests/*.test.mjs' (against dist/)"
+node --test --test-timeout=120000 'tests/*.test.mjs'
+
+step "openCypher TCK"
+if [ -d ../shared/opencypher-tck ]; then
+  node scripts/run-tck.mjs
+else
+  echo "skipped: ../shared/opencypher-tck not found"
+fi
+
+trap - ERR
+echo; echo "npm test: all steps passed in $((SECONDS - T0))s"
