@@ -1,0 +1,120 @@
+//! What each kind of request costs in object-store operations, measured with the counting
+//! store. The README's cost table is these numbers; this test keeps them true.
+//! `cargo test -p engine --test costs -- --nocapture` prints the table.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use engine::api::{execute, parse_request, ManualHost};
+use engine::graph::Graph;
+use engine::storage::{Database, CHECKPOINT_EVERY, MAX_UNVALIDATED_MS};
+use engine::store::{Counting, Counts, MemoryStore};
+use futures::executor::block_on;
+use std::rc::Rc;
+
+type Db = Database<Rc<Counting<Rc<MemoryStore>>>, Graph>;
+
+/// Runs `query` on `db` and returns what it cost.
+fn cost(db: &Db, query: &str, now_ms: u64) -> Counts {
+    let before = db.store().counts();
+    let req = parse_request(format!("{{\"query\": \"{query}\"}}").as_bytes()).unwrap();
+    block_on(execute(db, &req, &ManualHost::new(now_ms, now_ms))).unwrap();
+    diff(db.store().counts(), before)
+}
+
+fn diff(a: Counts, b: Counts) -> Counts {
+    Counts {
+        gets: a.gets - b.gets,
+        heads: a.heads - b.heads,
+        puts: a.puts - b.puts,
+        lists: a.lists - b.lists,
+        deletes: a.deletes - b.deletes,
+        bytes_read: a.bytes_read - b.bytes_read,
+        bytes_written: a.bytes_written - b.bytes_written,
+        // Round trips are a maximum, not a sum: measure each case on a fresh counter.
+        round_trips: a.round_trips,
+    }
+}
+
+fn fresh(store: &Rc<MemoryStore>) -> Db {
+    block_on(Database::open(Rc::new(Counting::new(store.clone())), "ns")).unwrap()
+}
+
+fn row(name: &str, c: Counts) -> String {
+    format!(
+        "| {name} | {} | {} | {} | {} |",
+        c.round_trips, c.gets, c.puts, c.lists
+    )
+}
+
+#[test]
+fn request_costs() {
+    let mut table = vec![
+        "| request | round trips | GETs | PUTs | LISTs |".to_string(),
+        "|---|---|---|---|---|".into(),
+    ];
+    let store = Rc::new(MemoryStore::new());
+
+    // Opening a namespace that does not exist yet: `head` and `wal/1` are both absent.
+    let db = fresh(&store);
+    let open = db.store().counts();
+    assert_eq!(
+        (open.gets, open.puts, open.lists, open.round_trips),
+        (2, 0, 0, 2)
+    );
+    table.push(row("open a new namespace", open));
+
+    let now = 1_000_000;
+    let db = fresh(&store);
+    let c = cost(&db, "CREATE (:A)", now);
+    assert_eq!(
+        (c.gets, c.puts, c.lists),
+        (1, 1, 0),
+        "first write after open: refresh, then commit"
+    );
+
+    let db2 = fresh(&store);
+    cost(&db2, "MATCH (n) RETURN count(n)", now);
+    let warm = Db::resume(Rc::new(Counting::new(store.clone())), "ns", db2.cached());
+    let c = cost(&warm, "MATCH (n) RETURN count(n)", now + 1);
+    assert_eq!((c.gets, c.puts, c.lists, c.round_trips), (1, 0, 0, 1));
+    table.push(row("read, warm handle, nothing changed", c));
+
+    let warm = Db::resume(Rc::new(Counting::new(store.clone())), "ns", warm.cached());
+    let c = cost(&warm, "CREATE (:B)", now + 2);
+    assert_eq!((c.gets, c.puts, c.lists, c.round_trips), (0, 1, 0, 1));
+    table.push(row("write, warm handle (validated < 10 s ago)", c));
+
+    let idle = Db::resume(Rc::new(Counting::new(store.clone())), "ns", warm.cached());
+    let c = cost(&idle, "CREATE (:C)", now + 2 + MAX_UNVALIDATED_MS);
+    assert_eq!((c.gets, c.puts, c.lists, c.round_trips), (1, 1, 0, 2));
+    table.push(row("write, handle idle for 10 s or more", c));
+
+    // Another writer commits; the stale handle's write loses the create, catches up, retries.
+    let stale = Db::resume(Rc::new(Counting::new(store.clone())), "ns", idle.cached());
+    cost(&fresh(&store), "CREATE (:D)", now + 3);
+    let c = cost(&stale, "CREATE (:E)", now + 4);
+    assert_eq!((c.gets, c.puts, c.lists, c.round_trips), (2, 2, 0, 4));
+    table.push(row("write that lost a race to one other commit", c));
+
+    // A long history: checkpoints keep the cold open bounded.
+    let mut t = now + 10;
+    for _ in 0..3 * CHECKPOINT_EVERY {
+        t += 2_000;
+        cost(&warm, "CREATE (:F)", t);
+        block_on(warm.maybe_checkpoint(t)).unwrap();
+    }
+    let cold = fresh(&store);
+    let c = cold.store().counts();
+    assert_eq!((c.puts, c.lists), (0, 0));
+    assert!(
+        c.gets <= 3 + CHECKPOINT_EVERY + 1 && c.round_trips == c.gets,
+        "cold open: {c:?}"
+    );
+    table.push(row(
+        &format!(
+            "open a namespace with {} commits (checkpointed)",
+            cold.cached().seq
+        ),
+        c,
+    ));
+
+    println!("{}", table.join("\n"));
+}
