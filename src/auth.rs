@@ -12,18 +12,10 @@ pub fn check(req: &Request, env: &Env) -> Result<(), Error> {
         .map(|s| s.to_string())
         .ok()
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            unauthorized("this deployment has no token configured; it refuses every request")
-        })?;
-    let header = req
-        .headers()
-        .get("authorization")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let given = header
-        .strip_prefix("Bearer ")
-        .ok_or_else(|| unauthorized("missing `Authorization: Bearer <token>`"))?;
+        .ok_or_else(|| unauthorized("this deployment has no token configured; it refuses every request"))?;
+    let header = req.headers().get("authorization").ok().flatten().unwrap_or_default();
+    let given =
+        header.strip_prefix("Bearer ").ok_or_else(|| unauthorized("missing `Authorization: Bearer <token>`"))?;
     if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
         Ok(())
     } else {

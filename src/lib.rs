@@ -10,7 +10,7 @@ mod r2;
 use engine::api::{self, Host};
 use engine::error::{Code, Error};
 use engine::graph::Graph;
-use engine::storage::{Database, Version};
+use engine::storage::{Clock, Database, Version, GC_MIN_AGE_MS};
 use engine::store::Counting;
 use r2::R2Store;
 use std::cell::RefCell;
@@ -26,12 +26,7 @@ thread_local! {
 }
 
 fn warm_get(ns: &str) -> Option<Version<Graph>> {
-    WARM.with(|w| {
-        w.borrow()
-            .iter()
-            .find(|(n, _)| n == ns)
-            .map(|(_, v)| v.clone())
-    })
+    WARM.with(|w| w.borrow().iter().find(|(n, _)| n == ns).map(|(_, v)| v.clone()))
 }
 
 /// Keeps `version` if it is newer than what is cached, moving the namespace to the front.
@@ -115,15 +110,9 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> std::result::Resul
         ("/cypher", Method::Post) => {
             auth::check(&req, env)?;
             let ns = namespace(&req)?;
-            let body = req
-                .bytes()
-                .await
-                .map_err(|e| Error::new(Code::InvalidRequest, e.to_string()))?;
+            let body = req.bytes().await.map_err(|e| Error::new(Code::InvalidRequest, e.to_string()))?;
             if body.len() > MAX_BODY_BYTES {
-                return Err(Error::new(
-                    Code::PayloadTooLarge,
-                    format!("request body over {MAX_BODY_BYTES} bytes"),
-                ));
+                return Err(Error::new(Code::PayloadTooLarge, format!("request body over {MAX_BODY_BYTES} bytes")));
             }
             let request = api::parse_request(&body)?;
             cypher(env, ctx, &ns, &request).await
@@ -133,23 +122,21 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> std::result::Resul
             let ns = namespace(&req)?;
             drop_namespace(env, &ns).await
         }
-        ("/health" | "/cypher", _) => Err(Error::new(
-            Code::MethodNotAllowed,
-            format!("{} {path} is not allowed", req.method()),
-        )),
+        ("/gc", Method::Post) => {
+            auth::check(&req, env)?;
+            let ns = namespace(&req)?;
+            collect_garbage(env, &ns).await
+        }
+        ("/health" | "/cypher" | "/gc", _) => {
+            Err(Error::new(Code::MethodNotAllowed, format!("{} {path} is not allowed", req.method())))
+        }
         _ => Err(Error::new(Code::NotFound, format!("no such path: {path}"))),
     }
 }
 
 fn namespace(req: &Request) -> std::result::Result<String, Error> {
-    let url = req
-        .url()
-        .map_err(|e| Error::new(Code::InvalidRequest, e.to_string()))?;
-    let ns = url
-        .query_pairs()
-        .find(|(k, _)| k == "ns")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let url = req.url().map_err(|e| Error::new(Code::InvalidRequest, e.to_string()))?;
+    let ns = url.query_pairs().find(|(k, _)| k == "ns").map(|(_, v)| v.into_owned()).unwrap_or_default();
     api::validate_namespace(&ns)?;
     Ok(ns)
 }
@@ -163,10 +150,13 @@ fn bucket(env: &Env) -> std::result::Result<R2Store, Error> {
 /// The Worker's clock, entropy and timer, handed to the engine.
 struct WorkerHost;
 
-impl Host for WorkerHost {
+impl Clock for WorkerHost {
     fn now_ms(&self) -> u64 {
         Date::now().as_millis()
     }
+}
+
+impl Host for WorkerHost {
     fn random(&self) -> u64 {
         let half = || (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
         (half() << 32) | half()
@@ -176,18 +166,13 @@ impl Host for WorkerHost {
     }
 }
 
-async fn cypher(
-    env: &Env,
-    ctx: &Context,
-    ns: &str,
-    request: &api::Request,
-) -> std::result::Result<Response, Error> {
+async fn cypher(env: &Env, ctx: &Context, ns: &str, request: &api::Request) -> std::result::Result<Response, Error> {
     let store = Counting::new(bucket(env)?);
     let db = match warm_get(ns) {
         Some(version) => Database::resume(store, ns, version),
-        None => Database::open(store, ns)
-            .await
-            .map_err(|e| Error::new(Code::Unavailable, e.to_string()))?,
+        None => {
+            Database::open(store, ns, &WorkerHost).await.map_err(|e| Error::new(Code::Unavailable, e.to_string()))?
+        }
     };
     let result = api::execute(&db, request, &WorkerHost).await;
     warm_put(ns, db.cached());
@@ -203,6 +188,21 @@ async fn cypher(
     json(200, body).map_err(|e| Error::new(Code::Internal, e.to_string()))
 }
 
+/// `POST /gc?ns=`: an explicit admin request, because collection LISTs the namespace (billed
+/// like a write) and is never needed on the request path.
+async fn collect_garbage(env: &Env, ns: &str) -> std::result::Result<Response, Error> {
+    let db: Database<_, Graph> = Database::resume(bucket(env)?, ns, Version::default());
+    let report = db
+        .collect_garbage(&WorkerHost, GC_MIN_AGE_MS)
+        .await
+        .map_err(|e| Error::new(Code::Unavailable, e.to_string()))?;
+    let body = format!(
+        "{{\"boundary\":{},\"records_deleted\":{},\"checkpoints_deleted\":{}}}",
+        report.boundary, report.records_deleted, report.checkpoints_deleted
+    );
+    json(200, body).map_err(|e| Error::new(Code::Internal, e.to_string()))
+}
+
 async fn drop_namespace(env: &Env, ns: &str) -> std::result::Result<Response, Error> {
     use engine::store::ObjectStore;
     let store = bucket(env)?;
@@ -211,9 +211,6 @@ async fn drop_namespace(env: &Env, ns: &str) -> std::result::Result<Response, Er
         store.delete(&object.key).await.map_err(unavailable)?;
     }
     warm_drop(ns);
-    json(
-        200,
-        "{\"columns\":[],\"rows\":[],\"stats\":{},\"meta\":{}}".into(),
-    )
-    .map_err(|e| Error::new(Code::Internal, e.to_string()))
+    json(200, "{\"columns\":[],\"rows\":[],\"stats\":{},\"meta\":{}}".into())
+        .map_err(|e| Error::new(Code::Internal, e.to_string()))
 }

@@ -21,11 +21,7 @@ fn err(e: worker::Error) -> StoreError {
 }
 
 fn meta(o: &worker::Object) -> ObjectMeta {
-    ObjectMeta {
-        key: o.key(),
-        size: o.size(),
-        etag: o.etag(),
-    }
+    ObjectMeta { key: o.key(), size: o.size(), etag: o.etag() }
 }
 
 async fn body(o: Option<worker::Object>) -> StoreResult<Option<Vec<u8>>> {
@@ -50,38 +46,19 @@ impl ObjectStore for R2Store {
         }
         let length = len.min(head.size - offset);
         let range = Range::OffsetWithLength { offset, length };
-        body(
-            self.bucket
-                .get(key)
-                .range(range)
-                .execute()
-                .await
-                .map_err(err)?,
-        )
-        .await
+        body(self.bucket.get(key).range(range).execute().await.map_err(err)?).await
     }
 
     async fn head(&self, key: &str) -> StoreResult<Option<ObjectMeta>> {
         Ok(self.bucket.head(key).await.map_err(err)?.as_ref().map(meta))
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-        mode: PutMode,
-    ) -> StoreResult<Option<ObjectMeta>> {
+    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>> {
         let put = self.bucket.put(key, body);
         let put = match mode {
             PutMode::Overwrite => put,
-            PutMode::Create => put.only_if(Conditional {
-                etag_does_not_match: Some("*".into()),
-                ..Default::default()
-            }),
-            PutMode::IfMatch(etag) => put.only_if(Conditional {
-                etag_matches: Some(etag),
-                ..Default::default()
-            }),
+            PutMode::Create => put.only_if(Conditional { etag_does_not_match: Some("*".into()), ..Default::default() }),
+            PutMode::IfMatch(etag) => put.only_if(Conditional { etag_matches: Some(etag), ..Default::default() }),
         };
         Ok(put.execute().await.map_err(err)?.as_ref().map(meta))
     }

@@ -70,11 +70,7 @@ impl Position {
         let before = text.get(..offset).unwrap_or(text);
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Position {
-            offset,
-            line,
-            column,
-        }
+        Position { offset, line, column }
     }
 }
 
@@ -90,23 +86,11 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Error {
-            code,
-            message: message.into(),
-            detail: None,
-            compile_time: false,
-            position: None,
-        }
+        Error { code, message: message.into(), detail: None, compile_time: false, position: None }
     }
 
     /// A compile-time error with its TCK detail, pointing at `offset` in `text`.
-    pub fn compile(
-        code: Code,
-        detail: &'static str,
-        message: impl Into<String>,
-        text: &str,
-        offset: usize,
-    ) -> Self {
+    pub fn compile(code: Code, detail: &'static str, message: impl Into<String>, text: &str, offset: usize) -> Self {
         Error {
             code,
             message: message.into(),
@@ -117,10 +101,7 @@ impl Error {
     }
 
     pub fn runtime(code: Code, detail: &'static str, message: impl Into<String>) -> Self {
-        Error {
-            detail: Some(detail),
-            ..Error::new(code, message)
-        }
+        Error { detail: Some(detail), ..Error::new(code, message) }
     }
 }
 

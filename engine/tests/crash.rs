@@ -22,10 +22,7 @@ fn workload() -> Vec<Request> {
             let q = match i % 4 {
                 0 => format!("CREATE (:N {{k: {i}, v: 0}})"),
                 1 => format!("MATCH (n:N) WHERE n.k = {} SET n.v = n.v + 1", i - 1),
-                2 => format!(
-                    "MATCH (a:N {{k: {}}}), (b:N) WHERE b.k < a.k CREATE (a)-[:R {{w: {i}}}]->(b)",
-                    i - 2
-                ),
+                2 => format!("MATCH (a:N {{k: {}}}), (b:N) WHERE b.k < a.k CREATE (a)-[:R {{w: {i}}}]->(b)", i - 2),
                 _ if i % 8 == 7 => format!("MATCH (n:N {{k: {}}}) DETACH DELETE n", i - 7),
                 _ => "UNWIND range(1, 3) AS x CREATE (:M {x: x})".to_string(),
             };
@@ -56,9 +53,7 @@ struct Model {
 
 impl Model {
     fn new() -> Self {
-        Model {
-            db: block_on(Database::open(Rc::new(MemoryStore::new()), NS)).unwrap(),
-        }
+        Model { db: block_on(Database::open(Rc::new(MemoryStore::new()), NS, &0u64)).unwrap() }
     }
 
     fn apply(&self, req: &Request, step: usize) {
@@ -93,25 +88,17 @@ fn run(faults: Faults) -> Run {
         assert!(guard < 10_000, "no progress");
         let handle = match db.take() {
             Some(h) => h,
-            None => match block_on(Database::open(store.clone(), NS)) {
+            None => match block_on(Database::open(store.clone(), NS, &0u64)) {
                 Ok(h) => {
                     // Reopened: the state must be the model, or the model plus the doubtful statement.
                     let got = state(&h);
                     if let Some(d) = doubt.take() {
                         if got != state(&model.db) {
-                            assert_eq!(
-                                got,
-                                model.with(&work[d], d),
-                                "statement {d} is half-visible"
-                            );
+                            assert_eq!(got, model.with(&work[d], d), "statement {d} is half-visible");
                             model.apply(&work[d], d);
                         }
                     }
-                    assert_eq!(
-                        got,
-                        state(&model.db),
-                        "an acknowledged write is missing after reopening"
-                    );
+                    assert_eq!(got, state(&model.db), "an acknowledged write is missing after reopening");
                     h
                 }
                 Err(_) => continue, // the open itself failed: try again
@@ -127,11 +114,7 @@ fn run(faults: Faults) -> Run {
                 }
             }
             Err(e) => {
-                assert_eq!(
-                    e.code,
-                    Code::Unavailable,
-                    "only store failures are expected: {e}"
-                );
+                assert_eq!(e.code, Code::Unavailable, "only store failures are expected: {e}");
                 doubt = Some(step);
                 step += 1;
                 // Crash: the handle is dropped.
@@ -140,30 +123,16 @@ fn run(faults: Faults) -> Run {
     }
     // Heal and check the end state once more from a cold open.
     store.heal();
-    let reopened: Db<_> = block_on(Database::open(base, NS)).unwrap();
+    let reopened: Db<_> = block_on(Database::open(base, NS, &0u64)).unwrap();
     let got = state(&reopened);
     if let Some(d) = doubt {
         if got != state(&model.db) {
-            assert_eq!(
-                got,
-                model.with(&work[d], d),
-                "statement {d} is half-visible at the end"
-            );
-            return Run {
-                ops: store.ops(),
-                failures: store.failures(),
-            };
+            assert_eq!(got, model.with(&work[d], d), "statement {d} is half-visible at the end");
+            return Run { ops: store.ops(), failures: store.failures() };
         }
     }
-    assert_eq!(
-        got,
-        state(&model.db),
-        "acknowledged writes missing at the end"
-    );
-    Run {
-        ops: store.ops(),
-        failures: store.failures(),
-    }
+    assert_eq!(got, state(&model.db), "acknowledged writes missing at the end");
+    Run { ops: store.ops(), failures: store.failures() }
 }
 
 #[test]
@@ -171,7 +140,7 @@ fn the_workload_checkpoints_and_survives_without_faults() {
     let r = run(Faults::default());
     assert_eq!(r.failures, 0);
     let base = Rc::new(MemoryStore::new());
-    let db: Db<_> = block_on(Database::open(base.clone(), NS)).unwrap();
+    let db: Db<_> = block_on(Database::open(base.clone(), NS, &0u64)).unwrap();
     for (i, req) in workload().iter().enumerate() {
         block_on(execute(&db, req, &host(i))).unwrap();
         block_on(db.maybe_checkpoint(now(i + 1))).unwrap();
@@ -181,10 +150,7 @@ fn the_workload_checkpoints_and_survives_without_faults() {
         .into_iter()
         .map(|m| m.key)
         .collect();
-    assert!(
-        !keys.is_empty(),
-        "the workload is long enough to checkpoint"
-    );
+    assert!(!keys.is_empty(), "the workload is long enough to checkpoint");
 }
 
 #[test]
@@ -193,11 +159,7 @@ fn failing_every_io_point_in_turn_loses_nothing() {
     assert!(total > 50, "workload too small: {total} operations");
     for fail_op in 0..total {
         for ambiguous_puts in [false, true] {
-            let r = run(Faults {
-                fail_op: Some(fail_op),
-                ambiguous_puts,
-                ..Faults::default()
-            });
+            let r = run(Faults { fail_op: Some(fail_op), ambiguous_puts, ..Faults::default() });
             assert_eq!(r.failures, 1, "operation {fail_op} was never reached");
         }
     }
@@ -211,15 +173,9 @@ fn seeded_random_faults_lose_nothing() {
     };
     let mut failures = 0;
     for seed in seeds {
-        let faults = Faults {
-            fail_ppm: 30_000,
-            seed,
-            ambiguous_puts: seed % 2 == 0,
-            ..Faults::default()
-        };
-        let r = std::panic::catch_unwind(|| run(faults)).unwrap_or_else(|_| {
-            panic!("seeded fault run failed; replay with NAMIDB_FAULT_SEED={seed}")
-        });
+        let faults = Faults { fail_ppm: 30_000, seed, ambiguous_puts: seed % 2 == 0, ..Faults::default() };
+        let r = std::panic::catch_unwind(|| run(faults))
+            .unwrap_or_else(|_| panic!("seeded fault run failed; replay with NAMIDB_FAULT_SEED={seed}"));
         failures += r.failures;
     }
     assert!(failures > 0, "no fault was ever injected");

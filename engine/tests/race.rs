@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use engine::api::{execute, parse_request, Host, Request};
 use engine::graph::Graph;
-use engine::storage::Database;
+use engine::storage::{Clock, Database};
 use engine::store::{DirStore, MemoryStore, ObjectStore};
 use futures::executor::block_on;
 use std::sync::Arc;
@@ -17,10 +17,14 @@ struct ThreadHost {
     state: std::cell::Cell<u64>,
 }
 
-impl Host for ThreadHost {
+impl Clock for ThreadHost {
     fn now_ms(&self) -> u64 {
-        0
+        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        since_epoch.map_or(0, |d| d.as_millis() as u64)
     }
+}
+
+impl Host for ThreadHost {
     fn random(&self) -> u64 {
         let mut z = self.state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
         self.state.set(z);
@@ -38,10 +42,8 @@ fn request(q: &str) -> Request {
 }
 
 fn rows(store: impl ObjectStore, q: &str) -> String {
-    let db: Database<_, Graph> = block_on(Database::open(store, "ns")).unwrap();
-    let body = block_on(execute(&db, &request(q), &ThreadHost { state: 0.into() }))
-        .unwrap()
-        .body(None);
+    let db: Database<_, Graph> = block_on(Database::open(store, "ns", &0u64)).unwrap();
+    let body = block_on(execute(&db, &request(q), &ThreadHost { state: 0.into() })).unwrap().body(None);
     body[body.find("\"rows\":").unwrap() + 7..body.find(",\"stats\"").unwrap()].to_string()
 }
 
@@ -55,14 +57,8 @@ where
         .map(|client| {
             let store = store.clone();
             std::thread::spawn(move || {
-                let db = block_on(Database::open(store, "ns")).unwrap();
-                work(
-                    client,
-                    &db,
-                    &ThreadHost {
-                        state: (client + 1).into(),
-                    },
-                )
+                let db = block_on(Database::open(store, "ns", &0u64)).unwrap();
+                work(client, &db, &ThreadHost { state: (client + 1).into() })
             })
         })
         .collect();
@@ -71,47 +67,26 @@ where
 
 fn counter<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
     block_on(async {
-        let db: Database<_, Graph> = Database::open(store.clone(), "ns").await.unwrap();
+        let db: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let host = ThreadHost { state: 0.into() };
-        execute(&db, &request("CREATE (:Counter {id: 1, n: 0})"), &host)
-            .await
-            .unwrap();
+        execute(&db, &request("CREATE (:Counter {id: 1, n: 0})"), &host).await.unwrap();
     });
     let attempts = on_threads(store.clone(), |_, db, host| {
         let inc = request("MATCH (c:Counter {id: 1}) SET c.n = c.n + 1");
         (0..INCREMENTS)
-            .map(|_| {
-                block_on(execute(db, &inc, host))
-                    .expect("every increment is acknowledged")
-                    .attempts
-            })
+            .map(|_| block_on(execute(db, &inc, host)).expect("every increment is acknowledged").attempts)
             .sum()
     });
-    assert_eq!(
-        rows(store, "MATCH (c:Counter) RETURN c.n"),
-        format!("[[{}]]", CLIENTS * INCREMENTS)
-    );
-    println!(
-        "counter: {} increments took {attempts} executions",
-        CLIENTS * INCREMENTS
-    );
-    assert!(
-        u64::from(attempts) > CLIENTS * INCREMENTS,
-        "the writers never raced"
-    );
+    assert_eq!(rows(store, "MATCH (c:Counter) RETURN c.n"), format!("[[{}]]", CLIENTS * INCREMENTS));
+    println!("counter: {} increments took {attempts} executions", CLIENTS * INCREMENTS);
+    assert!(u64::from(attempts) > CLIENTS * INCREMENTS, "the writers never raced");
 }
 
 fn bank<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
     block_on(async {
-        let db: Database<_, Graph> = Database::open(store.clone(), "ns").await.unwrap();
+        let db: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let host = ThreadHost { state: 0.into() };
-        execute(
-            &db,
-            &request("UNWIND range(0, 9) AS i CREATE (:Account {id: i, balance: 100})"),
-            &host,
-        )
-        .await
-        .unwrap();
+        execute(&db, &request("UNWIND range(0, 9) AS i CREATE (:Account {id: i, balance: 100})"), &host).await.unwrap();
     });
     let attempts = on_threads(store.clone(), |client, db, host| {
         let transfer = |i: u64| {
@@ -120,20 +95,12 @@ fn bank<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
                 "MATCH (a:Account {{id: {from}}}), (b:Account {{id: {to}}}) \
                  SET a.balance = a.balance - 7 SET b.balance = b.balance + 7"
             );
-            block_on(execute(db, &request(&q), host))
-                .expect("every transfer is acknowledged")
-                .attempts
+            block_on(execute(db, &request(&q), host)).expect("every transfer is acknowledged").attempts
         };
         (0..25).map(transfer).sum()
     });
-    assert!(
-        u64::from(attempts) > CLIENTS * 25,
-        "the writers never raced"
-    );
-    assert_eq!(
-        rows(store, "MATCH (a:Account) RETURN sum(a.balance), count(a)"),
-        "[[1000,10]]"
-    );
+    assert!(u64::from(attempts) > CLIENTS * 25, "the writers never raced");
+    assert_eq!(rows(store, "MATCH (a:Account) RETURN sum(a.balance), count(a)"), "[[1000,10]]");
 }
 
 #[test]

@@ -28,10 +28,7 @@ pub enum Json {
 }
 
 pub fn parse(text: &str) -> Result<Json> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        pos: 0,
-    };
+    let mut p = Parser { s: text.as_bytes(), pos: 0 };
     let v = p.value(0)?;
     p.ws();
     if p.pos != p.s.len() {
@@ -136,8 +133,7 @@ impl Parser<'_> {
             }
             self.pos += 1;
         }
-        let text =
-            std::str::from_utf8(&self.s[start..self.pos]).map_err(|_| self.err("bad number"))?;
+        let text = std::str::from_utf8(&self.s[start..self.pos]).map_err(|_| self.err("bad number"))?;
         let valid = {
             let t = text.strip_prefix('-').unwrap_or(text);
             let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
@@ -147,13 +143,9 @@ impl Parser<'_> {
             return Err(self.err("invalid number"));
         }
         if float {
-            text.parse::<f64>()
-                .map(Json::Float)
-                .map_err(|_| self.err("invalid number"))
+            text.parse::<f64>().map(Json::Float).map_err(|_| self.err("invalid number"))
         } else {
-            text.parse::<i64>()
-                .map(Json::Int)
-                .map_err(|_| self.err("integer out of the 64-bit range"))
+            text.parse::<i64>().map(Json::Int).map_err(|_| self.err("integer out of the 64-bit range"))
         }
     }
 
@@ -162,17 +154,10 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let start = self.pos;
-            while self
-                .s
-                .get(self.pos)
-                .is_some_and(|&b| b != b'"' && b != b'\\' && b >= 0x20)
-            {
+            while self.s.get(self.pos).is_some_and(|&b| b != b'"' && b != b'\\' && b >= 0x20) {
                 self.pos += 1;
             }
-            out.push_str(
-                std::str::from_utf8(&self.s[start..self.pos])
-                    .map_err(|_| self.err("invalid UTF-8"))?,
-            );
+            out.push_str(std::str::from_utf8(&self.s[start..self.pos]).map_err(|_| self.err("invalid UTF-8"))?);
             match self.s.get(self.pos) {
                 Some(b'"') => {
                     self.pos += 1;
@@ -204,9 +189,7 @@ impl Parser<'_> {
                             } else {
                                 hi
                             };
-                            out.push(
-                                char::from_u32(code).ok_or_else(|| self.err("invalid escape"))?,
-                            );
+                            out.push(char::from_u32(code).ok_or_else(|| self.err("invalid escape"))?);
                             continue;
                         }
                         _ => return Err(self.err("invalid escape")),
@@ -222,10 +205,7 @@ impl Parser<'_> {
     /// Reads the four hex digits at the current position.
     fn hex4(&mut self) -> Result<u32> {
         let start = self.pos;
-        let digits = self
-            .s
-            .get(start..start + 4)
-            .ok_or_else(|| self.err("short \\u escape"))?;
+        let digits = self.s.get(start..start + 4).ok_or_else(|| self.err("short \\u escape"))?;
         let text = std::str::from_utf8(digits).map_err(|_| self.err("bad \\u escape"))?;
         let v = u32::from_str_radix(text, 16).map_err(|_| self.err("bad \\u escape"))?;
         self.pos = start + 4;
@@ -258,19 +238,13 @@ pub fn to_value(j: Json) -> Result<Value> {
                         ("$float", Json::Int(i)) => return Ok(Value::Float(*i as f64)),
                         ("$int", Json::Int(i)) => return Ok(Value::Int(*i)),
                         (t, _) if t.starts_with('$') => {
-                            return Err(invalid(format!(
-                                "the tagged value `{t}` is not accepted as a parameter"
-                            )))
+                            return Err(invalid(format!("the tagged value `{t}` is not accepted as a parameter")))
                         }
                         _ => {}
                     }
                 }
             }
-            Value::Map(
-                map.into_iter()
-                    .map(|(k, v)| Ok((k, to_value(v)?)))
-                    .collect::<Result<_>>()?,
-            )
+            Value::Map(map.into_iter().map(|(k, v)| Ok((k, to_value(v)?))).collect::<Result<_>>()?)
         }
     })
 }
@@ -361,11 +335,7 @@ fn write_node(out: &mut String, id: u64, graph: &Graph) {
         write_str(out, l);
     }
     out.push_str("],\"properties\":");
-    write_map(
-        out,
-        &data.map(|n| n.props.clone()).unwrap_or_default(),
-        graph,
-    );
+    write_map(out, &data.map(|n| n.props.clone()).unwrap_or_default(), graph);
     out.push_str("}}");
 }
 
@@ -374,15 +344,8 @@ fn write_rel(out: &mut String, id: u64, graph: &Graph) {
     let data = graph.rel(id);
     write_str(out, data.map_or("", |r| r.rel_type.as_str()));
     let (start, end) = data.map_or((0, 0), |r| (r.start, r.end));
-    let _ = write!(
-        out,
-        ",\"start\":\"{start}\",\"end\":\"{end}\",\"properties\":"
-    );
-    write_map(
-        out,
-        &data.map(|r| r.props.clone()).unwrap_or_default(),
-        graph,
-    );
+    let _ = write!(out, ",\"start\":\"{start}\",\"end\":\"{end}\",\"properties\":");
+    write_map(out, &data.map(|r| r.props.clone()).unwrap_or_default(), graph);
     out.push_str("}}");
 }
 
@@ -406,12 +369,7 @@ mod tests {
         assert_eq!(parse("-9223372036854775808").unwrap(), Json::Int(i64::MIN));
         assert!(parse("9223372036854775808").is_err());
         let mut out = String::new();
-        for v in [
-            Value::Float(1.0),
-            Value::Float(-0.0),
-            Value::Float(1e308),
-            Value::Int(i64::MIN),
-        ] {
+        for v in [Value::Float(1.0), Value::Float(-0.0), Value::Float(1e308), Value::Int(i64::MIN)] {
             write_value(&mut out, &v, &Graph::default());
             out.push(' ');
         }
@@ -420,18 +378,7 @@ mod tests {
 
     #[test]
     fn rejects_malformed_documents() {
-        for bad in [
-            "",
-            "{",
-            "[1,]",
-            "{\"a\" 1}",
-            "01",
-            "\"\\x\"",
-            "\"a",
-            "nul",
-            "{} x",
-            "\"\\ud800\"",
-        ] {
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "\"\\x\"", "\"a", "nul", "{} x", "\"\\ud800\""] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
         }
         let deep = "[".repeat(100_000);
@@ -449,10 +396,7 @@ mod tests {
 
     #[test]
     fn reads_tagged_parameters() {
-        let v = to_value(
-            parse(r#"{"x": {"$float": "NaN"}, "y": {"$int": 3}, "z": {"a": 1}}"#).unwrap(),
-        )
-        .unwrap();
+        let v = to_value(parse(r#"{"x": {"$float": "NaN"}, "y": {"$int": 3}, "z": {"a": 1}}"#).unwrap()).unwrap();
         let Value::Map(m) = v else { unreachable!() };
         assert!(matches!(m["x"], Value::Float(f) if f.is_nan()));
         assert_eq!(m["y"], Value::Int(3));

@@ -11,7 +11,7 @@ use crate::error::{Code, Error, Position, Result};
 use crate::exec::{self, Output};
 use crate::graph::{Graph, Stats, Tx, Value};
 use crate::plan;
-use crate::storage::{CommitOutcome, Database, Error as StorageError};
+use crate::storage::{Clock, CommitOutcome, Database, Error as StorageError};
 use crate::store::{Counts, ObjectStore};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -27,13 +27,10 @@ pub struct Request {
 
 /// Parses a `/cypher` request body: `{"query": "...", "params": {...}}`.
 pub fn parse_request(body: &[u8]) -> Result<Request> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| Error::new(Code::InvalidRequest, "the body is not valid UTF-8"))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| Error::new(Code::InvalidRequest, "the body is not valid UTF-8"))?;
     let json::Json::Object(mut fields) = json::parse(text)? else {
-        return Err(Error::new(
-            Code::InvalidRequest,
-            "the body must be a JSON object",
-        ));
+        return Err(Error::new(Code::InvalidRequest, "the body must be a JSON object"));
     };
     let query = match fields.remove("query") {
         Some(json::Json::String(q)) => q,
@@ -43,25 +40,12 @@ pub fn parse_request(body: &[u8]) -> Result<Request> {
         None | Some(json::Json::Null) => BTreeMap::new(),
         Some(p @ json::Json::Object(_)) => match json::to_value(p)? {
             Value::Map(m) => m,
-            _ => {
-                return Err(Error::new(
-                    Code::InvalidRequest,
-                    "`params` must be an object",
-                ))
-            }
+            _ => return Err(Error::new(Code::InvalidRequest, "`params` must be an object")),
         },
-        Some(_) => {
-            return Err(Error::new(
-                Code::InvalidRequest,
-                "`params` must be an object",
-            ))
-        }
+        Some(_) => return Err(Error::new(Code::InvalidRequest, "`params` must be an object")),
     };
     if let Some(unknown) = fields.keys().next() {
-        return Err(Error::new(
-            Code::InvalidRequest,
-            format!("unknown field `{unknown}`"),
-        ));
+        return Err(Error::new(Code::InvalidRequest, format!("unknown field `{unknown}`")));
     }
     Ok(Request { query, params })
 }
@@ -69,9 +53,7 @@ pub fn parse_request(body: &[u8]) -> Result<Request> {
 /// 1–63 characters of `a-z0-9-_`, starting with a letter or digit.
 pub fn validate_namespace(ns: &str) -> Result<()> {
     let ok = (1..=63).contains(&ns.len())
-        && ns
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && ns.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         && ns.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
     if ok {
         Ok(())
@@ -86,8 +68,7 @@ pub fn validate_namespace(ns: &str) -> Result<()> {
 /// What the host supplies: the engine reads no clock, entropy or timer of its own
 /// (`SystemTime::now` panics on wasm32, and tests need determinism).
 #[allow(async_fn_in_trait)]
-pub trait Host {
-    fn now_ms(&self) -> u64;
+pub trait Host: Clock {
     /// Fresh random bits on every call.
     fn random(&self) -> u64;
     /// Waits before retrying a lost commit race.
@@ -103,17 +84,17 @@ pub struct ManualHost {
 
 impl ManualHost {
     pub fn new(now_ms: u64, seed: u64) -> Self {
-        ManualHost {
-            now_ms: std::cell::Cell::new(now_ms),
-            state: std::cell::Cell::new(seed),
-        }
+        ManualHost { now_ms: std::cell::Cell::new(now_ms), state: std::cell::Cell::new(seed) }
+    }
+}
+
+impl Clock for ManualHost {
+    fn now_ms(&self) -> u64 {
+        self.now_ms.get()
     }
 }
 
 impl Host for ManualHost {
-    fn now_ms(&self) -> u64 {
-        self.now_ms.get()
-    }
     fn random(&self) -> u64 {
         let next = self.state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
         self.state.set(next);
@@ -148,24 +129,13 @@ impl Response {
     /// the object-store operations the request cost.
     pub fn body(&self, store: Option<Counts>) -> String {
         let mut out = self.results.clone();
-        let _ = write!(
-            out,
-            ",\"meta\":{{\"version\":{},\"attempts\":{}",
-            self.version, self.attempts
-        );
+        let _ = write!(out, ",\"meta\":{{\"version\":{},\"attempts\":{}", self.version, self.attempts);
         if let Some(c) = store {
             let _ = write!(
                 out,
                 ",\"store\":{{\"gets\":{},\"heads\":{},\"puts\":{},\"lists\":{},\"deletes\":{},\
                  \"bytes_read\":{},\"bytes_written\":{},\"round_trips\":{}}}",
-                c.gets,
-                c.heads,
-                c.puts,
-                c.lists,
-                c.deletes,
-                c.bytes_read,
-                c.bytes_written,
-                c.round_trips
+                c.gets, c.heads, c.puts, c.lists, c.deletes, c.bytes_read, c.bytes_written, c.round_trips
             );
         }
         out.push_str("}}");
@@ -176,9 +146,8 @@ impl Response {
 fn storage_error(e: StorageError) -> Error {
     match e {
         StorageError::Store(e) => Error::new(Code::Unavailable, e.to_string()),
-        StorageError::Corrupt(m) => {
-            Error::new(Code::Internal, format!("stored data failed to decode: {m}"))
-        }
+        StorageError::Corrupt(m) => Error::new(Code::Internal, format!("stored data failed to decode: {m}")),
+        e @ StorageError::Fenced { .. } => Error::new(Code::Fenced, e.to_string()),
     }
 }
 
@@ -193,11 +162,7 @@ pub fn syntax_error(text: &str, e: cypher::SyntaxError) -> Error {
 }
 
 /// Runs one request as one transaction against a namespace.
-pub async fn execute<S: ObjectStore>(
-    db: &Database<S, Graph>,
-    req: &Request,
-    host: &impl Host,
-) -> Result<Response> {
+pub async fn execute<S: ObjectStore>(db: &Database<S, Graph>, req: &Request, host: &impl Host) -> Result<Response> {
     // Parse and plan before touching storage: a compile-time error writes nothing.
     let stmt = cypher::parse(&req.query).map_err(|e| syntax_error(&req.query, e))?;
     let plan = plan::plan(&req.query, &stmt)?;
@@ -219,49 +184,28 @@ pub async fn execute<S: ObjectStore>(
         // create-if-absent fails if anything newer exists. Everything else reads first.
         let cached = db.cached();
         let optimistic = plan.writes && attempt == 1 && cached.is_recent(host.now_ms());
-        let base = if optimistic {
-            cached
-        } else {
-            db.refresh(host.now_ms()).await.map_err(storage_error)?
-        };
+        let base = if optimistic { cached } else { db.refresh(host).await.map_err(storage_error)? };
         let mut tx = Tx::new(base.state.clone());
         let output = exec::run(&plan, &mut tx, &req.params)?;
         let done = tx.finish();
         let results = results(&output, &done.stats, &done.graph);
         let Some(payload) = done.payload else {
             // Writing nothing proves nothing about freshness: read, and rerun if we were behind.
-            if optimistic && db.refresh(host.now_ms()).await.map_err(storage_error)?.seq != base.seq
-            {
+            if optimistic && db.refresh(host).await.map_err(storage_error)?.seq != base.seq {
                 continue;
             }
-            return Ok(Response {
-                results,
-                stats: done.stats,
-                version: base.seq,
-                attempts: attempt,
-            });
+            return Ok(Response { results, stats: done.stats, version: base.seq, attempts: attempt });
         };
-        match db
-            .commit(&base, payload, done.graph, host.random(), host.now_ms())
-            .await
-            .map_err(storage_error)?
-        {
+        match db.commit(&base, payload, done.graph, host.random(), host).await.map_err(storage_error)? {
             CommitOutcome::Committed(seq) => {
-                return Ok(Response {
-                    results,
-                    stats: done.stats,
-                    version: seq,
-                    attempts: attempt,
-                })
+                return Ok(Response { results, stats: done.stats, version: seq, attempts: attempt })
             }
             CommitOutcome::Lost => races_lost += 1,
         }
     }
     Err(Error::new(
         Code::Conflict,
-        format!(
-            "the write lost its commit race {MAX_ATTEMPTS} times; nothing was written, retry later"
-        ),
+        format!("the write lost its commit race {MAX_ATTEMPTS} times; nothing was written, retry later"),
     ))
 }
 
@@ -330,10 +274,7 @@ fn explain_results(plan: &plan::Plan) -> String {
             })
         })
         .collect();
-    let output = Output {
-        columns: vec!["part".into(), "step".into()],
-        rows,
-    };
+    let output = Output { columns: vec!["part".into(), "step".into()], rows };
     results(&output, &Stats::default(), &Graph::default())
 }
 
@@ -348,18 +289,10 @@ pub fn error_body(e: &Error) -> String {
         json::write_str(&mut out, d);
     }
     if e.detail.is_some() {
-        out.push_str(if e.compile_time {
-            ",\"phase\":\"compile time\""
-        } else {
-            ",\"phase\":\"runtime\""
-        });
+        out.push_str(if e.compile_time { ",\"phase\":\"compile time\"" } else { ",\"phase\":\"runtime\"" });
     }
     if let Some(p) = e.position {
-        let _ = write!(
-            out,
-            ",\"position\":{{\"offset\":{},\"line\":{},\"column\":{}}}",
-            p.offset, p.line, p.column
-        );
+        let _ = write!(out, ",\"position\":{{\"offset\":{},\"line\":{},\"column\":{}}}", p.offset, p.line, p.column);
     }
     out.push_str("}}");
     out

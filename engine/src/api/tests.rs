@@ -14,11 +14,7 @@ struct Session {
 impl Session {
     fn new() -> Self {
         let store = Rc::new(MemoryStore::new());
-        Session {
-            db: block_on(Database::open(store.clone(), "test")).unwrap(),
-            store,
-            n: 0,
-        }
+        Session { db: block_on(Database::open(store.clone(), "test", &0u64)).unwrap(), store, n: 0 }
     }
 
     fn run(&mut self, query: &str, params: &str) -> Result<Response> {
@@ -30,10 +26,7 @@ impl Session {
 
     /// The `rows` part of the response body.
     fn rows(&mut self, query: &str) -> String {
-        let body = self
-            .run(query, "{}")
-            .unwrap_or_else(|e| panic!("{query}: {e}"))
-            .body(None);
+        let body = self.run(query, "{}").unwrap_or_else(|e| panic!("{query}: {e}")).body(None);
         let start = body.find("\"rows\":").unwrap() + 7;
         let end = body.find(",\"stats\"").unwrap();
         body[start..end].to_string()
@@ -56,64 +49,26 @@ fn quoted(s: &str) -> String {
 #[test]
 fn the_seed_quickstart() {
     let mut s = Session::new();
-    let r = s
-        .run("CREATE (a:Person {name: 'Alice', age: 30})", "{}")
-        .unwrap();
-    assert_eq!(
-        (
-            r.stats.nodes_created,
-            r.stats.labels_added,
-            r.stats.properties_set
-        ),
-        (1, 1, 2)
-    );
-    let r = s
-        .run("CREATE (b:Person {name: 'Bob', age: 25})", "{}")
-        .unwrap();
-    assert_eq!(
-        (
-            r.stats.nodes_created,
-            r.stats.labels_added,
-            r.stats.properties_set
-        ),
-        (1, 0, 2)
-    );
+    let r = s.run("CREATE (a:Person {name: 'Alice', age: 30})", "{}").unwrap();
+    assert_eq!((r.stats.nodes_created, r.stats.labels_added, r.stats.properties_set), (1, 1, 2));
+    let r = s.run("CREATE (b:Person {name: 'Bob', age: 25})", "{}").unwrap();
+    assert_eq!((r.stats.nodes_created, r.stats.labels_added, r.stats.properties_set), (1, 0, 2));
     let r = s
         .run("MATCH (a:Person {name: 'Alice'}), (b:Person {name: 'Bob'}) CREATE (a)-[:KNOWS {since: 2020}]->(b)", "{}")
         .unwrap();
-    assert_eq!(
-        (r.stats.relationships_created, r.stats.properties_set),
-        (1, 1)
-    );
-    let r = s
-        .run(
-            "MATCH (p:Person) WHERE p.age >= $min RETURN p.name AS name, p.age AS age",
-            "{\"min\": 18}",
-        )
-        .unwrap();
+    assert_eq!((r.stats.relationships_created, r.stats.properties_set), (1, 1));
+    let r = s.run("MATCH (p:Person) WHERE p.age >= $min RETURN p.name AS name, p.age AS age", "{\"min\": 18}").unwrap();
     assert!(
-        r.body(None)
-            .starts_with("{\"columns\":[\"name\",\"age\"],\"rows\":[[\"Alice\",30],[\"Bob\",25]]"),
+        r.body(None).starts_with("{\"columns\":[\"name\",\"age\"],\"rows\":[[\"Alice\",30],[\"Bob\",25]]"),
         "{}",
         r.body(None)
     );
-    assert_eq!(
-        s.rows("MATCH (a)-[k:KNOWS]->(b) RETURN a.name, k.since, b.name"),
-        "[[\"Alice\",2020,\"Bob\"]]"
-    );
+    assert_eq!(s.rows("MATCH (a)-[k:KNOWS]->(b) RETURN a.name, k.since, b.name"), "[[\"Alice\",2020,\"Bob\"]]");
 
-    let reopened: Database<_, Graph> = block_on(Database::open(s.store.clone(), "test")).unwrap();
-    assert_eq!(
-        reopened.cached().state.node_ids().count(),
-        2,
-        "durable in the store"
-    );
-    let other: Database<_, Graph> = block_on(Database::open(s.store.clone(), "other")).unwrap();
-    assert_eq!(
-        other.cached().state.node_ids().count(),
-        0,
-        "namespaces are separate"
-    );
+    let reopened: Database<_, Graph> = block_on(Database::open(s.store.clone(), "test", &0u64)).unwrap();
+    assert_eq!(reopened.cached().state.node_ids().count(), 2, "durable in the store");
+    let other: Database<_, Graph> = block_on(Database::open(s.store.clone(), "other", &0u64)).unwrap();
+    assert_eq!(other.cached().state.node_ids().count(), 0, "namespaces are separate");
 }
 
 #[test]
@@ -132,104 +87,49 @@ fn returns_entities_in_the_contract_encoding() {
 #[test]
 fn expressions_and_projections() {
     let mut s = Session::new();
-    assert_eq!(
-        s.rows("RETURN 1 + 2 * 3 AS x, 7 / 2 AS d, 7.0 / 2 AS f, 2 ^ 3 AS p"),
-        "[[7,3,3.5,8.0]]"
-    );
-    assert_eq!(
-        s.rows("RETURN null = null AS a, null OR true AS b, NOT (1 < 2 < 3) AS c"),
-        "[[null,true,false]]"
-    );
+    assert_eq!(s.rows("RETURN 1 + 2 * 3 AS x, 7 / 2 AS d, 7.0 / 2 AS f, 2 ^ 3 AS p"), "[[7,3,3.5,8.0]]");
+    assert_eq!(s.rows("RETURN null = null AS a, null OR true AS b, NOT (1 < 2 < 3) AS c"), "[[null,true,false]]");
     assert_eq!(
         s.rows("RETURN [1, 2, 3][1..] AS l, 'abc' STARTS WITH 'a' AS s, 2 IN [1, 2] AS i"),
         "[[[2,3],true,true]]"
     );
-    assert_eq!(
-        s.rows("UNWIND [3, 1, 2] AS x RETURN x ORDER BY x DESC SKIP 1 LIMIT 1"),
-        "[[2]]"
-    );
-    assert_eq!(
-        s.rows("UNWIND [1, 1, 2] AS x RETURN DISTINCT x"),
-        "[[1],[2]]"
-    );
+    assert_eq!(s.rows("UNWIND [3, 1, 2] AS x RETURN x ORDER BY x DESC SKIP 1 LIMIT 1"), "[[2]]");
+    assert_eq!(s.rows("UNWIND [1, 1, 2] AS x RETURN DISTINCT x"), "[[1],[2]]");
     assert_eq!(
         s.rows("UNWIND [1, 2, 3, 4] AS x WITH x % 2 AS k, x RETURN k, count(*) AS c, sum(x) AS s, collect(x) AS l ORDER BY k"),
         "[[0,2,6,[2,4]],[1,2,4,[1,3]]]"
     );
-    assert_eq!(
-        s.rows("MATCH (n) RETURN count(*) AS c"),
-        "[[0]]",
-        "aggregation over nothing is one row"
-    );
-    assert_eq!(
-        s.rows("RETURN [x IN range(1, 3) WHERE x > 1 | x * 10] AS l"),
-        "[[[20,30]]]"
-    );
+    assert_eq!(s.rows("MATCH (n) RETURN count(*) AS c"), "[[0]]", "aggregation over nothing is one row");
+    assert_eq!(s.rows("RETURN [x IN range(1, 3) WHERE x > 1 | x * 10] AS l"), "[[[20,30]]]");
 }
 
 #[test]
 fn writes_are_visible_within_and_after_the_query() {
     let mut s = Session::new();
     s.run("CREATE (:N {v: 1}), (:N {v: 2})", "{}").unwrap();
-    assert_eq!(
-        s.rows("MATCH (n:N) SET n.v = n.v + 10 RETURN n.v ORDER BY n.v"),
-        "[[11],[12]]"
-    );
+    assert_eq!(s.rows("MATCH (n:N) SET n.v = n.v + 10 RETURN n.v ORDER BY n.v"), "[[11],[12]]");
     let r = s.run("MATCH (n:N {v: 11}) DELETE n", "{}").unwrap();
     assert_eq!((r.stats.nodes_deleted, r.stats.properties_removed), (1, 1));
     assert_eq!(s.rows("MATCH (n:N) RETURN n.v"), "[[12]]");
     s.run("MATCH (n:N) CREATE (n)-[:R]->(:M)", "{}").unwrap();
     let e = s.error("MATCH (n:N) DELETE n");
     assert_eq!(e.code, Code::ConstraintVerificationFailed);
-    assert_eq!(
-        s.rows("MATCH (n:N) RETURN count(n)"),
-        "[[1]]",
-        "a failed query writes nothing"
-    );
+    assert_eq!(s.rows("MATCH (n:N) RETURN count(n)"), "[[1]]", "a failed query writes nothing");
     let r = s.run("MATCH (n:N) DETACH DELETE n", "{}").unwrap();
-    assert_eq!(
-        (
-            r.stats.nodes_deleted,
-            r.stats.relationships_deleted,
-            r.stats.labels_removed
-        ),
-        (1, 1, 1)
-    );
+    assert_eq!((r.stats.nodes_deleted, r.stats.relationships_deleted, r.stats.labels_removed), (1, 1, 1));
 }
 
 #[test]
 fn matching_patterns() {
     let mut s = Session::new();
-    s.run(
-        "CREATE (a:P {n: 'a'})-[:K]->(b:P {n: 'b'})-[:K]->(c:P {n: 'c'}), (a)-[:L]->(c)",
-        "{}",
-    )
-    .unwrap();
-    assert_eq!(
-        s.rows("MATCH (x)-[:K]->(y) RETURN x.n, y.n ORDER BY x.n"),
-        "[[\"a\",\"b\"],[\"b\",\"c\"]]"
-    );
-    assert_eq!(
-        s.rows("MATCH (x {n: 'b'})--(y) RETURN y.n ORDER BY y.n"),
-        "[[\"a\"],[\"c\"]]"
-    );
-    assert_eq!(
-        s.rows("MATCH (x {n: 'c'})<-[:K|L]-(y) RETURN y.n ORDER BY y.n"),
-        "[[\"a\"],[\"b\"]]"
-    );
-    assert_eq!(
-        s.rows("MATCH ({n: 'a'})-[:K*2]->(z) RETURN z.n"),
-        "[[\"c\"]]"
-    );
-    assert_eq!(
-        s.rows("MATCH ({n: 'a'})-[*1..2]->(z) RETURN count(*)"),
-        "[[3]]"
-    );
+    s.run("CREATE (a:P {n: 'a'})-[:K]->(b:P {n: 'b'})-[:K]->(c:P {n: 'c'}), (a)-[:L]->(c)", "{}").unwrap();
+    assert_eq!(s.rows("MATCH (x)-[:K]->(y) RETURN x.n, y.n ORDER BY x.n"), "[[\"a\",\"b\"],[\"b\",\"c\"]]");
+    assert_eq!(s.rows("MATCH (x {n: 'b'})--(y) RETURN y.n ORDER BY y.n"), "[[\"a\"],[\"c\"]]");
+    assert_eq!(s.rows("MATCH (x {n: 'c'})<-[:K|L]-(y) RETURN y.n ORDER BY y.n"), "[[\"a\"],[\"b\"]]");
+    assert_eq!(s.rows("MATCH ({n: 'a'})-[:K*2]->(z) RETURN z.n"), "[[\"c\"]]");
+    assert_eq!(s.rows("MATCH ({n: 'a'})-[*1..2]->(z) RETURN count(*)"), "[[3]]");
     // Relationship uniqueness: without it, a-K-b-K-a and a-L-c-L-a would match too.
-    assert_eq!(
-        s.rows("MATCH ({n: 'a'})-[r]-(b)-[r2]-(c) RETURN c.n ORDER BY c.n"),
-        "[[\"b\"],[\"c\"]]"
-    );
+    assert_eq!(s.rows("MATCH ({n: 'a'})-[r]-(b)-[r2]-(c) RETURN c.n ORDER BY c.n"), "[[\"b\"],[\"c\"]]");
     assert_eq!(s.rows("OPTIONAL MATCH (x:Missing) RETURN x"), "[[null]]");
 }
 
@@ -237,61 +137,27 @@ fn matching_patterns() {
 fn compile_errors_write_nothing_and_point_at_the_problem() {
     let mut s = Session::new();
     let e = s.error("CREATE (a:X)\nRETURN b");
-    assert_eq!(
-        (e.code, e.detail),
-        (Code::SyntaxError, Some("UndefinedVariable"))
-    );
+    assert_eq!((e.code, e.detail), (Code::SyntaxError, Some("UndefinedVariable")));
     let p = e.position.unwrap();
     assert_eq!((p.line, p.column), (2, 8));
     assert_eq!(s.rows("MATCH (n) RETURN count(*)"), "[[0]]");
     assert_eq!(s.error("CREATE (a").code, Code::SyntaxError);
     assert!(s.error("CREATE (a").position.is_some());
     assert_eq!(s.error("RETURN $missing").code, Code::ParameterMissing);
-    assert_eq!(
-        s.error("RETURN 9223372036854775807 + 1").code,
-        Code::ArithmeticError
-    );
-    assert_eq!(
-        s.error("CREATE (a)-[:T|U]->(b)").detail,
-        Some("NoSingleRelationshipType")
-    );
+    assert_eq!(s.error("RETURN 9223372036854775807 + 1").code, Code::ArithmeticError);
+    assert_eq!(s.error("CREATE (a)-[:T|U]->(b)").detail, Some("NoSingleRelationshipType"));
 }
 
 #[test]
 fn requests_and_namespaces_are_validated() {
-    for bad in [
-        &b"not json"[..],
-        b"[]",
-        b"{}",
-        b"{\"query\": 1}",
-        b"{\"query\": \"x\", \"params\": []}",
-        b"\xff",
-    ] {
-        assert_eq!(
-            parse_request(bad).unwrap_err().code,
-            Code::InvalidRequest,
-            "{bad:?}"
-        );
+    for bad in [&b"not json"[..], b"[]", b"{}", b"{\"query\": 1}", b"{\"query\": \"x\", \"params\": []}", b"\xff"] {
+        assert_eq!(parse_request(bad).unwrap_err().code, Code::InvalidRequest, "{bad:?}");
     }
     for ok in ["prod", "a", "tck-0f3e", "a_b", &"x".repeat(63)] {
         assert!(validate_namespace(ok).is_ok(), "{ok}");
     }
-    for bad in [
-        "",
-        "Prod",
-        "-a",
-        "a/b",
-        "..",
-        "a.b",
-        "é",
-        &"x".repeat(64),
-        "a%2Fb",
-    ] {
-        assert_eq!(
-            validate_namespace(bad).unwrap_err().code,
-            Code::InvalidNamespace,
-            "{bad}"
-        );
+    for bad in ["", "Prod", "-a", "a/b", "..", "a.b", "é", &"x".repeat(64), "a%2Fb"] {
+        assert_eq!(validate_namespace(bad).unwrap_err().code, Code::InvalidNamespace, "{bad}");
     }
 }
 
@@ -299,30 +165,20 @@ fn requests_and_namespaces_are_validated() {
 fn racing_writers_serialize_and_retry() {
     block_on(async {
         let store = Rc::new(crate::store::yielding::Yielding(MemoryStore::new()));
-        let a: Database<_, Graph> = Database::open(store.clone(), "ns").await.unwrap();
-        let b: Database<_, Graph> = Database::open(store.clone(), "ns").await.unwrap();
+        let a: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        let b: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let create = parse_request(b"{\"query\": \"CREATE (:C {n: 0})\"}").unwrap();
         execute(&a, &create, &ManualHost::new(0, 1)).await.unwrap();
-        let inc =
-            parse_request(b"{\"query\": \"MATCH (c:C) SET c.n = c.n + 1 RETURN c.n\"}").unwrap();
+        let inc = parse_request(b"{\"query\": \"MATCH (c:C) SET c.n = c.n + 1 RETURN c.n\"}").unwrap();
         let mut attempts = 0;
         for i in 0..20u64 {
             let (ha, hb) = (ManualHost::new(i, 2 * i), ManualHost::new(i, 2 * i + 1));
             let (x, y) = futures::join!(execute(&a, &inc, &ha), execute(&b, &inc, &hb));
             attempts += x.unwrap().attempts + y.unwrap().attempts;
         }
-        assert!(
-            attempts > 40,
-            "the writers never raced ({attempts} attempts)"
-        );
+        assert!(attempts > 40, "the writers never raced ({attempts} attempts)");
         let read = parse_request(b"{\"query\": \"MATCH (c:C) RETURN c.n\"}").unwrap();
-        let body = execute(&b, &read, &ManualHost::new(0, 0))
-            .await
-            .unwrap()
-            .body(None);
-        assert!(
-            body.contains("\"rows\":[[40]]"),
-            "every acknowledged increment counted: {body}"
-        );
+        let body = execute(&b, &read, &ManualHost::new(0, 0)).await.unwrap().body(None);
+        assert!(body.contains("\"rows\":[[40]]"), "every acknowledged increment counted: {body}");
     });
 }

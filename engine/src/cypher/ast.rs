@@ -111,11 +111,7 @@ pub struct Set {
 #[derive(Clone, Debug, PartialEq)]
 pub enum SetItem {
     /// `target.key = value` where `target` is any expression that yields an entity or map.
-    Property {
-        target: Expr,
-        key: Ident,
-        value: Expr,
-    },
+    Property { target: Expr, key: Ident, value: Expr },
     /// `n = {map}`
     Replace { var: Ident, value: Expr },
     /// `n += {map}`
@@ -320,10 +316,7 @@ pub enum ExistsSubquery {
     /// A full query body (`MATCH ... [WHERE ...] [RETURN ...]`).
     Query(Query),
     /// A bare pattern list with an optional `WHERE`.
-    Pattern {
-        pattern: Vec<PatternPart>,
-        where_: Option<Expr>,
-    },
+    Pattern { pattern: Vec<PatternPart>, where_: Option<Expr> },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -40,8 +40,9 @@ pub(super) enum TokenKind<'s> {
 pub(super) struct LexError {
     pub message: String,
     pub detail: &'static str,
-    /// A malformed literal: reported as such only where a literal could stand.
-    pub literal: bool,
+    /// A malformed number, reported as such only where a number could stand: elsewhere, as in
+    /// `{1B2: 1}`, the token is merely unexpected.
+    pub number: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,13 +124,7 @@ pub(super) fn lex(text: &str) -> Vec<Token<'_>> {
             Err(_) => return tokens,
         };
         let invalid = matches!(kind, TokenKind::Invalid(_));
-        tokens.push(Token {
-            kind,
-            span: Span {
-                start: range.start,
-                end: range.end,
-            },
-        });
+        tokens.push(Token { kind, span: Span { start: range.start, end: range.end } });
         if invalid {
             return tokens;
         }
@@ -161,19 +156,11 @@ fn token<'s>(i: &mut Src<'s>) -> LResult<TokenKind<'s>> {
 }
 
 fn invalid<'s>(message: impl Into<String>, detail: &'static str) -> TokenKind<'s> {
-    TokenKind::Invalid(LexError {
-        message: message.into(),
-        detail,
-        literal: false,
-    })
+    TokenKind::Invalid(LexError { message: message.into(), detail, number: false })
 }
 
-fn invalid_literal<'s>(message: impl Into<String>, detail: &'static str) -> TokenKind<'s> {
-    TokenKind::Invalid(LexError {
-        message: message.into(),
-        detail,
-        literal: true,
-    })
+fn invalid_number<'s>(message: impl Into<String>, detail: &'static str) -> TokenKind<'s> {
+    TokenKind::Invalid(LexError { message: message.into(), detail, number: true })
 }
 
 fn unknown_char<'s>(i: &mut Src<'s>) -> LResult<TokenKind<'s>> {
@@ -181,10 +168,7 @@ fn unknown_char<'s>(i: &mut Src<'s>) -> LResult<TokenKind<'s>> {
     Ok(if c.is_ascii() {
         invalid(format!("unexpected character `{c}`"), "UnexpectedSyntax")
     } else {
-        invalid(
-            format!("unexpected character `{c}` (U+{:04X})", u32::from(c)),
-            "InvalidUnicodeCharacter",
-        )
+        invalid(format!("unexpected character `{c}` (U+{:04X})", u32::from(c)), "InvalidUnicodeCharacter")
     })
 }
 
@@ -234,10 +218,7 @@ fn number<'s>(i: &mut Src<'s>) -> LResult<TokenKind<'s>> {
     Ok(if tail.is_empty() {
         kind
     } else {
-        invalid_literal(
-            format!("invalid number literal `{text}{tail}`"),
-            "InvalidNumberLiteral",
-        )
+        invalid_number(format!("invalid number literal `{text}{tail}`"), "InvalidNumberLiteral")
     })
 }
 
@@ -246,19 +227,13 @@ fn radix<'s>(digits: &str, radix: u32) -> TokenKind<'s> {
 }
 
 fn integer_overflow<'s>() -> TokenKind<'s> {
-    invalid_literal(
-        "integer literal is too large for a 64-bit integer",
-        "IntegerOverflow",
-    )
+    invalid_number("integer literal is too large for a 64-bit integer", "IntegerOverflow")
 }
 
 fn decimal<'s>(i: &mut Src<'s>) -> LResult<TokenKind<'s>> {
     let digits = || take_while(1.., AsChar::is_dec_digit);
     let text = (
-        alt((
-            (digits(), opt(('.', digits()))).void(),
-            ('.', digits()).void(),
-        )),
+        alt(((digits(), opt(('.', digits()))).void(), ('.', digits()).void())),
         opt((one_of(['e', 'E']), opt(one_of(['+', '-'])), digits())),
     )
         .take()
@@ -266,19 +241,12 @@ fn decimal<'s>(i: &mut Src<'s>) -> LResult<TokenKind<'s>> {
     Ok(if text.contains(['.', 'e', 'E']) {
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => TokenKind::Float(f),
-            _ => invalid_literal(
-                format!("float literal `{text}` is too large"),
-                "FloatingPointOverflow",
-            ),
+            _ => invalid_number(format!("float literal `{text}` is too large"), "FloatingPointOverflow"),
         }
     } else if text.len() > 1 && text.starts_with('0') {
-        invalid_literal(
-            format!("invalid number literal `{text}`: use `0o` for octal"),
-            "InvalidNumberLiteral",
-        )
+        invalid_number(format!("invalid number literal `{text}`: use `0o` for octal"), "InvalidNumberLiteral")
     } else {
-        text.parse::<u64>()
-            .map_or_else(|_| integer_overflow(), TokenKind::Int)
+        text.parse::<u64>().map_or_else(|_| integer_overflow(), TokenKind::Int)
     })
 }
 
@@ -301,18 +269,9 @@ fn string<'s>(i: &mut Src<'s>) -> LResult<TokenKind<'s>> {
 
 /// The rest of an escape sequence, after the backslash.
 fn escape(i: &mut Src<'_>) -> LResult<Result<char, LexError>> {
-    let bad = |message: String, detail| {
-        Err(LexError {
-            message,
-            detail,
-            literal: true,
-        })
-    };
+    let bad = |message: String, detail| Err(LexError { message, detail, number: false });
     let Some(c) = opt(any).parse_next(i)? else {
-        return Ok(bad(
-            "unterminated string literal".into(),
-            "UnexpectedSyntax",
-        ));
+        return Ok(bad("unterminated string literal".into(), "UnexpectedSyntax"));
     };
     let width = match c {
         '\\' | '\'' | '"' => return Ok(Ok(c)),
@@ -323,22 +282,32 @@ fn escape(i: &mut Src<'_>) -> LResult<Result<char, LexError>> {
         't' | 'T' => return Ok(Ok('\t')),
         'u' => 4usize,
         'U' => 8,
-        _ => {
-            return Ok(bad(
-                format!("invalid escape sequence `\\{c}`"),
-                "UnexpectedSyntax",
-            ))
-        }
+        _ => return Ok(bad(format!("invalid escape sequence `\\{c}`"), "UnexpectedSyntax")),
     };
-    let digits = opt(take(width).verify(|d: &str| d.chars().all(|c| c.is_ascii_hexdigit())))
-        .parse_next(i)?;
-    let decoded = digits
-        .and_then(|d| u32::from_str_radix(d, 16).ok())
-        .and_then(char::from_u32);
-    Ok(decoded.map_or_else(
-        || bad(format!("invalid unicode escape: `\\{c}` needs {width} hex digits of a valid code point"), "InvalidUnicodeLiteral"),
+    let code = match hex(i, width)? {
+        // A UTF-16 surrogate pair, as JSON-minded clients write astral characters.
+        Some(high @ 0xD800..=0xDBFF) if width == 4 => {
+            let low = opt(preceded("\\u", |i: &mut Src<'_>| hex(i, 4))).parse_next(i)?.flatten();
+            low.filter(|low| (0xDC00..=0xDFFF).contains(low))
+                .map(|low| 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+        }
+        code => code,
+    };
+    Ok(code.and_then(char::from_u32).map_or_else(
+        || {
+            bad(
+                format!("invalid unicode escape: `\\{c}` needs {width} hex digits of a valid code point"),
+                "InvalidUnicodeLiteral",
+            )
+        },
         Ok,
     ))
+}
+
+/// The value of exactly `width` hex digits, if they come next.
+fn hex(i: &mut Src<'_>, width: usize) -> LResult<Option<u32>> {
+    let digits = opt(take(width).verify(|d: &str| d.chars().all(|c| c.is_ascii_hexdigit()))).parse_next(i)?;
+    Ok(digits.and_then(|d| u32::from_str_radix(d, 16).ok()))
 }
 
 /// `` `name` `` with ``` `` ``` for a back-quote; the error if unterminated.
@@ -349,11 +318,7 @@ fn quoted_name(i: &mut Src<'_>) -> LResult<Result<String, LexError>> {
         name.push_str(take_till(0.., '`').parse_next(i)?);
         if opt('`').parse_next(i)?.is_none() {
             let message = "unterminated quoted name: missing closing back-quote".into();
-            return Ok(Err(LexError {
-                message,
-                detail: "UnexpectedSyntax",
-                literal: false,
-            }));
+            return Ok(Err(LexError { message, detail: "UnexpectedSyntax", number: false }));
         }
         if opt('`').parse_next(i)?.is_none() {
             return Ok(Ok(name));

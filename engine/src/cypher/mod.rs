@@ -8,6 +8,7 @@
 //! - Every expression's span covers exactly its source text, so a projection without an alias
 //!   is named `&text[expr.span.start..expr.span.end]`.
 //! - `parse(&print(&parse(q)?))` equals `parse(q)`, spans aside.
+//! - Syntax only: clause order, variable scopes and types are checked later, by the planner.
 
 pub mod ast;
 mod lexer;
@@ -44,7 +45,8 @@ pub fn print_expr(e: &ast::Expr) -> String {
 pub struct SyntaxError {
     /// What was expected and what was found, e.g. "expected `)` but found end of input".
     pub message: String,
-    /// The openCypher TCK detail name, e.g. `UnexpectedSyntax` or `IntegerOverflow`.
+    /// The openCypher TCK detail name where one applies (`UnexpectedSyntax`, `IntegerOverflow`,
+    /// `InvalidUnicodeLiteral`, ...), else `NestingTooDeep` for queries beyond [`MAX_DEPTH`].
     pub detail: &'static str,
     /// Byte offset into the query text.
     pub offset: usize,
@@ -60,23 +62,13 @@ impl SyntaxError {
         let line_start = before.rfind('\n').map_or(0, |n| n + 1);
         let line = before.matches('\n').count() + 1;
         let column = before.get(line_start..).map_or(0, |l| l.chars().count()) + 1;
-        SyntaxError {
-            message,
-            detail,
-            offset,
-            line,
-            column,
-        }
+        SyntaxError { message, detail, offset, line, column }
     }
 }
 
 impl fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} (line {}, column {})",
-            self.message, self.line, self.column
-        )
+        write!(f, "{} (line {}, column {})", self.message, self.line, self.column)
     }
 }
 

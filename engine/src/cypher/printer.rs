@@ -10,9 +10,7 @@
 use std::fmt::Write;
 
 use super::ast::*;
-use super::syntax::{
-    binary_syntax, compare_text, is_plain_name, is_reserved, names_special_form, Prec,
-};
+use super::syntax::{binary_syntax, compare_text, is_plain_name, is_reserved, names_special_form, Prec};
 
 pub(super) fn statement(stmt: &Statement) -> String {
     let mut p = Printer::default();
@@ -64,11 +62,7 @@ impl Printer {
     fn clause(&mut self, clause: &Clause) {
         match clause {
             Clause::Match(m) => {
-                self.push(if m.optional {
-                    "OPTIONAL MATCH "
-                } else {
-                    "MATCH "
-                });
+                self.push(if m.optional { "OPTIONAL MATCH " } else { "MATCH " });
                 self.pattern(&m.pattern);
                 self.where_(m.where_.as_ref());
             }
@@ -87,10 +81,7 @@ impl Printer {
             Clause::Merge(m) => {
                 self.push("MERGE ");
                 self.pattern_part(&m.pattern);
-                for (word, items) in [
-                    (" ON CREATE SET ", &m.on_create),
-                    (" ON MATCH SET ", &m.on_match),
-                ] {
+                for (word, items) in [(" ON CREATE SET ", &m.on_create), (" ON MATCH SET ", &m.on_match)] {
                     if !items.is_empty() {
                         self.push(word);
                         self.list(items, ", ", Self::set_item);
@@ -106,11 +97,7 @@ impl Printer {
                 self.list(&r.items, ", ", Self::remove_item);
             }
             Clause::Delete(d) => {
-                self.push(if d.detach {
-                    "DETACH DELETE "
-                } else {
-                    "DELETE "
-                });
+                self.push(if d.detach { "DETACH DELETE " } else { "DELETE " });
                 self.list(&d.exprs, ", ", Self::expr);
             }
             Clause::Call(c) => self.call(c),
@@ -167,11 +154,7 @@ impl Printer {
             }
             SetItem::Replace { var, value } | SetItem::Merge { var, value } => {
                 self.variable(&var.name);
-                self.push(if matches!(item, SetItem::Replace { .. }) {
-                    " = "
-                } else {
-                    " += "
-                });
+                self.push(if matches!(item, SetItem::Replace { .. }) { " = " } else { " += " });
                 self.expr(value);
             }
             SetItem::Labels { var, labels } => {
@@ -268,13 +251,8 @@ impl Printer {
     }
 
     fn relationship(&mut self, rel: &RelPattern) {
-        self.push(if rel.direction == Direction::Incoming {
-            "<-"
-        } else {
-            "-"
-        });
-        if rel.var.is_some() || !rel.types.is_empty() || rel.length.is_some() || rel.props.is_some()
-        {
+        self.push(if rel.direction == Direction::Incoming { "<-" } else { "-" });
+        if rel.var.is_some() || !rel.types.is_empty() || rel.length.is_some() || rel.props.is_some() {
             self.push("[");
             if let Some(var) = &rel.var {
                 self.variable(&var.name);
@@ -292,11 +270,7 @@ impl Printer {
             }
             self.push("]");
         }
-        self.push(if rel.direction == Direction::Outgoing {
-            "->"
-        } else {
-            "-"
-        });
+        self.push(if rel.direction == Direction::Outgoing { "->" } else { "-" });
     }
 
     fn length(&mut self, range: LengthRange) {
@@ -391,28 +365,15 @@ impl Printer {
                 }
                 self.push("]");
             }
-            ExprKind::FunctionCall {
-                name,
-                distinct,
-                args,
-            } => {
+            ExprKind::FunctionCall { name, distinct, args } => {
                 self.function_name(name);
                 self.push(if *distinct { "(DISTINCT " } else { "(" });
                 self.list(args, ", ", Self::expr);
                 self.push(")");
             }
             ExprKind::CountStar => self.push("count(*)"),
-            ExprKind::Case {
-                operand,
-                whens,
-                else_,
-            } => self.case(operand.as_deref(), whens, else_.as_deref()),
-            ExprKind::ListComprehension {
-                var,
-                list,
-                filter,
-                map,
-            } => {
+            ExprKind::Case { operand, whens, else_ } => self.case(operand.as_deref(), whens, else_.as_deref()),
+            ExprKind::ListComprehension { var, list, filter, map } => {
                 self.push("[");
                 self.in_list(var, list, filter.as_deref());
                 if let Some(map) = map {
@@ -421,12 +382,7 @@ impl Printer {
                 }
                 self.push("]");
             }
-            ExprKind::Quantifier {
-                kind,
-                var,
-                list,
-                filter,
-            } => {
+            ExprKind::Quantifier { kind, var, list, filter } => {
                 self.push(match kind {
                     Quantifier::All => "all(",
                     Quantifier::Any => "any(",
@@ -436,13 +392,7 @@ impl Printer {
                 self.in_list(var, list, filter.as_deref());
                 self.push(")");
             }
-            ExprKind::Reduce {
-                acc,
-                init,
-                var,
-                list,
-                expr,
-            } => {
+            ExprKind::Reduce { acc, init, var, list, expr } => {
                 self.push("reduce(");
                 self.variable(&acc.name);
                 self.push(" = ");
@@ -453,12 +403,7 @@ impl Printer {
                 self.expr(expr);
                 self.push(")");
             }
-            ExprKind::PatternComprehension {
-                var,
-                pattern,
-                filter,
-                map,
-            } => {
+            ExprKind::PatternComprehension { var, pattern, filter, map } => {
                 self.push("[");
                 if let Some(var) = var {
                     self.variable(&var.name);
@@ -546,10 +491,8 @@ impl Printer {
                     self.expr(operand);
                     self.push(")");
                 } else {
-                    if matches!(
-                        operand.kind,
-                        ExprKind::Unary(UnaryOp::Negate | UnaryOp::Plus, _)
-                    ) || is_number(operand, true)
+                    if matches!(operand.kind, ExprKind::Unary(UnaryOp::Negate | UnaryOp::Plus, _))
+                        || is_number(operand, true)
                     {
                         self.push(" ");
                     }

@@ -5,60 +5,13 @@ use super::ast::{BinaryOp, CompareOp};
 
 /// openCypher's reserved words plus the literal words: none may be an unquoted variable name.
 /// Labels, relationship types, property and map keys may still be any of them.
+#[rustfmt::skip]
 const RESERVED: [&str; 53] = [
-    "ALL",
-    "ASC",
-    "ASCENDING",
-    "BY",
-    "CREATE",
-    "DELETE",
-    "DESC",
-    "DESCENDING",
-    "DETACH",
-    "EXISTS",
-    "LIMIT",
-    "MATCH",
-    "MERGE",
-    "ON",
-    "OPTIONAL",
-    "ORDER",
-    "REMOVE",
-    "RETURN",
-    "SET",
-    "SKIP",
-    "WHERE",
-    "WITH",
-    "UNION",
-    "UNWIND",
-    "AND",
-    "AS",
-    "CONTAINS",
-    "DISTINCT",
-    "ENDS",
-    "IN",
-    "IS",
-    "NOT",
-    "OR",
-    "STARTS",
-    "XOR",
-    "CASE",
-    "ELSE",
-    "END",
-    "THEN",
-    "WHEN",
-    "CONSTRAINT",
-    "DO",
-    "FOR",
-    "REQUIRE",
-    "UNIQUE",
-    "MANDATORY",
-    "SCALAR",
-    "OF",
-    "ADD",
-    "DROP",
-    "NULL",
-    "TRUE",
-    "FALSE",
+    "ALL", "ASC", "ASCENDING", "BY", "CREATE", "DELETE", "DESC", "DESCENDING", "DETACH", "EXISTS",
+    "LIMIT", "MATCH", "MERGE", "ON", "OPTIONAL", "ORDER", "REMOVE", "RETURN", "SET", "SKIP", "WHERE",
+    "WITH", "UNION", "UNWIND", "AND", "AS", "CONTAINS", "DISTINCT", "ENDS", "IN", "IS", "NOT", "OR",
+    "STARTS", "XOR", "CASE", "ELSE", "END", "THEN", "WHEN", "CONSTRAINT", "DO", "FOR", "REQUIRE",
+    "UNIQUE", "MANDATORY", "SCALAR", "OF", "ADD", "DROP", "NULL", "TRUE", "FALSE",
 ];
 
 pub(super) fn is_reserved(word: &str) -> bool {
@@ -68,9 +21,7 @@ pub(super) fn is_reserved(word: &str) -> bool {
 /// Words that, followed by `(`, may start a special form (a quantifier or `reduce`) instead
 /// of a function call.
 pub(super) fn names_special_form(word: &str) -> bool {
-    ["ALL", "ANY", "NONE", "SINGLE", "REDUCE"]
-        .iter()
-        .any(|f| f.eq_ignore_ascii_case(word))
+    ["ALL", "ANY", "NONE", "SINGLE", "REDUCE"].iter().any(|f| f.eq_ignore_ascii_case(word))
 }
 
 pub(super) fn is_ident_start(c: char) -> bool {

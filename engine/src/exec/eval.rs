@@ -40,20 +40,13 @@ impl<'a> Evaluator<'a> {
         match self.eval(e, row)? {
             Value::Bool(b) => Ok(b),
             Value::Null => Ok(false),
-            v => Err(type_error(format!(
-                "expected a boolean but got {}",
-                v.type_name()
-            ))),
+            v => Err(type_error(format!("expected a boolean but got {}", v.type_name()))),
         }
     }
 
     fn eval_in(&self, e: &Expr, row: &Row, group: Option<&[Row]>, depth: u32) -> Result<Value> {
         if depth > MAX_EVAL_DEPTH {
-            return Err(Error::runtime(
-                Code::SyntaxError,
-                "ExpressionTooDeep",
-                "expression nested too deeply",
-            ));
+            return Err(Error::runtime(Code::SyntaxError, "ExpressionTooDeep", "expression nested too deeply"));
         }
         let ev = |x: &Expr| self.eval_in(x, row, group, depth + 1);
         Ok(match &e.kind {
@@ -65,21 +58,14 @@ impl<'a> Evaluator<'a> {
                 Literal::String(s) => Value::String(s.clone()),
             },
             ExprKind::Parameter(name) => self.params.get(name).cloned().ok_or_else(|| {
-                Error::runtime(
-                    Code::ParameterMissing,
-                    "MissingParameter",
-                    format!("expected parameter `${name}`"),
-                )
+                Error::runtime(Code::ParameterMissing, "MissingParameter", format!("expected parameter `${name}`"))
             })?,
             ExprKind::Variable(name) => row.get(name).cloned().unwrap_or(Value::Null),
             ExprKind::Property(target, key) => self.property(&ev(target)?, &key.name)?,
             ExprKind::List(items) => Value::List(items.iter().map(ev).collect::<Result<_>>()?),
-            ExprKind::Map(entries) => Value::Map(
-                entries
-                    .iter()
-                    .map(|(k, v)| Ok((k.name.clone(), ev(v)?)))
-                    .collect::<Result<_>>()?,
-            ),
+            ExprKind::Map(entries) => {
+                Value::Map(entries.iter().map(|(k, v)| Ok((k.name.clone(), ev(v)?))).collect::<Result<_>>()?)
+            }
             ExprKind::Unary(op, x) => unary(*op, ev(x)?)?,
             ExprKind::Binary(BinaryOp::And, a, b) => logic(ev(a)?, || ev(b), false)?,
             ExprKind::Binary(BinaryOp::Or, a, b) => logic(ev(a)?, || ev(b), true)?,
@@ -97,17 +83,10 @@ impl<'a> Evaluator<'a> {
             ExprKind::IsNull { expr, negated } => Value::Bool(ev(expr)?.is_null() != *negated),
             ExprKind::HasLabels(x, labels) => match ev(x)? {
                 Value::Null => Value::Null,
-                Value::Node(id) => Value::Bool(
-                    self.graph
-                        .node(id)
-                        .is_some_and(|n| labels.iter().all(|l| n.labels.contains(&l.name))),
-                ),
-                v => {
-                    return Err(type_error(format!(
-                        "label check needs a node, got {}",
-                        v.type_name()
-                    )))
+                Value::Node(id) => {
+                    Value::Bool(self.graph.node(id).is_some_and(|n| labels.iter().all(|l| n.labels.contains(&l.name))))
                 }
+                v => return Err(type_error(format!("label check needs a node, got {}", v.type_name()))),
             },
             ExprKind::Index(list, index) => index_value(ev(list)?, ev(index)?)?,
             ExprKind::Slice(list, from, to) => {
@@ -119,11 +98,7 @@ impl<'a> Evaluator<'a> {
                 Some(rows) => Value::Int(rows.len() as i64),
                 None => return Err(misplaced_aggregate(e)),
             },
-            ExprKind::FunctionCall {
-                name,
-                distinct,
-                args,
-            } if is_aggregate(name) => match group {
+            ExprKind::FunctionCall { name, distinct, args } if is_aggregate(name) => match group {
                 Some(rows) => self.aggregate(&name[0].name, *distinct, args, rows, depth)?,
                 None => return Err(misplaced_aggregate(e)),
             },
@@ -131,11 +106,7 @@ impl<'a> Evaluator<'a> {
                 let values = args.iter().map(ev).collect::<Result<Vec<_>>>()?;
                 self.function(name, values)?
             }
-            ExprKind::Case {
-                operand,
-                whens,
-                else_,
-            } => {
+            ExprKind::Case { operand, whens, else_ } => {
                 let subject = operand.as_deref().map(ev).transpose()?;
                 for (when, then) in whens {
                     let hit = match &subject {
@@ -148,12 +119,7 @@ impl<'a> Evaluator<'a> {
                 }
                 else_.as_deref().map(ev).transpose()?.unwrap_or(Value::Null)
             }
-            ExprKind::ListComprehension {
-                var,
-                list,
-                filter,
-                map,
-            } => {
+            ExprKind::ListComprehension { var, list, filter, map } => {
                 let Some(items) = list_or_null(ev(list)?)? else {
                     return Ok(Value::Null);
                 };
@@ -174,12 +140,7 @@ impl<'a> Evaluator<'a> {
                 }
                 Value::List(out)
             }
-            ExprKind::Quantifier {
-                kind,
-                var,
-                list,
-                filter,
-            } => {
+            ExprKind::Quantifier { kind, var, list, filter } => {
                 let Some(items) = list_or_null(ev(list)?)? else {
                     return Ok(Value::Null);
                 };
@@ -212,13 +173,7 @@ impl<'a> Evaluator<'a> {
                     Quantifier::Single => Value::Bool(trues == 1),
                 }
             }
-            ExprKind::Reduce {
-                acc,
-                init,
-                var,
-                list,
-                expr,
-            } => {
+            ExprKind::Reduce { acc, init, var, list, expr } => {
                 let mut value = ev(init)?;
                 let Some(items) = list_or_null(ev(list)?)? else {
                     return Ok(Value::Null);
@@ -246,19 +201,14 @@ impl<'a> Evaluator<'a> {
                             out.insert(k.name.clone(), ev(x)?);
                         }
                         MapProjectionItem::Variable(v) => {
-                            out.insert(
-                                v.name.clone(),
-                                row.get(&v.name).cloned().unwrap_or(Value::Null),
-                            );
+                            out.insert(v.name.clone(), row.get(&v.name).cloned().unwrap_or(Value::Null));
                         }
                         MapProjectionItem::AllProperties => out.extend(self.properties(&subject)?),
                     }
                 }
                 Value::Map(out)
             }
-            ExprKind::PatternPredicate(_)
-            | ExprKind::Exists(_)
-            | ExprKind::PatternComprehension { .. } => {
+            ExprKind::PatternPredicate(_) | ExprKind::Exists(_) | ExprKind::PatternComprehension { .. } => {
                 return Err(Error::runtime(
                     Code::SyntaxError,
                     "UnsupportedFeature",
@@ -271,18 +221,8 @@ impl<'a> Evaluator<'a> {
     fn property(&self, target: &Value, key: &str) -> Result<Value> {
         Ok(match target {
             Value::Null => Value::Null,
-            Value::Node(id) => self
-                .graph
-                .node(*id)
-                .and_then(|n| n.props.get(key))
-                .cloned()
-                .unwrap_or(Value::Null),
-            Value::Rel(id) => self
-                .graph
-                .rel(*id)
-                .and_then(|r| r.props.get(key))
-                .cloned()
-                .unwrap_or(Value::Null),
+            Value::Node(id) => self.graph.node(*id).and_then(|n| n.props.get(key)).cloned().unwrap_or(Value::Null),
+            Value::Rel(id) => self.graph.rel(*id).and_then(|r| r.props.get(key)).cloned().unwrap_or(Value::Null),
             Value::Map(m) => m.get(key).cloned().unwrap_or(Value::Null),
             v => {
                 return Err(type_error(format!(
@@ -295,40 +235,16 @@ impl<'a> Evaluator<'a> {
 
     fn properties(&self, target: &Value) -> Result<BTreeMap<String, Value>> {
         Ok(match target {
-            Value::Node(id) => self
-                .graph
-                .node(*id)
-                .map(|n| n.props.clone())
-                .unwrap_or_default(),
-            Value::Rel(id) => self
-                .graph
-                .rel(*id)
-                .map(|r| r.props.clone())
-                .unwrap_or_default(),
+            Value::Node(id) => self.graph.node(*id).map(|n| n.props.clone()).unwrap_or_default(),
+            Value::Rel(id) => self.graph.rel(*id).map(|r| r.props.clone()).unwrap_or_default(),
             Value::Map(m) => m.clone(),
-            v => {
-                return Err(type_error(format!(
-                    "expected a map, node or relationship but got {}",
-                    v.type_name()
-                )))
-            }
+            v => return Err(type_error(format!("expected a map, node or relationship but got {}", v.type_name()))),
         })
     }
 
-    fn aggregate(
-        &self,
-        name: &str,
-        distinct: bool,
-        args: &[Expr],
-        rows: &[Row],
-        depth: u32,
-    ) -> Result<Value> {
+    fn aggregate(&self, name: &str, distinct: bool, args: &[Expr], rows: &[Row], depth: u32) -> Result<Value> {
         let arg = args.first().ok_or_else(|| {
-            Error::runtime(
-                Code::SyntaxError,
-                "InvalidNumberOfArguments",
-                format!("{name}() needs an argument"),
-            )
+            Error::runtime(Code::SyntaxError, "InvalidNumberOfArguments", format!("{name}() needs an argument"))
         })?;
         let mut values = Vec::with_capacity(rows.len());
         for r in rows {
@@ -342,17 +258,9 @@ impl<'a> Evaluator<'a> {
         Ok(match lower.as_str() {
             "count" => Value::Int(values.len() as i64),
             "collect" => Value::List(values),
-            "min" => values
-                .into_iter()
-                .min_by(|a, b| a.order(b))
-                .unwrap_or(Value::Null),
-            "max" => values
-                .into_iter()
-                .max_by(|a, b| a.order(b))
-                .unwrap_or(Value::Null),
-            "sum" => values.into_iter().try_fold(Value::Int(0), |acc, v| {
-                binary(BinaryOp::Add, acc, numeric(v)?)
-            })?,
+            "min" => values.into_iter().min_by(|a, b| a.order(b)).unwrap_or(Value::Null),
+            "max" => values.into_iter().max_by(|a, b| a.order(b)).unwrap_or(Value::Null),
+            "sum" => values.into_iter().try_fold(Value::Int(0), |acc, v| binary(BinaryOp::Add, acc, numeric(v)?))?,
             "avg" => {
                 if values.is_empty() {
                     return Ok(Value::Null);
@@ -368,21 +276,12 @@ impl<'a> Evaluator<'a> {
                 }
                 Value::Float(total / n)
             }
-            _ => {
-                return Err(Error::new(
-                    Code::Internal,
-                    format!("unknown aggregate {name}"),
-                ))
-            }
+            _ => return Err(Error::new(Code::Internal, format!("unknown aggregate {name}"))),
         })
     }
 
     fn function(&self, name: &[Ident], args: Vec<Value>) -> Result<Value> {
-        let full = name
-            .iter()
-            .map(|i| i.name.to_ascii_lowercase())
-            .collect::<Vec<_>>()
-            .join(".");
+        let full = name.iter().map(|i| i.name.to_ascii_lowercase()).collect::<Vec<_>>().join(".");
         let arity = |n: usize| -> Result<()> {
             if args.len() == n {
                 Ok(())
@@ -396,12 +295,7 @@ impl<'a> Evaluator<'a> {
         };
         let first = args.first().cloned().unwrap_or(Value::Null);
         match full.as_str() {
-            "coalesce" => {
-                return Ok(args
-                    .into_iter()
-                    .find(|v| !v.is_null())
-                    .unwrap_or(Value::Null))
-            }
+            "coalesce" => return Ok(args.into_iter().find(|v| !v.is_null()).unwrap_or(Value::Null)),
             "range" => return range(&args),
             _ => arity(1)?,
         }
@@ -412,24 +306,13 @@ impl<'a> Evaluator<'a> {
             ("id", Value::Node(id) | Value::Rel(id)) => Value::Int(id as i64),
             ("elementid", Value::Node(id) | Value::Rel(id)) => Value::String(id.to_string()),
             ("labels", Value::Node(id)) => Value::List(
-                self.graph
-                    .node(id)
-                    .map(|n| n.labels.iter().cloned().map(Value::String).collect())
-                    .unwrap_or_default(),
+                self.graph.node(id).map(|n| n.labels.iter().cloned().map(Value::String).collect()).unwrap_or_default(),
             ),
-            ("type", Value::Rel(id)) => self
-                .graph
-                .rel(id)
-                .map_or(Value::Null, |r| Value::String(r.rel_type.clone())),
-            ("keys", v @ (Value::Node(_) | Value::Rel(_) | Value::Map(_))) => Value::List(
-                self.properties(&v)?
-                    .into_keys()
-                    .map(Value::String)
-                    .collect(),
-            ),
-            ("properties", v @ (Value::Node(_) | Value::Rel(_) | Value::Map(_))) => {
-                Value::Map(self.properties(&v)?)
+            ("type", Value::Rel(id)) => self.graph.rel(id).map_or(Value::Null, |r| Value::String(r.rel_type.clone())),
+            ("keys", v @ (Value::Node(_) | Value::Rel(_) | Value::Map(_))) => {
+                Value::List(self.properties(&v)?.into_keys().map(Value::String).collect())
             }
+            ("properties", v @ (Value::Node(_) | Value::Rel(_) | Value::Map(_))) => Value::Map(self.properties(&v)?),
             ("size", Value::List(l)) => Value::Int(l.len() as i64),
             ("size", Value::String(s)) => Value::Int(s.chars().count() as i64),
             ("length", Value::Path(p)) => Value::Int(p.rels.len() as i64),
@@ -448,15 +331,10 @@ impl<'a> Evaluator<'a> {
             }
             ("reverse", Value::String(s)) => Value::String(s.chars().rev().collect()),
             (
-                "id" | "elementid" | "labels" | "type" | "keys" | "properties" | "size" | "length"
-                | "abs" | "toupper" | "tolower" | "head" | "last" | "reverse",
+                "id" | "elementid" | "labels" | "type" | "keys" | "properties" | "size" | "length" | "abs" | "toupper"
+                | "tolower" | "head" | "last" | "reverse",
                 v,
-            ) => {
-                return Err(type_error(format!(
-                    "{full}() cannot take a {}",
-                    v.type_name()
-                )))
-            }
+            ) => return Err(type_error(format!("{full}() cannot take a {}", v.type_name()))),
             _ => {
                 return Err(Error::compile(
                     Code::SyntaxError,
@@ -479,42 +357,24 @@ fn range(args: &[Value]) -> Result<Value> {
         .iter()
         .map(|v| match v {
             Value::Int(i) => Ok(*i),
-            v => Err(type_error(format!(
-                "range() takes integers, got {}",
-                v.type_name()
-            ))),
+            v => Err(type_error(format!("range() takes integers, got {}", v.type_name()))),
         })
         .collect::<Result<_>>()?;
     let (start, end, step) = match ints[..] {
         [s, e] => (s, e, 1),
         [s, e, st] => (s, e, st),
         _ => {
-            return Err(Error::runtime(
-                Code::SyntaxError,
-                "InvalidNumberOfArguments",
-                "range() takes 2 or 3 arguments",
-            ))
+            return Err(Error::runtime(Code::SyntaxError, "InvalidNumberOfArguments", "range() takes 2 or 3 arguments"))
         }
     };
     if step == 0 {
-        return Err(Error::runtime(
-            Code::ArgumentError,
-            "NumberOutOfRange",
-            "range() step must not be zero",
-        ));
+        return Err(Error::runtime(Code::ArgumentError, "NumberOutOfRange", "range() step must not be zero"));
     }
     let count = ((i128::from(end) - i128::from(start)) / i128::from(step) + 1).max(0);
     if count > i128::from(MAX_RANGE) {
-        return Err(Error::new(
-            Code::LimitExceeded,
-            format!("range() would produce {count} elements"),
-        ));
+        return Err(Error::new(Code::LimitExceeded, format!("range() would produce {count} elements")));
     }
-    Ok(Value::List(
-        (0..count as i64)
-            .map(|i| Value::Int(start + i * step))
-            .collect(),
-    ))
+    Ok(Value::List((0..count as i64).map(|i| Value::Int(start + i * step)).collect()))
 }
 
 fn misplaced_aggregate(e: &Expr) -> Error {
@@ -523,10 +383,7 @@ fn misplaced_aggregate(e: &Expr) -> Error {
         ..Error::runtime(
             Code::SyntaxError,
             "InvalidAggregation",
-            format!(
-                "aggregation is not allowed here (at offset {})",
-                e.span.start
-            ),
+            format!("aggregation is not allowed here (at offset {})", e.span.start),
         )
     }
 }
@@ -535,20 +392,14 @@ fn list_or_null(v: Value) -> Result<Option<Vec<Value>>> {
     match v {
         Value::List(l) => Ok(Some(l)),
         Value::Null => Ok(None),
-        v => Err(type_error(format!(
-            "expected a list but got {}",
-            v.type_name()
-        ))),
+        v => Err(type_error(format!("expected a list but got {}", v.type_name()))),
     }
 }
 
 fn numeric(v: Value) -> Result<Value> {
     match v {
         Value::Int(_) | Value::Float(_) => Ok(v),
-        v => Err(type_error(format!(
-            "expected a number but got {}",
-            v.type_name()
-        ))),
+        v => Err(type_error(format!("expected a number but got {}", v.type_name()))),
     }
 }
 
@@ -570,10 +421,7 @@ fn boolean(v: Value) -> Result<Option<bool>> {
     match v {
         Value::Bool(b) => Ok(Some(b)),
         Value::Null => Ok(None),
-        v => Err(type_error(format!(
-            "expected a boolean but got {}",
-            v.type_name()
-        ))),
+        v => Err(type_error(format!("expected a boolean but got {}", v.type_name()))),
     }
 }
 
@@ -606,12 +454,7 @@ fn unary(op: UnaryOp, v: Value) -> Result<Value> {
         (UnaryOp::Negate, Value::Int(i)) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
         (UnaryOp::Negate, Value::Float(f)) => Value::Float(-f),
         (UnaryOp::Plus, v @ (Value::Int(_) | Value::Float(_))) => v,
-        (op, v) => {
-            return Err(type_error(format!(
-                "cannot apply {op:?} to {}",
-                v.type_name()
-            )))
-        }
+        (op, v) => return Err(type_error(format!("cannot apply {op:?} to {}", v.type_name()))),
     })
 }
 
@@ -646,19 +489,11 @@ pub(crate) fn binary(op: BinaryOp, a: Value, b: Value) -> Result<Value> {
             BinaryOp::Subtract => x.checked_sub(y),
             BinaryOp::Multiply => x.checked_mul(y),
             BinaryOp::Divide if y == 0 => {
-                return Err(Error::runtime(
-                    Code::ArithmeticError,
-                    "DivisionByZero",
-                    "/ by zero",
-                ))
+                return Err(Error::runtime(Code::ArithmeticError, "DivisionByZero", "/ by zero"))
             }
             BinaryOp::Divide => x.checked_div(y),
             BinaryOp::Modulo if y == 0 => {
-                return Err(Error::runtime(
-                    Code::ArithmeticError,
-                    "DivisionByZero",
-                    "% by zero",
-                ))
+                return Err(Error::runtime(Code::ArithmeticError, "DivisionByZero", "% by zero"))
             }
             BinaryOp::Modulo => x.checked_rem(y),
             BinaryOp::Power => return Ok(Float((x as f64).powf(y as f64))),
@@ -678,12 +513,7 @@ pub(crate) fn binary(op: BinaryOp, a: Value, b: Value) -> Result<Value> {
     };
     let arithmetic = matches!(
         op,
-        BinaryOp::Add
-            | BinaryOp::Subtract
-            | BinaryOp::Multiply
-            | BinaryOp::Divide
-            | BinaryOp::Modulo
-            | BinaryOp::Power
+        BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide | BinaryOp::Modulo | BinaryOp::Power
     );
     Ok(match (a, b) {
         (Int(x), Int(y)) if arithmetic => int_op(x, y)?,
@@ -697,14 +527,7 @@ pub(crate) fn binary(op: BinaryOp, a: Value, b: Value) -> Result<Value> {
             BinaryOp::Contains => Bool(x.contains(&y)),
             _ => return Err(type_error(format!("cannot apply {op:?} to strings"))),
         },
-        (_, _)
-            if matches!(
-                op,
-                BinaryOp::StartsWith | BinaryOp::EndsWith | BinaryOp::Contains
-            ) =>
-        {
-            Null
-        }
+        (_, _) if matches!(op, BinaryOp::StartsWith | BinaryOp::EndsWith | BinaryOp::Contains) => Null,
         (List(mut x), List(y)) if op == BinaryOp::Add => {
             x.extend(y);
             List(x)
@@ -717,19 +540,9 @@ pub(crate) fn binary(op: BinaryOp, a: Value, b: Value) -> Result<Value> {
             y.insert(0, x);
             List(y)
         }
-        (String(x), y @ (Int(_) | Float(_))) if op == BinaryOp::Add => {
-            String(x + &display_number(&y))
-        }
-        (x @ (Int(_) | Float(_)), String(y)) if op == BinaryOp::Add => {
-            String(display_number(&x) + &y)
-        }
-        (x, y) => {
-            return Err(type_error(format!(
-                "cannot apply {op:?} to {} and {}",
-                x.type_name(),
-                y.type_name()
-            )))
-        }
+        (String(x), y @ (Int(_) | Float(_))) if op == BinaryOp::Add => String(x + &display_number(&y)),
+        (x @ (Int(_) | Float(_)), String(y)) if op == BinaryOp::Add => String(display_number(&x) + &y),
+        (x, y) => return Err(type_error(format!("cannot apply {op:?} to {} and {}", x.type_name(), y.type_name()))),
     })
 }
 
@@ -758,19 +571,10 @@ fn index_value(list: Value, index: Value) -> Result<Value> {
         (Value::List(l), Value::Int(i)) => {
             let len = l.len() as i64;
             let i = if i < 0 { len + i } else { i };
-            usize::try_from(i)
-                .ok()
-                .and_then(|i| l.into_iter().nth(i))
-                .unwrap_or(Value::Null)
+            usize::try_from(i).ok().and_then(|i| l.into_iter().nth(i)).unwrap_or(Value::Null)
         }
         (Value::Map(m), Value::String(k)) => m.get(&k).cloned().unwrap_or(Value::Null),
-        (l, i) => {
-            return Err(type_error(format!(
-                "cannot index {} with {}",
-                l.type_name(),
-                i.type_name()
-            )))
-        }
+        (l, i) => return Err(type_error(format!("cannot index {} with {}", l.type_name(), i.type_name()))),
     })
 }
 
@@ -784,22 +588,13 @@ fn slice(list: Value, from: Option<Value>, to: Option<Value>) -> Result<Value> {
             None => Ok(Some(default)),
             Some(Value::Null) => Ok(None),
             Some(Value::Int(i)) => Ok(Some(if i < 0 { (len + i).max(0) } else { i.min(len) })),
-            Some(v) => Err(type_error(format!(
-                "slice bounds must be integers, got {}",
-                v.type_name()
-            ))),
+            Some(v) => Err(type_error(format!("slice bounds must be integers, got {}", v.type_name()))),
         }
     };
     let (Some(from), Some(to)) = (bound(from, 0)?, bound(to, len)?) else {
         return Ok(Value::Null);
     };
-    Ok(Value::List(
-        items
-            .into_iter()
-            .skip(from as usize)
-            .take((to - from).max(0) as usize)
-            .collect(),
-    ))
+    Ok(Value::List(items.into_iter().skip(from as usize).take((to - from).max(0) as usize).collect()))
 }
 
 fn to_string(v: Value) -> Result<Value> {
@@ -808,40 +603,26 @@ fn to_string(v: Value) -> Result<Value> {
         Value::Int(i) => i.to_string(),
         Value::Float(f) => format_float(f),
         Value::Bool(b) => b.to_string(),
-        v => {
-            return Err(type_error(format!(
-                "toString() cannot take a {}",
-                v.type_name()
-            )))
-        }
+        v => return Err(type_error(format!("toString() cannot take a {}", v.type_name()))),
     }))
 }
 
 fn to_integer(v: Value) -> Result<Value> {
     Ok(match v {
         Value::Int(i) => Value::Int(i),
-        Value::Float(f)
-            if f.is_finite() && f.trunc() >= i64::MIN as f64 && f.trunc() < i64::MAX as f64 =>
-        {
+        Value::Float(f) if f.is_finite() && f.trunc() >= i64::MIN as f64 && f.trunc() < i64::MAX as f64 => {
             Value::Int(f.trunc() as i64)
         }
         Value::Float(_) => Value::Null,
         Value::String(s) => match s.trim().parse::<i64>() {
             Ok(i) => Value::Int(i),
-            Err(_) => {
-                match to_integer(Value::Float(s.trim().parse::<f64>().unwrap_or(f64::NAN)))? {
-                    Value::Int(i) => Value::Int(i),
-                    _ => Value::Null,
-                }
-            }
+            Err(_) => match to_integer(Value::Float(s.trim().parse::<f64>().unwrap_or(f64::NAN)))? {
+                Value::Int(i) => Value::Int(i),
+                _ => Value::Null,
+            },
         },
         Value::Bool(b) => Value::Int(i64::from(b)),
-        v => {
-            return Err(type_error(format!(
-                "toInteger() cannot take a {}",
-                v.type_name()
-            )))
-        }
+        v => return Err(type_error(format!("toInteger() cannot take a {}", v.type_name()))),
     })
 }
 
@@ -850,11 +631,6 @@ fn to_float(v: Value) -> Result<Value> {
         Value::Int(i) => Value::Float(i as f64),
         Value::Float(f) => Value::Float(f),
         Value::String(s) => s.trim().parse::<f64>().map_or(Value::Null, Value::Float),
-        v => {
-            return Err(type_error(format!(
-                "toFloat() cannot take a {}",
-                v.type_name()
-            )))
-        }
+        v => return Err(type_error(format!("toFloat() cannot take a {}", v.type_name()))),
     })
 }

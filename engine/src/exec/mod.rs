@@ -31,31 +31,20 @@ pub fn run(plan: &Plan, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result
         }
         if let Some(Step::Project(p)) = part.steps.last().filter(|_| !plan.columns.is_empty()) {
             let column = |r: &Row, n: &String| r.get(n).cloned().unwrap_or(Value::Null);
-            rows.extend(current.iter().map(|r| {
-                p.items
-                    .iter()
-                    .map(|(n, _)| column(r, n))
-                    .collect::<Vec<_>>()
-            }));
+            rows.extend(current.iter().map(|r| p.items.iter().map(|(n, _)| column(r, n)).collect::<Vec<_>>()));
         }
         if i > 0 && !plan.union_all[i - 1] {
             rows = dedup(rows);
         }
     }
     tx.check().map_err(tx_error)?;
-    Ok(Output {
-        columns: plan.columns.clone(),
-        rows,
-    })
+    Ok(Output { columns: plan.columns.clone(), rows })
 }
 
 fn dedup(rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
     let mut out: Vec<Vec<Value>> = Vec::with_capacity(rows.len());
     for r in rows {
-        if !out
-            .iter()
-            .any(|o| o.len() == r.len() && o.iter().zip(&r).all(|(a, b)| a.equivalent(b)))
-        {
+        if !out.iter().any(|o| o.len() == r.len() && o.iter().zip(&r).all(|(a, b)| a.equivalent(b))) {
             out.push(r);
         }
     }
@@ -64,29 +53,17 @@ fn dedup(rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
 
 pub(crate) fn tx_error(e: TxError) -> Error {
     match e {
-        TxError::NodeHasRelationships(_) => Error::runtime(
-            Code::ConstraintVerificationFailed,
-            "DeleteConnectedNode",
-            e.to_string(),
-        ),
-        TxError::InvalidProperty { .. } => {
-            Error::runtime(Code::TypeError, "InvalidPropertyType", e.to_string())
+        TxError::NodeHasRelationships(_) => {
+            Error::runtime(Code::ConstraintVerificationFailed, "DeleteConnectedNode", e.to_string())
         }
+        TxError::InvalidProperty { .. } => Error::runtime(Code::TypeError, "InvalidPropertyType", e.to_string()),
     }
 }
 
-fn run_step(
-    step: &Step,
-    rows: Vec<Row>,
-    tx: &mut Tx,
-    params: &BTreeMap<String, Value>,
-) -> Result<Vec<Row>> {
+fn run_step(step: &Step, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<Vec<Row>> {
     match step {
         Step::Match(m) => {
-            let ev = Evaluator {
-                graph: tx.graph(),
-                params,
-            };
+            let ev = Evaluator { graph: tx.graph(), params };
             let mut out = Vec::new();
             for row in rows {
                 let matches = pattern::match_patterns(&ev, &m.pattern, &row)?;
@@ -104,10 +81,7 @@ fn run_step(
             Ok(out)
         }
         Step::Unwind(u) => {
-            let ev = Evaluator {
-                graph: tx.graph(),
-                params,
-            };
+            let ev = Evaluator { graph: tx.graph(), params };
             let mut out = Vec::new();
             for row in rows {
                 let items = match ev.eval(&u.expr, &row)? {
@@ -146,17 +120,12 @@ fn run_step(
                 for item in &r.items {
                     match item {
                         RemoveItem::Property { target, key } => {
-                            let target = Evaluator {
-                                graph: tx.graph(),
-                                params,
-                            }
-                            .eval(target, row)?;
+                            let target = Evaluator { graph: tx.graph(), params }.eval(target, row)?;
                             set_property(tx, &target, &key.name, Value::Null)?;
                         }
                         RemoveItem::Labels { var, labels } => {
                             if let Some(Value::Node(id)) = row.get(&var.name) {
-                                let names: Vec<String> =
-                                    labels.iter().map(|l| l.name.clone()).collect();
+                                let names: Vec<String> = labels.iter().map(|l| l.name.clone()).collect();
                                 tx.set_labels(*id, &names, false);
                             }
                         }
@@ -168,11 +137,7 @@ fn run_step(
         Step::Delete(d) => {
             for row in &rows {
                 for e in &d.exprs {
-                    let v = Evaluator {
-                        graph: tx.graph(),
-                        params,
-                    }
-                    .eval(e, row)?;
+                    let v = Evaluator { graph: tx.graph(), params }.eval(e, row)?;
                     delete_value(tx, v, d.detach)?;
                 }
             }
@@ -195,10 +160,7 @@ fn delete_value(tx: &mut Tx, v: Value, detach: bool) -> Result<()> {
             return Err(Error::runtime(
                 Code::TypeError,
                 "InvalidArgumentType",
-                format!(
-                    "DELETE needs a node, relationship or path, got {}",
-                    v.type_name()
-                ),
+                format!("DELETE needs a node, relationship or path, got {}", v.type_name()),
             ))
         }
     }
@@ -217,23 +179,11 @@ fn eval_props(ev: &Evaluator, props: Option<&Expr>, row: &Row) -> Result<Propert
     }
 }
 
-fn create_node(
-    node: &NodePattern,
-    row: &mut Row,
-    tx: &mut Tx,
-    params: &BTreeMap<String, Value>,
-) -> Result<u64> {
+fn create_node(node: &NodePattern, row: &mut Row, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<u64> {
     if let Some(&Value::Node(id)) = node.var.as_ref().and_then(|v| row.get(&v.name)) {
         return Ok(id);
     }
-    let props = eval_props(
-        &Evaluator {
-            graph: tx.graph(),
-            params,
-        },
-        node.props.as_ref(),
-        row,
-    )?;
+    let props = eval_props(&Evaluator { graph: tx.graph(), params }, node.props.as_ref(), row)?;
     let labels: BTreeSet<String> = node.labels.iter().map(|l| l.name.clone()).collect();
     let id = tx.create_node(labels, props).map_err(tx_error)?;
     if let Some(v) = &node.var {
@@ -242,40 +192,15 @@ fn create_node(
     Ok(id)
 }
 
-fn create_part(
-    part: &PatternPart,
-    row: &mut Row,
-    tx: &mut Tx,
-    params: &BTreeMap<String, Value>,
-) -> Result<()> {
+fn create_part(part: &PatternPart, row: &mut Row, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<()> {
     let mut prev = create_node(&part.element.start, row, tx, params)?;
-    let mut path = crate::graph::Path {
-        nodes: vec![prev],
-        rels: vec![],
-    };
+    let mut path = crate::graph::Path { nodes: vec![prev], rels: vec![] };
     for (rel, node) in &part.element.chain {
         let next = create_node(node, row, tx, params)?;
-        let props = eval_props(
-            &Evaluator {
-                graph: tx.graph(),
-                params,
-            },
-            rel.props.as_ref(),
-            row,
-        )?;
-        let (start, end) = if rel.direction == Direction::Incoming {
-            (next, prev)
-        } else {
-            (prev, next)
-        };
-        let rel_type = rel
-            .types
-            .first()
-            .map(|t| t.name.as_str())
-            .unwrap_or_default();
-        let id = tx
-            .create_rel(rel_type, start, end, props)
-            .map_err(tx_error)?;
+        let props = eval_props(&Evaluator { graph: tx.graph(), params }, rel.props.as_ref(), row)?;
+        let (start, end) = if rel.direction == Direction::Incoming { (next, prev) } else { (prev, next) };
+        let rel_type = rel.types.first().map(|t| t.name.as_str()).unwrap_or_default();
+        let id = tx.create_rel(rel_type, start, end, props).map_err(tx_error)?;
         if let Some(v) = &rel.var {
             row.insert(v.name.clone(), Value::Rel(id));
         }
@@ -302,16 +227,8 @@ fn set_property(tx: &mut Tx, target: &Value, key: &str, value: Value) -> Result<
     }
 }
 
-fn set_item(
-    item: &SetItem,
-    row: &Row,
-    tx: &mut Tx,
-    params: &BTreeMap<String, Value>,
-) -> Result<()> {
-    let ev = Evaluator {
-        graph: tx.graph(),
-        params,
-    };
+fn set_item(item: &SetItem, row: &Row, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<()> {
+    let ev = Evaluator { graph: tx.graph(), params };
     match item {
         SetItem::Property { target, key, value } => {
             let (target, value) = (ev.eval(target, row)?, ev.eval(value, row)?);
@@ -321,16 +238,8 @@ fn set_item(
             let target = row.get(&var.name).cloned().unwrap_or(Value::Null);
             let new = match ev.eval(value, row)? {
                 Value::Map(m) => m,
-                Value::Node(id) => tx
-                    .graph()
-                    .node(id)
-                    .map(|n| n.props.clone())
-                    .unwrap_or_default(),
-                Value::Rel(id) => tx
-                    .graph()
-                    .rel(id)
-                    .map(|r| r.props.clone())
-                    .unwrap_or_default(),
+                Value::Node(id) => tx.graph().node(id).map(|n| n.props.clone()).unwrap_or_default(),
+                Value::Rel(id) => tx.graph().rel(id).map(|r| r.props.clone()).unwrap_or_default(),
                 Value::Null => Properties::new(),
                 v => {
                     return Err(Error::runtime(
@@ -342,14 +251,8 @@ fn set_item(
             };
             if matches!(item, SetItem::Replace { .. }) {
                 let old: Vec<String> = match &target {
-                    Value::Node(id) => tx
-                        .graph()
-                        .node(*id)
-                        .map(|n| n.props.keys().cloned().collect()),
-                    Value::Rel(id) => tx
-                        .graph()
-                        .rel(*id)
-                        .map(|r| r.props.keys().cloned().collect()),
+                    Value::Node(id) => tx.graph().node(*id).map(|n| n.props.keys().cloned().collect()),
+                    Value::Rel(id) => tx.graph().rel(*id).map(|r| r.props.keys().cloned().collect()),
                     _ => None,
                 }
                 .unwrap_or_default();
@@ -357,8 +260,7 @@ fn set_item(
                     set_property(tx, &target, &k, Value::Null)?;
                 }
             }
-            new.into_iter()
-                .try_for_each(|(k, v)| set_property(tx, &target, &k, v))
+            new.into_iter().try_for_each(|(k, v)| set_property(tx, &target, &k, v))
         }
         SetItem::Labels { var, labels } => {
             if let Some(Value::Node(id)) = row.get(&var.name) {
@@ -377,44 +279,23 @@ fn count_value(ev: &Evaluator, e: Option<&Expr>, what: &str) -> Result<Option<us
         v => Err(Error::runtime(
             Code::SyntaxError,
             "InvalidArgumentType",
-            format!(
-                "{what} must be a non-negative integer, got {}",
-                crate::api::json::value_text(&v)
-            ),
+            format!("{what} must be a non-negative integer, got {}", crate::api::json::value_text(&v)),
         )),
     }
 }
 
 /// `WITH` / `RETURN`: grouping and aggregation, `DISTINCT`, `ORDER BY`, `SKIP`, `LIMIT`, `WHERE`.
-fn project(
-    p: &ProjectionPlan,
-    rows: Vec<Row>,
-    tx: &Tx,
-    params: &BTreeMap<String, Value>,
-) -> Result<Vec<Row>> {
-    let ev = Evaluator {
-        graph: tx.graph(),
-        params,
-    };
+fn project(p: &ProjectionPlan, rows: Vec<Row>, tx: &Tx, params: &BTreeMap<String, Value>) -> Result<Vec<Row>> {
+    let ev = Evaluator { graph: tx.graph(), params };
     let clause = p.clause;
     // Each output row keeps its input row so ORDER BY can see variables that were not projected.
     let mut out: Vec<(Row, Row)> = Vec::new();
     if p.aggregates {
-        let keys: Vec<&(String, Expr)> = p
-            .items
-            .iter()
-            .filter(|(_, e)| !crate::plan::contains_aggregate(e))
-            .collect();
+        let keys: Vec<&(String, Expr)> = p.items.iter().filter(|(_, e)| !crate::plan::contains_aggregate(e)).collect();
         let mut groups: Vec<(Vec<Value>, Vec<Row>)> = Vec::new();
         for row in rows {
-            let key = keys
-                .iter()
-                .map(|(_, e)| ev.eval(e, &row))
-                .collect::<Result<Vec<_>>>()?;
-            match groups
-                .iter_mut()
-                .find(|(k, _)| k.iter().zip(&key).all(|(a, b)| a.equivalent(b)))
-            {
+            let key = keys.iter().map(|(_, e)| ev.eval(e, &row)).collect::<Result<Vec<_>>>()?;
+            match groups.iter_mut().find(|(k, _)| k.iter().zip(&key).all(|(a, b)| a.equivalent(b))) {
                 Some((_, members)) => members.push(row),
                 None => groups.push((key, vec![row])),
             }
@@ -442,14 +323,8 @@ fn project(
     if clause.distinct {
         let mut seen: Vec<Vec<Value>> = Vec::new();
         out.retain(|(r, _)| {
-            let key: Vec<Value> = p
-                .items
-                .iter()
-                .map(|(n, _)| r.get(n).cloned().unwrap_or(Value::Null))
-                .collect();
-            let dup = seen
-                .iter()
-                .any(|s| s.iter().zip(&key).all(|(a, b)| a.equivalent(b)));
+            let key: Vec<Value> = p.items.iter().map(|(n, _)| r.get(n).cloned().unwrap_or(Value::Null)).collect();
+            let dup = seen.iter().any(|s| s.iter().zip(&key).all(|(a, b)| a.equivalent(b)));
             if !dup {
                 seen.push(key);
             }
@@ -461,11 +336,7 @@ fn project(
         for (projected, source) in out {
             let mut scope = source.clone();
             scope.extend(projected.iter().map(|(k, v)| (k.clone(), v.clone())));
-            let key = clause
-                .order_by
-                .iter()
-                .map(|s| ev.eval(&s.expr, &scope))
-                .collect::<Result<Vec<_>>>()?;
+            let key = clause.order_by.iter().map(|s| ev.eval(&s.expr, &scope)).collect::<Result<Vec<_>>>()?;
             keyed.push((key, (projected, source)));
         }
         keyed.sort_by(|(a, _), (b, _)| {
@@ -480,12 +351,7 @@ fn project(
     }
     let skip = count_value(&ev, clause.skip.as_ref(), "SKIP")?.unwrap_or(0);
     let limit = count_value(&ev, clause.limit.as_ref(), "LIMIT")?.unwrap_or(usize::MAX);
-    let mut result: Vec<Row> = out
-        .into_iter()
-        .skip(skip)
-        .take(limit)
-        .map(|(r, _)| r)
-        .collect();
+    let mut result: Vec<Row> = out.into_iter().skip(skip).take(limit).map(|(r, _)| r).collect();
     if let Some(w) = &clause.where_ {
         let mut kept = Vec::with_capacity(result.len());
         for r in result {

@@ -21,16 +21,10 @@ pub fn match_patterns(ev: &Evaluator, parts: &[PatternPart], row: &Row) -> Resul
 /// The row an `OPTIONAL MATCH` yields when nothing matched: new variables are null.
 pub fn with_nulls(parts: &[PatternPart], mut row: Row) -> Row {
     for part in parts {
-        let nodes =
-            std::iter::once(&part.element.start).chain(part.element.chain.iter().map(|(_, n)| n));
+        let nodes = std::iter::once(&part.element.start).chain(part.element.chain.iter().map(|(_, n)| n));
         let vars = nodes
             .filter_map(|n| n.var.as_ref())
-            .chain(
-                part.element
-                    .chain
-                    .iter()
-                    .filter_map(|(r, _)| r.var.as_ref()),
-            )
+            .chain(part.element.chain.iter().filter_map(|(r, _)| r.var.as_ref()))
             .chain(part.var.as_ref());
         for v in vars {
             row.entry(v.name.clone()).or_insert(Value::Null);
@@ -55,13 +49,8 @@ fn match_from(
         if !bind_node(ev, &part.element.start, start, &mut r)? {
             continue;
         }
-        let path = Path {
-            nodes: vec![start],
-            rels: vec![],
-        };
-        extend(ev, part, 0, start, path, r, used, &mut |ev, row, used| {
-            match_from(ev, rest, row, used, out)
-        })?;
+        let path = Path { nodes: vec![start], rels: vec![] };
+        extend(ev, part, 0, start, path, r, used, &mut |ev, row, used| match_from(ev, rest, row, used, out))?;
     }
     Ok(())
 }
@@ -119,20 +108,7 @@ fn extend(
             let min = range.min.unwrap_or(1);
             let max = range.max.unwrap_or(MAX_VAR_LENGTH);
             let mut trail = Vec::new();
-            var_length(
-                ev,
-                part,
-                step,
-                at,
-                path,
-                &row,
-                used,
-                &mut trail,
-                min,
-                max,
-                props.as_ref(),
-                k,
-            )?;
+            var_length(ev, part, step, at, path, &row, used, &mut trail, min, max, props.as_ref(), k)?;
         }
     }
     Ok(())
@@ -159,10 +135,7 @@ fn var_length(
         let mut r = row.clone();
         if bind_node(ev, node, at, &mut r)? {
             if let Some(v) = &rel.var {
-                r.insert(
-                    v.name.clone(),
-                    Value::List(trail.iter().map(|&id| Value::Rel(id)).collect()),
-                );
+                r.insert(v.name.clone(), Value::List(trail.iter().map(|&id| Value::Rel(id)).collect()));
             }
             extend(ev, part, step + 1, at, path.clone(), r, used, k)?;
         }
@@ -179,9 +152,7 @@ fn var_length(
         p.nodes.push(next);
         used.push(rid);
         trail.push(rid);
-        let result = var_length(
-            ev, part, step, next, p, row, used, trail, min, max, props, k,
-        );
+        let result = var_length(ev, part, step, next, p, row, used, trail, min, max, props, k);
         trail.pop();
         used.pop();
         result?;
@@ -192,26 +163,17 @@ fn var_length(
 /// Relationships from `at` that fit the pattern's direction and types, with the far node.
 fn neighbours(ev: &Evaluator, at: NodeId, rel: &RelPattern) -> Vec<(RelId, NodeId)> {
     let g = ev.graph;
-    let type_ok = |id: RelId| {
-        rel.types.is_empty()
-            || g.rel(id)
-                .is_some_and(|r| rel.types.iter().any(|t| t.name == r.rel_type))
-    };
+    let type_ok =
+        |id: RelId| rel.types.is_empty() || g.rel(id).is_some_and(|r| rel.types.iter().any(|t| t.name == r.rel_type));
     let mut out = Vec::new();
     if rel.direction != Direction::Incoming {
-        out.extend(
-            g.outgoing(at)
-                .filter(|&r| type_ok(r))
-                .filter_map(|r| g.rel(r).map(|d| (r, d.end))),
-        );
+        out.extend(g.outgoing(at).filter(|&r| type_ok(r)).filter_map(|r| g.rel(r).map(|d| (r, d.end))));
     }
     if rel.direction != Direction::Outgoing {
         // A self-loop appears in both lists; an undirected pattern still uses it once.
         let seen: Vec<RelId> = out.iter().map(|(r, _)| *r).collect();
         out.extend(
-            g.incoming(at)
-                .filter(|&r| type_ok(r) && !seen.contains(&r))
-                .filter_map(|r| g.rel(r).map(|d| (r, d.start))),
+            g.incoming(at).filter(|&r| type_ok(r) && !seen.contains(&r)).filter_map(|r| g.rel(r).map(|d| (r, d.start))),
         );
     }
     out
@@ -221,15 +183,11 @@ fn rel_props_match(ev: &Evaluator, rid: RelId, props: Option<&Value>) -> bool {
     let Some(Value::Map(wanted)) = props else {
         return true;
     };
-    ev.graph
-        .rel(rid)
-        .is_some_and(|r| props_match(&r.props, wanted))
+    ev.graph.rel(rid).is_some_and(|r| props_match(&r.props, wanted))
 }
 
 fn props_match(have: &BTreeMap<String, Value>, wanted: &BTreeMap<String, Value>) -> bool {
-    wanted
-        .iter()
-        .all(|(k, v)| have.get(k).and_then(|h| h.cypher_eq(v)) == Some(true))
+    wanted.iter().all(|(k, v)| have.get(k).and_then(|h| h.cypher_eq(v)) == Some(true))
 }
 
 /// Nodes that could stand for `node` given the row: the bound one, a label's, or all.

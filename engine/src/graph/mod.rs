@@ -79,8 +79,7 @@ impl Graph {
     }
 
     pub fn degree(&self, node: NodeId) -> usize {
-        self.outgoing.get(&node).map_or(0, BTreeSet::len)
-            + self.incoming.get(&node).map_or(0, BTreeSet::len)
+        self.outgoing.get(&node).map_or(0, BTreeSet::len) + self.incoming.get(&node).map_or(0, BTreeSet::len)
     }
 
     fn allocate_node(&mut self) -> NodeId {
@@ -129,11 +128,7 @@ impl Graph {
     }
 
     /// Encodes the given entities' current states (absent ones as deletions).
-    fn encode<'a>(
-        &self,
-        nodes: impl Iterator<Item = &'a NodeId>,
-        rels: impl Iterator<Item = &'a RelId>,
-    ) -> Vec<u8> {
+    fn encode<'a>(&self, nodes: impl Iterator<Item = &'a NodeId>, rels: impl Iterator<Item = &'a RelId>) -> Vec<u8> {
         let mut w = Writer::new();
         w.varint(self.next_node);
         w.varint(self.next_rel);
@@ -249,10 +244,7 @@ fn decode_value(r: &mut Reader, depth: u32) -> Result<Value, Error> {
         V_STRING => Value::String(r.str()?.to_string()),
         V_LIST if depth == 0 => {
             let n = r.len()?;
-            (0..n)
-                .map(|_| decode_value(r, depth + 1))
-                .collect::<Result<_, _>>()
-                .map(Value::List)?
+            (0..n).map(|_| decode_value(r, depth + 1)).collect::<Result<_, _>>().map(Value::List)?
         }
         t => return Err(Error::Corrupt(format!("unknown value tag {t}"))),
     })
@@ -267,9 +259,7 @@ impl StateMachine for Graph {
                 TAG_NODE => {
                     let id = r.varint()?;
                     let n = r.len()?;
-                    let labels = (0..n)
-                        .map(|_| r.str().map(str::to_string))
-                        .collect::<Result<_, _>>()?;
+                    let labels = (0..n).map(|_| r.str().map(str::to_string)).collect::<Result<_, _>>()?;
                     let props = decode_props(&mut r)?;
                     self.put_node(id, Some(NodeData { labels, props }));
                 }
@@ -282,15 +272,7 @@ impl StateMachine for Graph {
                     let rel_type = r.str()?.to_string();
                     let (start, end) = (r.varint()?, r.varint()?);
                     let props = decode_props(&mut r)?;
-                    self.put_rel(
-                        id,
-                        Some(RelData {
-                            rel_type,
-                            start,
-                            end,
-                            props,
-                        }),
-                    );
+                    self.put_rel(id, Some(RelData { rel_type, start, end, props }));
                 }
                 TAG_REL_DELETED => {
                     let id = r.varint()?;

@@ -13,56 +13,28 @@ fn props(p: &[(&str, Value)]) -> Properties {
 #[test]
 fn stats_follow_observability_rules() {
     let mut tx = Tx::new(Rc::new(Graph::default()));
-    let a = tx
-        .create_node(labels(&["A"]), props(&[("x", Value::Int(1))]))
-        .unwrap();
+    let a = tx.create_node(labels(&["A"]), props(&[("x", Value::Int(1))])).unwrap();
     tx.create_node(labels(&["A"]), Properties::new()).unwrap();
-    let gone = tx
-        .create_node(labels(&["B"]), props(&[("y", Value::Int(2))]))
-        .unwrap();
+    let gone = tx.create_node(labels(&["B"]), props(&[("y", Value::Int(2))])).unwrap();
     tx.delete_node(gone, false);
     tx.set_node_property(a, "x", Value::Int(5)).unwrap();
     let done = tx.finish();
-    let expected = Stats {
-        nodes_created: 2,
-        labels_added: 1,
-        properties_set: 1,
-        ..Stats::default()
-    };
-    assert_eq!(
-        done.stats, expected,
-        "CREATE then DELETE is invisible; one label; one final triple"
-    );
+    let expected = Stats { nodes_created: 2, labels_added: 1, properties_set: 1, ..Stats::default() };
+    assert_eq!(done.stats, expected, "CREATE then DELETE is invisible; one label; one final triple");
 
     let mut tx = Tx::new(Rc::new(done.graph));
     tx.set_node_property(a, "x", Value::Int(6)).unwrap();
     tx.set_node_property(a, "z", Value::Null).unwrap();
     let s = tx.finish().stats;
-    assert_eq!(
-        (s.properties_set, s.properties_removed),
-        (1, 1),
-        "a changed value is -1 +1"
-    );
+    assert_eq!((s.properties_set, s.properties_removed), (1, 1), "a changed value is -1 +1");
 }
 
 #[test]
 fn payloads_replay_to_the_same_graph_and_snapshots_restore_it() {
     let mut tx = Tx::new(Rc::new(Graph::default()));
-    let a = tx
-        .create_node(
-            labels(&["Person"]),
-            props(&[("name", Value::String("Alice".into()))]),
-        )
-        .unwrap();
-    let b = tx
-        .create_node(
-            labels(&["Person", "X"]),
-            props(&[("l", Value::List(vec![Value::Float(1.5)]))]),
-        )
-        .unwrap();
-    let r = tx
-        .create_rel("KNOWS", a, b, props(&[("since", Value::Int(2020))]))
-        .unwrap();
+    let a = tx.create_node(labels(&["Person"]), props(&[("name", Value::String("Alice".into()))])).unwrap();
+    let b = tx.create_node(labels(&["Person", "X"]), props(&[("l", Value::List(vec![Value::Float(1.5)]))])).unwrap();
+    let r = tx.create_rel("KNOWS", a, b, props(&[("since", Value::Int(2020))])).unwrap();
     let r2 = tx.create_rel("KNOWS", a, b, Properties::new()).unwrap();
     let done = tx.finish();
     let mut replica = Graph::default();
@@ -94,8 +66,6 @@ fn payloads_replay_to_the_same_graph_and_snapshots_restore_it() {
 fn unstorable_values_are_rejected() {
     let mut tx = Tx::new(Rc::new(Graph::default()));
     let map = Value::Map(Properties::new());
-    assert!(tx
-        .create_node(BTreeSet::new(), props(&[("m", map)]))
-        .is_err());
+    assert!(tx.create_node(BTreeSet::new(), props(&[("m", map)])).is_err());
     assert!(tx.finish().payload.is_none(), "nothing to commit");
 }

@@ -27,26 +27,17 @@ pub enum TxError {
     /// `DELETE` of a node that still has relationships.
     NodeHasRelationships(NodeId),
     /// A value that cannot be a property (a map, a node, a mixed list).
-    InvalidProperty {
-        key: String,
-        type_name: &'static str,
-    },
+    InvalidProperty { key: String, type_name: &'static str },
 }
 
 impl fmt::Display for TxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TxError::NodeHasRelationships(id) => {
-                write!(
-                    f,
-                    "cannot delete node {id} because it still has relationships; use DETACH DELETE"
-                )
+                write!(f, "cannot delete node {id} because it still has relationships; use DETACH DELETE")
             }
             TxError::InvalidProperty { key, type_name } => {
-                write!(
-                    f,
-                    "property `{key}` cannot hold a value of type {type_name}"
-                )
+                write!(f, "property `{key}` cannot hold a value of type {type_name}")
             }
         }
     }
@@ -68,12 +59,7 @@ pub struct Finished {
 
 impl Tx {
     pub fn new(base: Rc<Graph>) -> Self {
-        Tx {
-            graph: base.clone(),
-            base,
-            touched_nodes: BTreeSet::new(),
-            touched_rels: BTreeSet::new(),
-        }
+        Tx { graph: base.clone(), base, touched_nodes: BTreeSet::new(), touched_rels: BTreeSet::new() }
     }
 
     /// The graph as this transaction sees it.
@@ -85,11 +71,7 @@ impl Tx {
         Rc::make_mut(&mut self.graph)
     }
 
-    pub fn create_node(
-        &mut self,
-        labels: BTreeSet<String>,
-        props: Properties,
-    ) -> Result<NodeId, TxError> {
+    pub fn create_node(&mut self, labels: BTreeSet<String>, props: Properties) -> Result<NodeId, TxError> {
         let props = storable(props)?;
         let g = self.write();
         let id = g.allocate_node();
@@ -108,26 +90,13 @@ impl Tx {
         let props = storable(props)?;
         let g = self.write();
         let id = g.allocate_rel();
-        g.put_rel(
-            id,
-            Some(RelData {
-                rel_type: rel_type.to_string(),
-                start,
-                end,
-                props,
-            }),
-        );
+        g.put_rel(id, Some(RelData { rel_type: rel_type.to_string(), start, end, props }));
         self.touched_rels.insert(id);
         Ok(id)
     }
 
     /// Sets (or with `Value::Null` removes) a property of a live node; deleted nodes are ignored.
-    pub fn set_node_property(
-        &mut self,
-        id: NodeId,
-        key: &str,
-        value: Value,
-    ) -> Result<(), TxError> {
+    pub fn set_node_property(&mut self, id: NodeId, key: &str, value: Value) -> Result<(), TxError> {
         check_storable(key, &value)?;
         let Some(mut data) = self.graph.node(id).cloned() else {
             return Ok(());
@@ -175,11 +144,7 @@ impl Tx {
     /// left for the same query to delete: [`Tx::check`] rejects any still dangling at the end.
     pub fn delete_node(&mut self, id: NodeId, detach: bool) {
         if detach {
-            let rels: Vec<RelId> = self
-                .graph
-                .outgoing(id)
-                .chain(self.graph.incoming(id))
-                .collect();
+            let rels: Vec<RelId> = self.graph.outgoing(id).chain(self.graph.incoming(id)).collect();
             rels.into_iter().for_each(|r| self.delete_rel(r));
         }
         if self.graph.node(id).is_some() {
@@ -190,11 +155,7 @@ impl Tx {
 
     /// The end-of-query invariant: no deleted node keeps a relationship.
     pub fn check(&self) -> Result<(), TxError> {
-        match self
-            .touched_nodes
-            .iter()
-            .find(|&&n| self.graph.node(n).is_none() && self.graph.degree(n) > 0)
-        {
+        match self.touched_nodes.iter().find(|&&n| self.graph.node(n).is_none() && self.graph.degree(n) > 0) {
             Some(&n) => Err(TxError::NodeHasRelationships(n)),
             None => Ok(()),
         }
@@ -214,21 +175,11 @@ impl Tx {
             }
             let (pb, pa) = (before.map(|n| &n.props), after.map(|n| &n.props));
             count_props(&mut stats, pb, pa);
-            before
-                .into_iter()
-                .for_each(|n| labels_before.extend(n.labels.iter()));
-            after
-                .into_iter()
-                .for_each(|n| labels_after.extend(n.labels.iter()));
+            before.into_iter().for_each(|n| labels_before.extend(n.labels.iter()));
+            after.into_iter().for_each(|n| labels_after.extend(n.labels.iter()));
         }
-        stats.labels_added = labels_after
-            .iter()
-            .filter(|l| !base.label_in_use(l))
-            .count() as u64;
-        stats.labels_removed = labels_before
-            .iter()
-            .filter(|l| !graph.label_in_use(l))
-            .count() as u64;
+        stats.labels_added = labels_after.iter().filter(|l| !base.label_in_use(l)).count() as u64;
+        stats.labels_removed = labels_before.iter().filter(|l| !graph.label_in_use(l)).count() as u64;
         for &id in &self.touched_rels {
             let (before, after) = (base.rel(id), graph.rel(id));
             match (before, after) {
@@ -236,22 +187,13 @@ impl Tx {
                 (Some(_), None) => stats.relationships_deleted += 1,
                 _ => {}
             }
-            count_props(
-                &mut stats,
-                before.map(|r| &r.props),
-                after.map(|r| &r.props),
-            );
+            count_props(&mut stats, before.map(|r| &r.props), after.map(|r| &r.props));
         }
         let wrote = !self.touched_nodes.is_empty() || !self.touched_rels.is_empty();
-        let payload =
-            wrote.then(|| graph.encode(self.touched_nodes.iter(), self.touched_rels.iter()));
+        let payload = wrote.then(|| graph.encode(self.touched_nodes.iter(), self.touched_rels.iter()));
         drop(self.base);
         let graph = Rc::try_unwrap(self.graph).unwrap_or_else(|shared| (*shared).clone());
-        Finished {
-            payload,
-            graph,
-            stats,
-        }
+        Finished { payload, graph, stats }
     }
 }
 
@@ -275,10 +217,7 @@ fn check_storable(key: &str, value: &Value) -> Result<(), TxError> {
     if value.is_storable() {
         Ok(())
     } else {
-        Err(TxError::InvalidProperty {
-            key: key.to_string(),
-            type_name: value.type_name(),
-        })
+        Err(TxError::InvalidProperty { key: key.to_string(), type_name: value.type_name() })
     }
 }
 

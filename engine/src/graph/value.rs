@@ -52,15 +52,10 @@ impl Value {
     /// Whether the value may be stored as a property (no entities, lists of one scalar type).
     pub fn is_storable(&self) -> bool {
         match self {
-            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => {
-                true
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => true,
+            Value::List(items) => {
+                items.iter().all(|v| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_)))
             }
-            Value::List(items) => items.iter().all(|v| {
-                matches!(
-                    v,
-                    Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_)
-                )
-            }),
             _ => false,
         }
     }
@@ -69,9 +64,7 @@ impl Value {
     pub fn cypher_eq(&self, other: &Value) -> Option<bool> {
         match (self, other) {
             (Value::Null, _) | (_, Value::Null) => None,
-            (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => {
-                Some((*a as f64) == *b)
-            }
+            (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => Some((*a as f64) == *b),
             (Value::List(a), Value::List(b)) => {
                 if a.len() != b.len() {
                     return Some(false);
@@ -167,29 +160,25 @@ impl Value {
                     (true, false) => Ordering::Greater,
                     (false, true) => Ordering::Less,
                     // Equal as floats but distinct integers/floats: keep a stable order.
-                    _ => x.partial_cmp(&y).unwrap_or(Ordering::Equal).then_with(|| {
-                        matches!(a, Value::Float(_)).cmp(&matches!(b, Value::Float(_)))
-                    }),
+                    _ => x
+                        .partial_cmp(&y)
+                        .unwrap_or(Ordering::Equal)
+                        .then_with(|| matches!(a, Value::Float(_)).cmp(&matches!(b, Value::Float(_)))),
                 }
             }
             (Value::String(a), Value::String(b)) => a.cmp(b),
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
             (Value::Node(a), Value::Node(b)) | (Value::Rel(a), Value::Rel(b)) => a.cmp(b),
-            (Value::List(a), Value::List(b)) => a
-                .iter()
-                .zip(b)
-                .map(|(x, y)| x.order(y))
-                .find(|o| o.is_ne())
-                .unwrap_or(a.len().cmp(&b.len())),
+            (Value::List(a), Value::List(b)) => {
+                a.iter().zip(b).map(|(x, y)| x.order(y)).find(|o| o.is_ne()).unwrap_or(a.len().cmp(&b.len()))
+            }
             (Value::Map(a), Value::Map(b)) => a
                 .iter()
                 .zip(b)
                 .map(|((ka, va), (kb, vb))| ka.cmp(kb).then_with(|| va.order(vb)))
                 .find(|o| o.is_ne())
                 .unwrap_or(a.len().cmp(&b.len())),
-            (Value::Path(a), Value::Path(b)) => {
-                a.nodes.cmp(&b.nodes).then_with(|| a.rels.cmp(&b.rels))
-            }
+            (Value::Path(a), Value::Path(b)) => a.nodes.cmp(&b.nodes).then_with(|| a.rels.cmp(&b.rels)),
             (a, b) => rank(a).cmp(&rank(b)),
         }
     }
@@ -197,18 +186,11 @@ impl Value {
     /// Equivalence for grouping and `DISTINCT`: like `=` but null equals null and NaN equals NaN.
     pub fn equivalent(&self, other: &Value) -> bool {
         match (self, other) {
-            (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => {
-                (*a as f64) == *b
-            }
+            (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => (*a as f64) == *b,
             (Value::Float(a), Value::Float(b)) => a == b || (a.is_nan() && b.is_nan()),
-            (Value::List(a), Value::List(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y))
-            }
+            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y)),
             (Value::Map(a), Value::Map(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .zip(b)
-                        .all(|((ka, va), (kb, vb))| ka == kb && va.equivalent(vb))
+                a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && va.equivalent(vb))
             }
             (a, b) => a == b,
         }
@@ -224,14 +206,8 @@ mod tests {
     fn equality_is_three_valued() {
         assert_eq!(Int(1).cypher_eq(&Float(1.0)), Some(true));
         assert_eq!(Int(1).cypher_eq(&Null), None);
-        assert_eq!(
-            List(vec![Int(1), Null]).cypher_eq(&List(vec![Int(1), Null])),
-            None
-        );
-        assert_eq!(
-            List(vec![Int(2), Null]).cypher_eq(&List(vec![Int(1), Null])),
-            Some(false)
-        );
+        assert_eq!(List(vec![Int(1), Null]).cypher_eq(&List(vec![Int(1), Null])), None);
+        assert_eq!(List(vec![Int(2), Null]).cypher_eq(&List(vec![Int(1), Null])), Some(false));
         assert_eq!(String("a".into()).cypher_eq(&Int(1)), Some(false));
     }
 
@@ -244,15 +220,7 @@ mod tests {
 
     #[test]
     fn ordering_is_total() {
-        let mut v = [
-            Null,
-            Int(2),
-            String("b".into()),
-            Float(1.5),
-            Bool(true),
-            List(vec![]),
-            Float(f64::NAN),
-        ];
+        let mut v = [Null, Int(2), String("b".into()), Float(1.5), Bool(true), List(vec![]), Float(f64::NAN)];
         v.sort_by(|a, b| a.order(b));
         assert_eq!(v[0], List(vec![]));
         assert_eq!(v[1], String("b".into()));

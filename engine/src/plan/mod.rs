@@ -74,10 +74,7 @@ pub fn walk(e: &Expr, f: &mut impl FnMut(&Expr)) {
 pub fn children(e: &Expr) -> Vec<&Expr> {
     let mut out: Vec<&Expr> = Vec::new();
     match &e.kind {
-        ExprKind::Literal(_)
-        | ExprKind::Parameter(_)
-        | ExprKind::Variable(_)
-        | ExprKind::CountStar => {}
+        ExprKind::Literal(_) | ExprKind::Parameter(_) | ExprKind::Variable(_) | ExprKind::CountStar => {}
         ExprKind::PatternPredicate(_) | ExprKind::Exists(_) => {}
         ExprKind::Property(x, _)
         | ExprKind::Unary(_, x)
@@ -94,18 +91,12 @@ pub fn children(e: &Expr) -> Vec<&Expr> {
             out.push(a);
             out.extend(b.iter().chain(c.iter()).map(|x| &**x));
         }
-        ExprKind::Case {
-            operand,
-            whens,
-            else_,
-        } => {
+        ExprKind::Case { operand, whens, else_ } => {
             out.extend(operand.iter().map(|x| &**x));
             out.extend(whens.iter().flat_map(|(a, b)| [a, b]));
             out.extend(else_.iter().map(|x| &**x));
         }
-        ExprKind::ListComprehension {
-            list, filter, map, ..
-        } => {
+        ExprKind::ListComprehension { list, filter, map, .. } => {
             out.push(list);
             out.extend(filter.iter().chain(map.iter()).map(|x| &**x));
         }
@@ -113,9 +104,7 @@ pub fn children(e: &Expr) -> Vec<&Expr> {
             out.push(list);
             out.extend(filter.iter().map(|x| &**x));
         }
-        ExprKind::Reduce {
-            init, list, expr, ..
-        } => out.extend([&**init, &**list, &**expr]),
+        ExprKind::Reduce { init, list, expr, .. } => out.extend([&**init, &**list, &**expr]),
         ExprKind::PatternComprehension { filter, map, .. } => {
             out.extend(filter.iter().map(|x| &**x));
             out.push(map);
@@ -134,10 +123,7 @@ struct Planner<'a> {
 }
 
 pub fn plan<'a>(text: &'a str, stmt: &'a Statement) -> Result<Plan<'a>> {
-    let mut planner = Planner {
-        text,
-        writes: false,
-    };
+    let mut planner = Planner { text, writes: false };
     let mut parts = vec![planner.single(&stmt.query.first)?];
     let mut union_all = Vec::new();
     for (all, q) in &stmt.query.unions {
@@ -145,9 +131,7 @@ pub fn plan<'a>(text: &'a str, stmt: &'a Statement) -> Result<Plan<'a>> {
         parts.push(planner.single(q)?);
     }
     let columns_of = |p: &Part| match p.steps.last() {
-        Some(Step::Project(pp)) if pp.is_return => {
-            pp.items.iter().map(|(n, _)| n.clone()).collect()
-        }
+        Some(Step::Project(pp)) if pp.is_return => pp.items.iter().map(|(n, _)| n.clone()).collect(),
         _ => Vec::new(),
     };
     let columns: Vec<String> = columns_of(&parts[0]);
@@ -160,14 +144,7 @@ pub fn plan<'a>(text: &'a str, stmt: &'a Statement) -> Result<Plan<'a>> {
             0,
         ));
     }
-    Ok(Plan {
-        text,
-        explain: stmt.explain,
-        parts,
-        union_all,
-        columns,
-        writes: planner.writes,
-    })
+    Ok(Plan { text, explain: stmt.explain, parts, union_all, columns, writes: planner.writes })
 }
 
 impl<'a> Planner<'a> {
@@ -189,9 +166,7 @@ impl<'a> Planner<'a> {
             match clause {
                 Clause::Match(m) => {
                     self.bind_patterns(&m.pattern, &mut scope, false)?;
-                    m.where_
-                        .iter()
-                        .try_for_each(|w| self.check_expr(w, &scope))?;
+                    m.where_.iter().try_for_each(|w| self.check_expr(w, &scope))?;
                     steps.push(Step::Match(m));
                 }
                 Clause::Unwind(u) => {
@@ -215,9 +190,7 @@ impl<'a> Planner<'a> {
                     self.writes = true;
                     for item in &r.items {
                         match item {
-                            RemoveItem::Property { target, .. } => {
-                                self.check_expr(target, &scope)?
-                            }
+                            RemoveItem::Property { target, .. } => self.check_expr(target, &scope)?,
                             RemoveItem::Labels { var, .. } => self.check_var(var, &scope)?,
                         }
                     }
@@ -225,9 +198,7 @@ impl<'a> Planner<'a> {
                 }
                 Clause::Delete(d) => {
                     self.writes = true;
-                    d.exprs
-                        .iter()
-                        .try_for_each(|e| self.check_expr(e, &scope))?;
+                    d.exprs.iter().try_for_each(|e| self.check_expr(e, &scope))?;
                     steps.push(Step::Delete(d));
                 }
                 Clause::With(p) | Clause::Return(p) => {
@@ -238,12 +209,8 @@ impl<'a> Planner<'a> {
                     let pp = self.projection(p, is_return, &mut scope)?;
                     steps.push(Step::Project(pp));
                 }
-                Clause::Merge(m) => {
-                    return Err(self.unsupported("MERGE is not supported yet", m.span))
-                }
-                Clause::Call(c) => {
-                    return Err(self.unsupported("CALL is not supported yet", c.span))
-                }
+                Clause::Merge(m) => return Err(self.unsupported("MERGE is not supported yet", m.span)),
+                Clause::Call(c) => return Err(self.unsupported("CALL is not supported yet", c.span)),
             }
         }
         match q.clauses.last() {
@@ -264,13 +231,7 @@ impl<'a> Planner<'a> {
     }
 
     fn unsupported(&self, what: &str, span: Span) -> Error {
-        Error::compile(
-            Code::SyntaxError,
-            "UnsupportedFeature",
-            what,
-            self.text,
-            span.start,
-        )
+        Error::compile(Code::SyntaxError, "UnsupportedFeature", what, self.text, span.start)
     }
 
     fn check_var(&self, var: &Ident, scope: &BTreeSet<String>) -> Result<()> {
@@ -297,19 +258,11 @@ impl<'a> Planner<'a> {
 
     /// Binds pattern variables into `scope`, checking property expressions against the scope
     /// as it was before the pattern (plus earlier elements of it).
-    fn bind_patterns(
-        &self,
-        parts: &[PatternPart],
-        scope: &mut BTreeSet<String>,
-        create: bool,
-    ) -> Result<()> {
+    fn bind_patterns(&self, parts: &[PatternPart], scope: &mut BTreeSet<String>, create: bool) -> Result<()> {
         for part in parts {
-            let nodes = std::iter::once(&part.element.start)
-                .chain(part.element.chain.iter().map(|(_, n)| n));
+            let nodes = std::iter::once(&part.element.start).chain(part.element.chain.iter().map(|(_, n)| n));
             for node in nodes {
-                node.props
-                    .iter()
-                    .try_for_each(|p| self.check_expr(p, scope))?;
+                node.props.iter().try_for_each(|p| self.check_expr(p, scope))?;
                 if let Some(v) = &node.var {
                     let bound = scope.contains(&v.name);
                     if create && bound && (!node.labels.is_empty() || node.props.is_some()) {
@@ -325,9 +278,7 @@ impl<'a> Planner<'a> {
                 }
             }
             for (rel, _) in &part.element.chain {
-                rel.props
-                    .iter()
-                    .try_for_each(|p| self.check_expr(p, scope))?;
+                rel.props.iter().try_for_each(|p| self.check_expr(p, scope))?;
                 if create {
                     self.check_creatable(rel)?;
                 }
@@ -352,32 +303,15 @@ impl<'a> Planner<'a> {
     }
 
     fn check_creatable(&self, rel: &RelPattern) -> Result<()> {
-        let fail = |detail, msg: &str| {
-            Err(Error::compile(
-                Code::SyntaxError,
-                detail,
-                msg,
-                self.text,
-                rel.span.start,
-            ))
-        };
+        let fail = |detail, msg: &str| Err(Error::compile(Code::SyntaxError, detail, msg, self.text, rel.span.start));
         if rel.types.len() != 1 {
-            return fail(
-                "NoSingleRelationshipType",
-                "a relationship to create needs exactly one type",
-            );
+            return fail("NoSingleRelationshipType", "a relationship to create needs exactly one type");
         }
         if rel.direction == Direction::Both {
-            return fail(
-                "RequiresDirectedRelationship",
-                "only directed relationships can be created",
-            );
+            return fail("RequiresDirectedRelationship", "only directed relationships can be created");
         }
         if rel.length.is_some() {
-            return fail(
-                "CreatingVarLength",
-                "variable length relationships cannot be created",
-            );
+            return fail("CreatingVarLength", "variable length relationships cannot be created");
         }
         Ok(())
     }
@@ -399,12 +333,7 @@ impl<'a> Planner<'a> {
                     p.span.start,
                 ));
             }
-            items.extend(scope.iter().map(|name| {
-                (
-                    name.clone(),
-                    Expr::new(ExprKind::Variable(name.clone()), p.span),
-                )
-            }));
+            items.extend(scope.iter().map(|name| (name.clone(), Expr::new(ExprKind::Variable(name.clone()), p.span))));
         }
         for item in &p.items {
             self.check_expr(&item.expr, scope)?;
@@ -421,11 +350,7 @@ impl<'a> Planner<'a> {
                             item.expr.span.start,
                         ))
                     }
-                    _ => self
-                        .text
-                        .get(item.expr.span.start..item.expr.span.end)
-                        .unwrap_or_default()
-                        .to_string(),
+                    _ => self.text.get(item.expr.span.start..item.expr.span.end).unwrap_or_default().to_string(),
                 },
             };
             if items.iter().any(|(n, _)| *n == name) {
@@ -456,45 +381,24 @@ impl<'a> Planner<'a> {
         if let Some(w) = &p.where_ {
             self.check_expr(w, scope)?;
         }
-        Ok(ProjectionPlan {
-            clause: p,
-            items,
-            aggregates,
-            is_return,
-        })
+        Ok(ProjectionPlan { clause: p, items, aggregates, is_return })
     }
 
     /// Every free variable of `e` must be in scope (comprehensions bind their own).
     fn check_expr(&self, e: &Expr, scope: &BTreeSet<String>) -> Result<()> {
         match &e.kind {
             ExprKind::Variable(v) if !scope.contains(v) => Err(self.undefined(v, e.span)),
-            ExprKind::ListComprehension {
-                var,
-                list,
-                filter,
-                map,
-            } => {
+            ExprKind::ListComprehension { var, list, filter, map } => {
                 self.check_expr(list, scope)?;
                 let inner = with(scope, &var.name);
-                filter
-                    .iter()
-                    .chain(map.iter())
-                    .try_for_each(|x| self.check_expr(x, &inner))
+                filter.iter().chain(map.iter()).try_for_each(|x| self.check_expr(x, &inner))
             }
-            ExprKind::Quantifier {
-                var, list, filter, ..
-            } => {
+            ExprKind::Quantifier { var, list, filter, .. } => {
                 self.check_expr(list, scope)?;
                 let inner = with(scope, &var.name);
                 filter.iter().try_for_each(|x| self.check_expr(x, &inner))
             }
-            ExprKind::Reduce {
-                acc,
-                init,
-                var,
-                list,
-                expr,
-            } => {
+            ExprKind::Reduce { acc, init, var, list, expr } => {
                 self.check_expr(init, scope)?;
                 self.check_expr(list, scope)?;
                 self.check_expr(expr, &with(&with(scope, &acc.name), &var.name))
@@ -507,14 +411,10 @@ impl<'a> Planner<'a> {
                     _ => Ok(()),
                 })
             }
-            ExprKind::PatternPredicate(_)
-            | ExprKind::Exists(_)
-            | ExprKind::PatternComprehension { .. } => {
+            ExprKind::PatternPredicate(_) | ExprKind::Exists(_) | ExprKind::PatternComprehension { .. } => {
                 Err(self.unsupported("pattern expressions are not supported yet", e.span))
             }
-            _ => children(e)
-                .into_iter()
-                .try_for_each(|c| self.check_expr(c, scope)),
+            _ => children(e).into_iter().try_for_each(|c| self.check_expr(c, scope)),
         }
     }
 }

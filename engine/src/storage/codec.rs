@@ -31,11 +31,7 @@ pub fn crc32(data: &[u8]) -> u32 {
             let mut c = i as u32;
             let mut k = 0;
             while k < 8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
+                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
                 k += 1;
             }
             t[i] = c;
@@ -44,9 +40,7 @@ pub fn crc32(data: &[u8]) -> u32 {
         t
     }
     static TABLE: [u32; 256] = table();
-    !data.iter().fold(!0u32, |c, &b| {
-        TABLE[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8)
-    })
+    !data.iter().fold(!0u32, |c, &b| TABLE[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8))
 }
 
 /// Wraps `body` in a checksummed frame, compressing it when that helps.
@@ -80,10 +74,7 @@ pub fn unframe(kind: Kind, data: &[u8]) -> Result<Vec<u8>, Error> {
         return Err(corrupt("unexpected kind"));
     }
     if content[5] != FORMAT_VERSION {
-        return Err(corrupt(&format!(
-            "unsupported format version {}",
-            content[5]
-        )));
+        return Err(corrupt(&format!("unsupported format version {}", content[5])));
     }
     let raw_len = u32::from_le_bytes([content[8], content[9], content[10], content[11]]) as usize;
     let stored = &content[HEADER_LEN..];
@@ -211,16 +202,10 @@ mod tests {
             for i in 0..f.len() {
                 let mut bad = f.clone();
                 bad[i] ^= 0x40;
-                assert!(
-                    unframe(Kind::WalRecord, &bad).is_err(),
-                    "flip at {i} undetected"
-                );
+                assert!(unframe(Kind::WalRecord, &bad).is_err(), "flip at {i} undetected");
             }
         }
-        assert!(
-            frame(Kind::Snapshot, &vec![7u8; 10_000]).len() < 1000,
-            "compressed"
-        );
+        assert!(frame(Kind::Snapshot, &vec![7u8; 10_000]).len() < 1000, "compressed");
     }
 
     #[test]

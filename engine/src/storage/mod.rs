@@ -1,20 +1,32 @@
 //! The storage engine: a namespace is a log of write-once commit records plus checkpoints,
 //! all objects under `<ns>/` in an object store. It knows nothing of graphs: it replicates any
-//! deterministic [`StateMachine`] (see `docs/format.md` for the objects byte by byte).
+//! deterministic [`StateMachine`]. `docs/format.md` has the objects byte by byte and the
+//! argument for each invariant below.
 //!
 //! Invariants:
 //! - The commit point of transaction `s` is the create-if-absent of `wal/<s>`; exactly one
 //!   writer wins each sequence number, so commits are totally ordered.
-//! - `wal/<s>` objects are never rewritten; checkpoints (`manifest/<s>`, `sst/<s>.snap`) are
-//!   write-once too. The only mutable object, `head`, is an advisory hint written at most once
-//!   per checkpoint, and checkpoints are at least [`CHECKPOINT_MIN_INTERVAL_MS`] apart.
-//! - Nothing on the read or commit path LISTs.
-//! - A handle's state is the fold of every record up to its `seq`: reading `wal/<seq+1>` and
-//!   finding nothing proves the handle is current (strong consistency with one small GET).
+//! - Records, manifests and snapshots are write-once. The only mutable object, `head`, only
+//!   moves forward (compare-and-swap) and is written at most once per checkpoint; checkpoints
+//!   are at least [`CHECKPOINT_MIN_INTERVAL_MS`] apart.
+//! - Nothing on the read or commit path LISTs; only garbage collection and the recovery of a
+//!   copied namespace do.
+//! - A handle's state is the fold of every record up to its `seq`. Reading `wal/<seq+1>` and
+//!   finding nothing proves the handle current, provided the handle was validated less than
+//!   [`MAX_STALL_MS`] ago: garbage collection only deletes records older than
+//!   [`GC_MIN_AGE_MS`], so no hole can open in a chain that recent.
+//! - A commit whose base is older than [`MAX_STALL_MS`] when its PUT returns is checked against
+//!   `head` before it is acknowledged, so a stalled writer re-creating a collected slot is never
+//!   acknowledged, and a writer fenced by a newer epoch never commits at all.
 pub mod codec;
+mod gc;
+mod records;
 
 use crate::store::{ObjectStore, PutMode, StoreError};
-use codec::{frame, unframe, Kind, Reader, Writer};
+use codec::{frame, unframe, Kind};
+pub use gc::GcReport;
+use records::{decode_head, encode_head, Manifest, ObjectName};
+pub use records::{Layout, WalRecord};
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
@@ -24,9 +36,17 @@ pub const CHECKPOINT_EVERY: u64 = 32;
 /// Checkpoints (and so `head` writes) are at least this far apart in host time.
 pub const CHECKPOINT_MIN_INTERVAL_MS: u64 = 1_000;
 /// A cached version confirmed current less than this long ago may take a write without
-/// reading first (the create-if-absent commit itself detects a newer version). Older ones are
-/// refreshed before use, which bounds how stale any writer's view can be.
+/// reading first: the create-if-absent commit itself detects anything newer.
 pub const MAX_UNVALIDATED_MS: u64 = 10_000;
+/// The longest a version may go unvalidated and still be walked forward record by record, and
+/// the longest a commit may take from its base's validation to its PUT's return and still be
+/// acknowledged without checking `head`.
+pub const MAX_STALL_MS: u64 = 60_000;
+/// Garbage collection never deletes an object younger than this; it is far above
+/// [`MAX_STALL_MS`] so that clock skew between hosts cannot close the gap.
+pub const GC_MIN_AGE_MS: u64 = 3_600_000;
+/// Attempts at a cold open before giving up because the store is too slow to open consistently.
+const OPEN_ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
@@ -34,6 +54,8 @@ pub enum Error {
     Store(StoreError),
     /// An object failed its checksum or does not decode.
     Corrupt(String),
+    /// This handle owns writer epoch `mine`, but the namespace has moved on to `current`.
+    Fenced { mine: u64, current: u64 },
 }
 
 impl fmt::Display for Error {
@@ -41,6 +63,9 @@ impl fmt::Display for Error {
         match self {
             Error::Store(e) => e.fmt(f),
             Error::Corrupt(m) => write!(f, "corrupt object: {m}"),
+            Error::Fenced { mine, current } => {
+                write!(f, "this writer (epoch {mine}) was fenced by a newer writer (epoch {current})")
+            }
         }
     }
 }
@@ -58,115 +83,23 @@ pub trait StateMachine: Clone + Default {
     fn restore(snapshot: &[u8]) -> Result<Self, Error>;
 }
 
-/// The object keys of one namespace.
-#[derive(Clone, Debug)]
-pub struct Layout {
-    prefix: String,
+/// The host's clock in milliseconds; the engine reads no ambient time. A plain `u64` is a
+/// clock stopped at that time (handy in tests).
+pub trait Clock {
+    fn now_ms(&self) -> u64;
 }
 
-impl Layout {
-    pub fn new(namespace: &str) -> Self {
-        Layout {
-            prefix: format!("{namespace}/"),
-        }
+impl Clock for u64 {
+    fn now_ms(&self) -> u64 {
+        *self
     }
-    pub fn wal(&self, seq: u64) -> String {
-        format!("{}wal/{seq:020}", self.prefix)
-    }
-    pub fn manifest(&self, seq: u64) -> String {
-        format!("{}manifest/{seq:020}", self.prefix)
-    }
-    pub fn snapshot(&self, seq: u64) -> String {
-        format!("{}sst/{seq:020}.snap", self.prefix)
-    }
-    pub fn head(&self) -> String {
-        format!("{}head", self.prefix)
-    }
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-}
-
-/// A decoded commit record.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WalRecord {
-    pub seq: u64,
-    pub epoch: u64,
-    pub time_ms: u64,
-    /// Random per attempt: tells an ambiguous write's own record from a rival's.
-    pub txn_id: u64,
-    pub payload: Vec<u8>,
-}
-
-impl WalRecord {
-    fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.varint(self.seq);
-        w.varint(self.epoch);
-        w.varint(self.time_ms);
-        w.varint(self.txn_id);
-        w.bytes(&self.payload);
-        frame(Kind::WalRecord, &w.buf)
-    }
-
-    fn decode(data: &[u8]) -> Result<Self, Error> {
-        let body = unframe(Kind::WalRecord, data)?;
-        let mut r = Reader::new(&body);
-        Ok(WalRecord {
-            seq: r.varint()?,
-            epoch: r.varint()?,
-            time_ms: r.varint()?,
-            txn_id: r.varint()?,
-            payload: r.bytes()?.to_vec(),
-        })
-    }
-}
-
-/// A checkpoint: the state after record `seq`, stored in `snapshot`.
-#[derive(Clone, Debug, PartialEq)]
-struct Manifest {
-    seq: u64,
-    epoch: u64,
-    time_ms: u64,
-    snapshot: String,
-}
-
-impl Manifest {
-    fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.varint(self.seq);
-        w.varint(self.epoch);
-        w.varint(self.time_ms);
-        w.str(&self.snapshot);
-        frame(Kind::Manifest, &w.buf)
-    }
-
-    fn decode(data: &[u8]) -> Result<Self, Error> {
-        let body = unframe(Kind::Manifest, data)?;
-        let mut r = Reader::new(&body);
-        Ok(Manifest {
-            seq: r.varint()?,
-            epoch: r.varint()?,
-            time_ms: r.varint()?,
-            snapshot: r.str()?.to_string(),
-        })
-    }
-}
-
-fn encode_head(seq: u64) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.varint(seq);
-    frame(Kind::Head, &w.buf)
-}
-
-fn decode_head(data: &[u8]) -> Result<u64, Error> {
-    Reader::new(&unframe(Kind::Head, data)?).varint()
 }
 
 /// What a handle knows: the state after record `seq`.
 #[derive(Clone, Debug)]
 pub struct Version<M> {
     pub seq: u64,
+    /// The writer epoch of the latest record (0 until someone claims the namespace).
     pub epoch: u64,
     pub state: Rc<M>,
     checkpoint_seq: u64,
@@ -175,19 +108,38 @@ pub struct Version<M> {
     validated_ms: u64,
 }
 
+impl<M: Default> Default for Version<M> {
+    /// The empty namespace, never validated.
+    fn default() -> Self {
+        Version {
+            seq: 0,
+            epoch: 0,
+            state: Rc::new(M::default()),
+            checkpoint_seq: 0,
+            checkpoint_time_ms: 0,
+            validated_ms: 0,
+        }
+    }
+}
+
 impl<M> Version<M> {
     /// Whether a write may run on this version without a freshness read first.
     pub fn is_recent(&self, now_ms: u64) -> bool {
         self.validated_ms > 0 && now_ms.saturating_sub(self.validated_ms) < MAX_UNVALIDATED_MS
+    }
+
+    fn within_stall_bound(&self, now_ms: u64) -> bool {
+        now_ms.saturating_sub(self.validated_ms) <= MAX_STALL_MS
     }
 }
 
 /// The result of trying to commit on top of a version.
 #[derive(Debug, PartialEq)]
 pub enum CommitOutcome {
-    /// The record is durable at this sequence number.
+    /// The record is durable and visible at this sequence number.
     Committed(u64),
-    /// Another writer took the sequence number first; nothing of ours was written.
+    /// Another writer took the sequence number first (or our record landed where no reader
+    /// will ever look); nothing of ours is visible.
     Lost,
 }
 
@@ -196,58 +148,24 @@ pub struct Database<S, M> {
     store: S,
     layout: Layout,
     current: RefCell<Version<M>>,
+    /// The writer epoch this handle claimed, if it is an exclusive writer.
+    owner_epoch: Option<u64>,
 }
 
 impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     /// Opens a namespace (an absent one is empty): the checkpoint named by `head`, then the WAL
-    /// records after it. Costs 1 GET for a new namespace, else 3 GETs plus at most
-    /// [`CHECKPOINT_EVERY`] + 1 record GETs when checkpoints keep up.
-    pub async fn open(store: S, namespace: &str) -> Result<Self, Error> {
-        let layout = Layout::new(namespace);
-        let mut version = Version {
-            seq: 0,
-            epoch: 0,
-            state: Rc::new(M::default()),
-            checkpoint_seq: 0,
-            checkpoint_time_ms: 0,
-            validated_ms: 0,
-        };
-        if let Some(head) = store.get(&layout.head()).await? {
-            let seq = decode_head(&head)?;
-            let manifest = store.get(&layout.manifest(seq)).await?;
-            let manifest =
-                Manifest::decode(&manifest.ok_or_else(|| missing(&layout.manifest(seq)))?)?;
-            let snapshot = store.get(&manifest.snapshot).await?;
-            let snapshot = unframe(
-                Kind::Snapshot,
-                &snapshot.ok_or_else(|| missing(&manifest.snapshot))?,
-            )?;
-            version = Version {
-                seq: manifest.seq,
-                epoch: manifest.epoch,
-                state: Rc::new(M::restore(&snapshot)?),
-                checkpoint_seq: manifest.seq,
-                checkpoint_time_ms: manifest.time_ms,
-                validated_ms: 0,
-            };
-        }
-        let db = Database {
-            store,
-            layout,
-            current: RefCell::new(version),
-        };
-        db.refresh(0).await?;
+    /// records after it. A new namespace costs 2 GETs; one with history 3 GETs plus the records
+    /// since the last checkpoint (at most [`CHECKPOINT_EVERY`] + 1 when checkpoints keep up).
+    pub async fn open(store: S, namespace: &str, clock: &impl Clock) -> Result<Self, Error> {
+        let db = Self::resume(store, namespace, Version::default());
+        db.reload(clock).await?;
         Ok(db)
     }
 
     /// Rebuilds a handle from a version cached earlier, e.g. across requests of one isolate,
     /// with a store bound to the current request.
     pub fn resume(store: S, namespace: &str, version: Version<M>) -> Self {
-        Database {
-            store,
-            layout: Layout::new(namespace),
-            current: RefCell::new(version),
-        }
+        Database { store, layout: Layout::new(namespace), current: RefCell::new(version), owner_epoch: None }
     }
 
     pub fn layout(&self) -> &Layout {
@@ -263,32 +181,121 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         self.current.borrow().clone()
     }
 
-    /// Catches up with every record committed since the cached version. When nothing changed
-    /// this costs one GET of an absent key. `now_ms` stamps the result as validated.
-    pub async fn refresh(&self, now_ms: u64) -> Result<Version<M>, Error> {
+    /// Starts over from the latest checkpoint, retrying while the store is too slow for the
+    /// result to be trusted (a chain walked over more than [`MAX_STALL_MS`] could have had a
+    /// hole collected under it).
+    async fn reload(&self, clock: &impl Clock) -> Result<(), Error> {
+        for _ in 0..OPEN_ATTEMPTS {
+            let started = clock.now_ms();
+            let have = self.current.borrow().seq;
+            if let Some(checkpoint) = self.load_checkpoint(have).await? {
+                *self.current.borrow_mut() = checkpoint;
+            }
+            self.walk(started).await?;
+            if clock.now_ms().saturating_sub(started) <= MAX_STALL_MS {
+                return Ok(());
+            }
+        }
+        Err(Error::Store(StoreError("the object store is too slow to open this namespace consistently".into())))
+    }
+
+    /// The checkpoint `head` names, unless it is not newer than version `have`. If `head` names
+    /// objects that are missing, as in a copy taken while writes went on, falls back to the
+    /// newest complete checkpoint found by listing.
+    async fn load_checkpoint(&self, have: u64) -> Result<Option<Version<M>>, Error> {
+        let head = self.head_seq().await?;
+        if head <= have {
+            return Ok(None);
+        }
+        if let Some(v) = self.checkpoint_at(head).await? {
+            return Ok(Some(v));
+        }
+        let mut manifests: Vec<u64> = self
+            .store
+            .list(&format!("{}manifest/", self.layout.prefix()))
+            .await?
+            .iter()
+            .filter_map(|m| match self.layout.parse(&m.key) {
+                ObjectName::Manifest(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        manifests.sort_unstable();
+        for seq in manifests.into_iter().rev().filter(|&s| s > have) {
+            if let Some(v) = self.checkpoint_at(seq).await? {
+                return Ok(Some(v));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The checkpoint at `seq`, or `None` if its manifest or snapshot is missing.
+    async fn checkpoint_at(&self, seq: u64) -> Result<Option<Version<M>>, Error> {
+        let Some(manifest) = self.store.get(&self.layout.manifest(seq)).await? else { return Ok(None) };
+        let manifest = Manifest::decode(&manifest)?;
+        let Some(snapshot) = self.store.get(&manifest.snapshot).await? else { return Ok(None) };
+        Ok(Some(Version {
+            seq: manifest.seq,
+            epoch: manifest.epoch,
+            state: Rc::new(M::restore(&unframe(Kind::Snapshot, &snapshot)?)?),
+            checkpoint_seq: manifest.seq,
+            checkpoint_time_ms: manifest.time_ms,
+            validated_ms: 0,
+        }))
+    }
+
+    /// Applies records after the cached version until one is absent; stamps the version as
+    /// validated at `started` (when the walk began: the conservative end of the interval).
+    async fn walk(&self, started: u64) -> Result<Version<M>, Error> {
         loop {
             let next = self.current.borrow().seq + 1;
             let Some(data) = self.store.get(&self.layout.wal(next)).await? else {
                 let mut cur = self.current.borrow_mut();
                 if cur.seq + 1 == next {
-                    cur.validated_ms = cur.validated_ms.max(now_ms);
+                    cur.validated_ms = cur.validated_ms.max(started);
                 }
                 return Ok(cur.clone());
             };
-            self.apply_record(&WalRecord::decode(&data)?)?;
+            let record = WalRecord::decode(&data)?;
+            if record.seq != next {
+                return Err(Error::Corrupt(format!("{} holds record {}", self.layout.wal(next), record.seq)));
+            }
+            self.apply_record(&record)?;
         }
     }
 
+    /// Catches up with every record committed since the cached version: one GET of an absent
+    /// key when nothing changed. A version unvalidated for longer than [`MAX_STALL_MS`] first
+    /// asks `head` whether a newer checkpoint exists (the records before it may be collected).
+    pub async fn refresh(&self, clock: &impl Clock) -> Result<Version<M>, Error> {
+        let started = clock.now_ms();
+        if !self.current.borrow().within_stall_bound(started) {
+            self.reload(clock).await?;
+            return Ok(self.cached());
+        }
+        let version = self.walk(started).await?;
+        if clock.now_ms().saturating_sub(started) > MAX_STALL_MS {
+            self.reload(clock).await?;
+            return Ok(self.cached());
+        }
+        Ok(version)
+    }
+
     /// Folds one record into the cached version if it is the next one (a concurrent request
-    /// of the same isolate may have applied it already).
+    /// of the same isolate may have applied it already). Fence records carry no payload.
     fn apply_record(&self, record: &WalRecord) -> Result<(), Error> {
         let mut cur = self.current.borrow_mut();
         if record.seq != cur.seq + 1 {
             return Ok(());
         }
-        Rc::make_mut(&mut cur.state).apply(&record.payload)?;
+        if record.epoch < cur.epoch {
+            return Err(Error::Corrupt(format!("record {} is from fenced epoch {}", record.seq, record.epoch)));
+        }
+        if !record.payload.is_empty() {
+            Rc::make_mut(&mut cur.state).apply(&record.payload)?;
+        }
         cur.seq = record.seq;
-        cur.epoch = cur.epoch.max(record.epoch);
+        cur.epoch = record.epoch;
         Ok(())
     }
 
@@ -297,85 +304,108 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     /// becomes the cached version without re-applying.
     ///
     /// An ambiguous store error is resolved by reading the slot back: our `txn_id` there means
-    /// committed, a rival's means lost; if the read fails too the error is returned and the
-    /// caller must report the outcome as unknown.
+    /// landed, a rival's means lost; if that read fails too, the error is returned and the
+    /// caller must report the outcome as unknown. A record that landed after a stall longer
+    /// than [`MAX_STALL_MS`] is checked against `head` before it counts (see the module doc).
     pub async fn commit(
         &self,
         base: &Version<M>,
         payload: Vec<u8>,
         next_state: M,
         txn_id: u64,
-        time_ms: u64,
+        clock: &impl Clock,
     ) -> Result<CommitOutcome, Error> {
-        let seq = base.seq + 1;
-        let record = WalRecord {
-            seq,
-            epoch: base.epoch,
-            time_ms,
-            txn_id,
-            payload,
+        let epoch = match self.owner_epoch {
+            Some(mine) if base.epoch > mine => return Err(Error::Fenced { mine, current: base.epoch }),
+            Some(mine) => mine,
+            None => base.epoch,
         };
+        let seq = base.seq + 1;
+        let record = WalRecord { seq, epoch, time_ms: clock.now_ms(), txn_id, payload };
         let key = self.layout.wal(seq);
         let landed = match self.store.put(&key, record.encode(), PutMode::Create).await {
             Ok(written) => written.is_some(),
             Err(_) => match self.store.get(&key).await? {
                 Some(data) => WalRecord::decode(&data)?.txn_id == txn_id,
-                None => {
-                    return Err(Error::Store(StoreError(format!(
-                        "commit of {key} failed; outcome unknown"
-                    ))))
-                }
+                None => return Err(Error::Store(StoreError(format!("commit of {key} failed; outcome unknown")))),
             },
         };
         if !landed {
             return Ok(CommitOutcome::Lost);
         }
+        let done = clock.now_ms();
+        if !base.within_stall_bound(done) && self.head_seq().await? >= seq {
+            // The slot had been collected: our record sits below the newest checkpoint, where no
+            // reader will ever look. Nothing is visible; the caller re-executes on fresh state.
+            return Ok(CommitOutcome::Lost);
+        }
         let mut cur = self.current.borrow_mut();
         if cur.seq == base.seq {
             cur.seq = seq;
+            cur.epoch = epoch;
             cur.state = Rc::new(next_state);
             // Winning the create proves this is now the latest version.
-            cur.validated_ms = cur.validated_ms.max(time_ms);
+            cur.validated_ms = cur.validated_ms.max(record.time_ms);
         }
         Ok(CommitOutcome::Committed(seq))
     }
 
+    /// Makes this handle the namespace's exclusive writer: commits an empty fence record with
+    /// the next writer epoch. Every handle that claimed an older epoch is fenced from then on:
+    /// its next commit fails with [`Error::Fenced`] and writes nothing.
+    pub async fn claim(&mut self, clock: &impl Clock, txn_id: u64) -> Result<u64, Error> {
+        self.owner_epoch = None;
+        loop {
+            let base = self.refresh(clock).await?;
+            let epoch = base.epoch + 1;
+            self.owner_epoch = Some(epoch);
+            match self.commit(&base, Vec::new(), (*base.state).clone(), txn_id, clock).await? {
+                CommitOutcome::Committed(_) => return Ok(epoch),
+                CommitOutcome::Lost => self.owner_epoch = None,
+            }
+        }
+    }
+
+    /// The checkpoint `head` names (0 without one).
+    async fn head_seq(&self) -> Result<u64, Error> {
+        match self.store.get(&self.layout.head()).await? {
+            Some(data) => decode_head(&data),
+            None => Ok(0),
+        }
+    }
+
+    /// Moves `head` forward to `seq` with compare-and-swap; never moves it back. Returns
+    /// whether `head` is now at `seq` or beyond.
+    async fn advance_head(&self, seq: u64) -> Result<bool, Error> {
+        let key = self.layout.head();
+        let mode = match self.store.head(&key).await? {
+            None => PutMode::Create,
+            Some(meta) => {
+                if self.head_seq().await? >= seq {
+                    return Ok(true);
+                }
+                PutMode::IfMatch(meta.etag)
+            }
+        };
+        Ok(self.store.put(&key, encode_head(seq), mode).await?.is_some())
+    }
+
     /// Writes a checkpoint of the cached version when enough commits and time have passed
-    /// since the last one. Safe to run concurrently with anything: every object it writes is
-    /// create-only and deterministic, and `head` is only a hint. Returns whether it wrote one.
+    /// since the last one. Safe to run concurrently with anything: the snapshot and manifest
+    /// are create-only and deterministic, and `head` only moves forward. Returns whether it
+    /// wrote one.
     pub async fn maybe_checkpoint(&self, now_ms: u64) -> Result<bool, Error> {
         let v = self.cached();
         let due = v.seq >= v.checkpoint_seq + CHECKPOINT_EVERY
-            && now_ms
-                >= v.checkpoint_time_ms
-                    .saturating_add(CHECKPOINT_MIN_INTERVAL_MS);
+            && now_ms >= v.checkpoint_time_ms.saturating_add(CHECKPOINT_MIN_INTERVAL_MS);
         if !due {
             return Ok(false);
         }
         let snapshot = self.layout.snapshot(v.seq);
-        self.store
-            .put(
-                &snapshot,
-                frame(Kind::Snapshot, &v.state.snapshot()),
-                PutMode::Create,
-            )
-            .await?;
-        let manifest = Manifest {
-            seq: v.seq,
-            epoch: v.epoch,
-            time_ms: now_ms,
-            snapshot,
-        };
-        self.store
-            .put(
-                &self.layout.manifest(v.seq),
-                manifest.encode(),
-                PutMode::Create,
-            )
-            .await?;
-        self.store
-            .put(&self.layout.head(), encode_head(v.seq), PutMode::Overwrite)
-            .await?;
+        self.store.put(&snapshot, frame(Kind::Snapshot, &v.state.snapshot()), PutMode::Create).await?;
+        let manifest = Manifest { seq: v.seq, epoch: v.epoch, time_ms: now_ms, snapshot };
+        self.store.put(&self.layout.manifest(v.seq), manifest.encode(), PutMode::Create).await?;
+        self.advance_head(v.seq).await?;
         let mut cur = self.current.borrow_mut();
         if v.seq > cur.checkpoint_seq {
             cur.checkpoint_seq = v.seq;
@@ -383,10 +413,6 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         }
         Ok(true)
     }
-}
-
-fn missing(key: &str) -> Error {
-    Error::Corrupt(format!("{key} is referenced but missing"))
 }
 
 #[cfg(test)]

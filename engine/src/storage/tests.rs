@@ -2,6 +2,7 @@
 use super::*;
 use crate::store::{MemoryStore, ObjectMeta, StoreResult};
 use futures::executor::block_on;
+use records::decode_head;
 use std::cell::Cell;
 
 /// A state machine that appends bytes: easy to check that every commit is applied once, in order.
@@ -42,12 +43,7 @@ impl ObjectStore for Counting {
     async fn head(&self, key: &str) -> StoreResult<Option<ObjectMeta>> {
         self.inner.head(key).await
     }
-    async fn put(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-        mode: PutMode,
-    ) -> StoreResult<Option<ObjectMeta>> {
+    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>> {
         self.puts.set(self.puts.get() + 1);
         self.inner.put(key, body, mode).await
     }
@@ -61,24 +57,24 @@ impl ObjectStore for Counting {
 }
 
 async fn append(db: &Database<Rc<Counting>, Bytes>, byte: u8, id: u64) -> CommitOutcome {
-    let base = db.refresh(0).await.unwrap();
+    let base = db.refresh(&0u64).await.unwrap();
     let mut next = (*base.state).clone();
     next.apply(&[byte]).unwrap();
-    db.commit(&base, vec![byte], next, id, 0).await.unwrap()
+    db.commit(&base, vec![byte], next, id, &0u64).await.unwrap()
 }
 
 #[test]
 fn commits_are_durable_and_visible_to_other_handles() {
     block_on(async {
         let store = Rc::new(Counting::default());
-        let a: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
+        let a: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         assert_eq!(append(&a, 1, 1).await, CommitOutcome::Committed(1));
         assert_eq!(append(&a, 2, 2).await, CommitOutcome::Committed(2));
-        let b: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
+        let b: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         assert_eq!(b.cached().state.0, [1, 2]);
         assert_eq!(append(&b, 3, 3).await, CommitOutcome::Committed(3));
-        assert_eq!(a.refresh(0).await.unwrap().state.0, [1, 2, 3]);
-        let other: Database<_, Bytes> = Database::open(store.clone(), "other").await.unwrap();
+        assert_eq!(a.refresh(&0u64).await.unwrap().state.0, [1, 2, 3]);
+        let other: Database<_, Bytes> = Database::open(store.clone(), "other", &0u64).await.unwrap();
         assert_eq!(other.cached().seq, 0, "namespaces are separate");
         assert_eq!(store.lists.get(), 0, "no LIST anywhere");
     });
@@ -88,15 +84,13 @@ fn commits_are_durable_and_visible_to_other_handles() {
 fn a_warm_commit_is_one_put_and_an_idle_refresh_one_get() {
     block_on(async {
         let store = Rc::new(Counting::default());
-        let db: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
-        let base = db.refresh(0).await.unwrap();
+        let db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        let base = db.refresh(&0u64).await.unwrap();
         let (gets, puts) = (store.gets.get(), store.puts.get());
-        db.commit(&base, vec![9], Bytes(vec![9]), 7, 0)
-            .await
-            .unwrap();
+        db.commit(&base, vec![9], Bytes(vec![9]), 7, &0u64).await.unwrap();
         assert_eq!((store.gets.get() - gets, store.puts.get() - puts), (0, 1));
         let gets = store.gets.get();
-        db.refresh(0).await.unwrap();
+        db.refresh(&0u64).await.unwrap();
         assert_eq!(store.gets.get() - gets, 1);
     });
 }
@@ -105,24 +99,14 @@ fn a_warm_commit_is_one_put_and_an_idle_refresh_one_get() {
 fn the_loser_of_a_race_writes_nothing_and_catches_up() {
     block_on(async {
         let store = Rc::new(Counting::default());
-        let a: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
-        let b: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
-        let base_a = a.refresh(0).await.unwrap();
-        let base_b = b.refresh(0).await.unwrap();
-        assert_eq!(
-            a.commit(&base_a, vec![1], Bytes(vec![1]), 1, 0)
-                .await
-                .unwrap(),
-            CommitOutcome::Committed(1)
-        );
-        assert_eq!(
-            b.commit(&base_b, vec![2], Bytes(vec![2]), 2, 0)
-                .await
-                .unwrap(),
-            CommitOutcome::Lost
-        );
+        let a: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        let b: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        let base_a = a.refresh(&0u64).await.unwrap();
+        let base_b = b.refresh(&0u64).await.unwrap();
+        assert_eq!(a.commit(&base_a, vec![1], Bytes(vec![1]), 1, &0u64).await.unwrap(), CommitOutcome::Committed(1));
+        assert_eq!(b.commit(&base_b, vec![2], Bytes(vec![2]), 2, &0u64).await.unwrap(), CommitOutcome::Lost);
         assert_eq!(append(&b, 2, 3).await, CommitOutcome::Committed(2));
-        assert_eq!(a.refresh(0).await.unwrap().state.0, [1, 2]);
+        assert_eq!(a.refresh(&0u64).await.unwrap().state.0, [1, 2]);
     });
 }
 
@@ -130,7 +114,7 @@ fn the_loser_of_a_race_writes_nothing_and_catches_up() {
 fn checkpoints_bound_the_cost_of_opening() {
     block_on(async {
         let store = Rc::new(Counting::default());
-        let db: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
+        let db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let total = 3 * CHECKPOINT_EVERY + 5;
         let mut now = 0;
         for i in 0..total {
@@ -139,16 +123,10 @@ fn checkpoints_bound_the_cost_of_opening() {
             db.maybe_checkpoint(now).await.unwrap();
         }
         let gets = store.gets.get();
-        let reopened: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
+        let reopened: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let cost = store.gets.get() - gets;
-        assert_eq!(
-            reopened.cached().state.0,
-            (0..total).map(|i| i as u8).collect::<Vec<_>>()
-        );
-        assert!(
-            u64::from(cost) <= 3 + CHECKPOINT_EVERY + 1,
-            "open cost {cost} GETs"
-        );
+        assert_eq!(reopened.cached().state.0, (0..total).map(|i| i as u8).collect::<Vec<_>>());
+        assert!(u64::from(cost) <= 3 + CHECKPOINT_EVERY + 1, "open cost {cost} GETs");
         assert!(store.inner.head("ns/head").await.unwrap().is_some());
     });
 }
@@ -157,24 +135,13 @@ fn checkpoints_bound_the_cost_of_opening() {
 fn checkpoints_respect_the_minimum_interval() {
     block_on(async {
         let store = Rc::new(Counting::default());
-        let db: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
+        let db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         for i in 0..CHECKPOINT_EVERY {
             append(&db, 0, i).await;
         }
-        assert!(!db
-            .maybe_checkpoint(CHECKPOINT_MIN_INTERVAL_MS - 1)
-            .await
-            .unwrap());
-        assert!(db
-            .maybe_checkpoint(CHECKPOINT_MIN_INTERVAL_MS)
-            .await
-            .unwrap());
-        assert!(
-            !db.maybe_checkpoint(10 * CHECKPOINT_MIN_INTERVAL_MS)
-                .await
-                .unwrap(),
-            "nothing new"
-        );
+        assert!(!db.maybe_checkpoint(CHECKPOINT_MIN_INTERVAL_MS - 1).await.unwrap());
+        assert!(db.maybe_checkpoint(CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
+        assert!(!db.maybe_checkpoint(10 * CHECKPOINT_MIN_INTERVAL_MS).await.unwrap(), "nothing new");
     });
 }
 
@@ -182,20 +149,155 @@ fn checkpoints_respect_the_minimum_interval() {
 fn a_damaged_record_is_an_error_not_a_silent_gap() {
     block_on(async {
         let store = Rc::new(Counting::default());
-        let db: Database<_, Bytes> = Database::open(store.clone(), "ns").await.unwrap();
+        let db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         append(&db, 1, 1).await;
         let key = db.layout().wal(1);
         let mut data = store.inner.get(&key).await.unwrap().unwrap();
         let last = data.len() - 1;
         data[last] ^= 1;
-        store
-            .inner
-            .put(&key, data, PutMode::Overwrite)
-            .await
-            .unwrap();
-        assert!(matches!(
-            Database::<_, Bytes>::open(store.clone(), "ns").await,
-            Err(Error::Corrupt(_))
-        ));
+        store.inner.put(&key, data, PutMode::Overwrite).await.unwrap();
+        assert!(matches!(Database::<_, Bytes>::open(store.clone(), "ns", &0u64).await, Err(Error::Corrupt(_))));
+    });
+}
+
+/// Commits one byte at `now` through `db` (retrying lost races) and checkpoints when due.
+async fn write(db: &Database<Rc<Counting>, Bytes>, byte: u8, now: u64) -> u64 {
+    loop {
+        let base = db.refresh(&now).await.unwrap();
+        let mut next = (*base.state).clone();
+        next.apply(&[byte]).unwrap();
+        if let CommitOutcome::Committed(seq) =
+            db.commit(&base, vec![byte], next, now ^ u64::from(byte), &now).await.unwrap()
+        {
+            db.maybe_checkpoint(now).await.unwrap();
+            return seq;
+        }
+    }
+}
+
+const HOUR: u64 = 3_600_000;
+
+#[test]
+fn a_stalled_writer_cannot_revive_a_collected_slot() {
+    block_on(async {
+        let store = Rc::new(Counting::default());
+        let zombie: Database<_, Bytes> = Database::open(store.clone(), "ns", &1_000).await.unwrap();
+        write(&zombie, 1, 1_000).await;
+        // The zombie prepares its next commit, then stalls for two hours.
+        let base = zombie.refresh(&2_000u64).await.unwrap();
+        let live: Database<_, Bytes> = Database::open(store.clone(), "ns", &3_000).await.unwrap();
+        for i in 0..40 {
+            write(&live, 2, 3_000 + i * 1_100).await;
+        }
+        let report = live.collect_garbage(&(3 * HOUR), HOUR).await.unwrap();
+        assert!(report.boundary >= 32 && report.records_deleted >= 32, "{report:?}");
+        assert!(store.inner.get("ns/wal/00000000000000000002").await.unwrap().is_none(), "the slot was collected");
+
+        // Its create-if-absent on the collected slot succeeds, but it must not be acknowledged.
+        let outcome = zombie.commit(&base, vec![9], Bytes(vec![1, 9]), 99, &(3 * HOUR)).await.unwrap();
+        assert_eq!(outcome, CommitOutcome::Lost);
+        assert!(store.inner.get("ns/wal/00000000000000000002").await.unwrap().is_some(), "the orphan landed");
+
+        // Nobody sees it: not a fresh open, not the zombie once it refreshes, not a stale reader.
+        let expected: Vec<u8> = std::iter::once(1).chain(std::iter::repeat_n(2, 40)).collect();
+        let fresh: Database<_, Bytes> = Database::open(store.clone(), "ns", &(3 * HOUR)).await.unwrap();
+        assert_eq!(fresh.cached().state.0, expected);
+        assert_eq!(zombie.refresh(&(3 * HOUR)).await.unwrap().state.0, expected);
+        let stale = Database::resume(store.clone(), "ns", base);
+        assert_eq!(stale.refresh(&(3 * HOUR)).await.unwrap().state.0, expected);
+        // The zombie's next commit goes where it belongs.
+        assert_eq!(write(&zombie, 9, 3 * HOUR).await, 42);
+    });
+}
+
+#[test]
+fn a_newer_writer_epoch_fences_the_older_one() {
+    block_on(async {
+        let store = Rc::new(Counting::default());
+        let mut old: Database<_, Bytes> = Database::open(store.clone(), "ns", &1_000).await.unwrap();
+        assert_eq!(old.claim(&1_000u64, 1).await.unwrap(), 1);
+        write(&old, 1, 1_000).await;
+        let base = old.cached();
+
+        let mut new: Database<_, Bytes> = Database::open(store.clone(), "ns", &2_000).await.unwrap();
+        assert_eq!(new.claim(&2_000u64, 2).await.unwrap(), 2);
+        write(&new, 2, 2_000).await;
+
+        // The old owner's stale commit loses the slot; on the newer state it is fenced.
+        assert_eq!(old.commit(&base, vec![7], Bytes(vec![1, 7]), 3, &2_500).await.unwrap(), CommitOutcome::Lost);
+        let fresh = old.refresh(&2_500u64).await.unwrap();
+        let err = old.commit(&fresh, vec![7], Bytes(vec![1, 2, 7]), 4, &2_500).await.unwrap_err();
+        assert_eq!(err, Error::Fenced { mine: 1, current: 2 });
+        let reader: Database<_, Bytes> = Database::open(store.clone(), "ns", &3_000).await.unwrap();
+        assert_eq!(reader.cached().state.0, [1, 2], "nothing of the fenced writer is visible");
+        assert_eq!(reader.cached().epoch, 2);
+    });
+}
+
+#[test]
+fn a_copy_taken_during_writes_and_collection_opens_to_a_committed_version() {
+    block_on(async {
+        // Copies restore to about the version at listing time (70), not to an empty namespace.
+        let mut recent = 0;
+        for seed in 0..50u64 {
+            let store = Rc::new(Counting::default());
+            let db: Database<_, Bytes> = Database::open(store.clone(), "ns", &1).await.unwrap();
+            let mut now = 1;
+            let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            let mut next = || {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng
+            };
+            for i in 0..70u64 {
+                now += 1_500;
+                write(&db, (i % 251) as u8, now).await;
+            }
+            // `aws s3 sync`: list, then copy in random order while writes and GC go on.
+            let copy = Rc::new(Counting::default());
+            let mut keys: Vec<String> = store.inner.list("ns/").await.unwrap().into_iter().map(|m| m.key).collect();
+            let mut i = 70u64;
+            while !keys.is_empty() {
+                let key = keys.swap_remove((next() % keys.len() as u64) as usize);
+                if let Some(data) = store.inner.get(&key).await.unwrap() {
+                    copy.inner.put(&key, data, PutMode::Overwrite).await.unwrap();
+                }
+                if next() % 3 == 0 {
+                    now += 1_500;
+                    write(&db, (i % 251) as u8, now).await;
+                    i += 1;
+                }
+                if next() % 17 == 0 {
+                    now += HOUR;
+                    db.collect_garbage(&now, HOUR).await.unwrap();
+                }
+            }
+            let all = db.refresh(&now).await.unwrap().state.0.clone();
+            let restored: Database<_, Bytes> = Database::open(copy, "ns", &now).await.unwrap();
+            let v = restored.cached();
+            assert_eq!(v.state.0, all[..v.seq as usize], "seed {seed}: the copy is not a committed version");
+            recent += u32::from(v.seq >= 60);
+        }
+        assert!(recent >= 40, "only {recent} of 50 copies restored a recent version");
+    });
+}
+
+#[test]
+fn a_head_naming_a_missing_checkpoint_falls_back_to_the_newest_complete_one() {
+    block_on(async {
+        let store = Rc::new(Counting::default());
+        let db: Database<_, Bytes> = Database::open(store.clone(), "ns", &1).await.unwrap();
+        for i in 0..100u64 {
+            write(&db, i as u8, 10_000 + i * 2_000).await;
+        }
+        let head = decode_head(&store.inner.get("ns/head").await.unwrap().unwrap()).unwrap();
+        assert_eq!(head, 96);
+        // As in a copy made while a checkpoint was being written: head arrived, its manifest not.
+        store.inner.delete(&db.layout().manifest(96)).await.unwrap();
+        let lists = store.lists.get();
+        let reopened: Database<_, Bytes> = Database::open(store.clone(), "ns", &1).await.unwrap();
+        assert_eq!(reopened.cached().state.0, (0..100u8).collect::<Vec<_>>());
+        assert_eq!(store.lists.get() - lists, 1, "recovered by listing the manifests");
     });
 }

@@ -25,11 +25,7 @@ pub struct Counting<S> {
 
 impl<S> Counting<S> {
     pub fn new(inner: S) -> Self {
-        Counting {
-            inner,
-            counts: Cell::new(Counts::default()),
-            finished_depth: Cell::new(0),
-        }
+        Counting { inner, counts: Cell::new(Counts::default()), finished_depth: Cell::new(0) }
     }
 
     pub fn counts(&self) -> Counts {
@@ -40,15 +36,10 @@ impl<S> Counting<S> {
         &self.inner
     }
 
-    async fn op<T>(
-        &self,
-        f: impl std::future::Future<Output = T>,
-        count: impl Fn(&mut Counts, &T),
-    ) -> T {
+    async fn op<T>(&self, f: impl std::future::Future<Output = T>, count: impl Fn(&mut Counts, &T)) -> T {
         let depth = self.finished_depth.get() + 1;
         let result = f.await;
-        self.finished_depth
-            .set(self.finished_depth.get().max(depth));
+        self.finished_depth.set(self.finished_depth.get().max(depth));
         let mut c = self.counts.get();
         count(&mut c, &result);
         c.round_trips = c.round_trips.max(depth);
@@ -58,10 +49,7 @@ impl<S> Counting<S> {
 }
 
 fn len(r: &StoreResult<Option<Vec<u8>>>) -> u64 {
-    r.as_ref()
-        .ok()
-        .and_then(|o| o.as_ref())
-        .map_or(0, |d| d.len() as u64)
+    r.as_ref().ok().and_then(|o| o.as_ref()).map_or(0, |d| d.len() as u64)
 }
 
 impl<S: ObjectStore> ObjectStore for Counting<S> {
@@ -85,12 +73,7 @@ impl<S: ObjectStore> ObjectStore for Counting<S> {
         self.op(self.inner.head(key), |c, _| c.heads += 1).await
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-        mode: PutMode,
-    ) -> StoreResult<Option<ObjectMeta>> {
+    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>> {
         let size = body.len() as u64;
         self.op(self.inner.put(key, body, mode), |c, _| {
             c.puts += 1;
@@ -125,13 +108,7 @@ mod tests {
             assert!(y.unwrap().is_none());
         });
         let c = s.counts();
-        assert_eq!(
-            (c.gets, c.puts, c.bytes_read, c.bytes_written),
-            (2, 1, 3, 3)
-        );
-        assert_eq!(
-            c.round_trips, 2,
-            "the two joined GETs are one round trip after the PUT"
-        );
+        assert_eq!((c.gets, c.puts, c.bytes_read, c.bytes_written), (2, 1, 3, 3));
+        assert_eq!(c.round_trips, 2, "the two joined GETs are one round trip after the PUT");
     }
 }

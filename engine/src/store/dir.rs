@@ -31,10 +31,8 @@ impl DirStore {
     }
 
     fn path(&self, key: &str) -> StoreResult<PathBuf> {
-        let valid = !key.is_empty()
-            && key
-                .split('/')
-                .all(|seg| !seg.is_empty() && seg != "." && seg != ".." && seg != TMP_DIR);
+        let valid =
+            !key.is_empty() && key.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != ".." && seg != TMP_DIR);
         if valid {
             Ok(self.root.join(key))
         } else {
@@ -53,14 +51,9 @@ impl DirStore {
     /// Writes `body` to a fresh temporary file, synced.
     fn stage(&self, body: &[u8]) -> StoreResult<PathBuf> {
         let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = self
-            .root
-            .join(TMP_DIR)
-            .join(format!("{}-{n}", std::process::id()));
+        let tmp = self.root.join(TMP_DIR).join(format!("{}-{n}", std::process::id()));
         let mut f = std::fs::File::create(&tmp).map_err(io_err)?;
-        f.write_all(body)
-            .and_then(|_| f.sync_all())
-            .map_err(io_err)?;
+        f.write_all(body).and_then(|_| f.sync_all()).map_err(io_err)?;
         Ok(tmp)
     }
 
@@ -96,15 +89,9 @@ impl DirStore {
                     self.walk(&path, out)?;
                 }
             } else if let Ok(rel) = path.strip_prefix(&self.root) {
-                let key = rel
-                    .to_string_lossy()
-                    .replace(std::path::MAIN_SEPARATOR, "/");
+                let key = rel.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
                 let data = std::fs::read(&path).map_err(io_err)?;
-                out.push(ObjectMeta {
-                    key,
-                    size: data.len() as u64,
-                    etag: content_etag(&data),
-                });
+                out.push(ObjectMeta { key, size: data.len() as u64, etag: content_etag(&data) });
             }
         }
         Ok(())
@@ -121,19 +108,10 @@ impl ObjectStore for DirStore {
     }
 
     async fn head(&self, key: &str) -> StoreResult<Option<ObjectMeta>> {
-        Ok(self.read(key)?.map(|d| ObjectMeta {
-            key: key.to_string(),
-            size: d.len() as u64,
-            etag: content_etag(&d),
-        }))
+        Ok(self.read(key)?.map(|d| ObjectMeta { key: key.to_string(), size: d.len() as u64, etag: content_etag(&d) }))
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-        mode: PutMode,
-    ) -> StoreResult<Option<ObjectMeta>> {
+    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>> {
         let written = match &mode {
             PutMode::Overwrite => self.install(key, &body, false)?,
             PutMode::Create => self.install(key, &body, true)?,
@@ -145,11 +123,7 @@ impl ObjectStore for DirStore {
                 }
             }
         };
-        Ok(written.then(|| ObjectMeta {
-            key: key.to_string(),
-            size: body.len() as u64,
-            etag: content_etag(&body),
-        }))
+        Ok(written.then(|| ObjectMeta { key: key.to_string(), size: body.len() as u64, etag: content_etag(&body) }))
     }
 
     async fn list(&self, prefix: &str) -> StoreResult<Vec<ObjectMeta>> {

@@ -98,12 +98,7 @@ impl<S: ObjectStore> ObjectStore for Faulty<S> {
         self.inner.head(key).await
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-        mode: PutMode,
-    ) -> StoreResult<Option<ObjectMeta>> {
+    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>> {
         if self.next_fails() {
             if self.faults.get().ambiguous_puts {
                 self.inner.put(key, body, mode).await?;

@@ -22,11 +22,7 @@ impl MemoryStore {
 }
 
 fn meta(key: &str, data: &[u8]) -> ObjectMeta {
-    ObjectMeta {
-        key: key.to_string(),
-        size: data.len() as u64,
-        etag: content_etag(data),
-    }
+    ObjectMeta { key: key.to_string(), size: data.len() as u64, etag: content_etag(data) }
 }
 
 impl ObjectStore for MemoryStore {
@@ -42,12 +38,7 @@ impl ObjectStore for MemoryStore {
         Ok(self.with(|m| m.get(key).map(|d| meta(key, d))))
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-        mode: PutMode,
-    ) -> StoreResult<Option<ObjectMeta>> {
+    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>> {
         Ok(self.with(|m| {
             let allowed = match (&mode, m.get(key)) {
                 (PutMode::Overwrite, _) => true,
@@ -65,10 +56,7 @@ impl ObjectStore for MemoryStore {
 
     async fn list(&self, prefix: &str) -> StoreResult<Vec<ObjectMeta>> {
         Ok(self.with(|m| {
-            m.range(prefix.to_string()..)
-                .take_while(|(k, _)| k.starts_with(prefix))
-                .map(|(k, d)| meta(k, d))
-                .collect()
+            m.range(prefix.to_string()..).take_while(|(k, _)| k.starts_with(prefix)).map(|(k, d)| meta(k, d)).collect()
         }))
     }
 

@@ -61,8 +61,7 @@ pub trait ObjectStore {
     async fn get_range(&self, key: &str, offset: u64, len: u64) -> StoreResult<Option<Vec<u8>>>;
     async fn head(&self, key: &str) -> StoreResult<Option<ObjectMeta>>;
     /// `Ok(None)` when the condition failed and nothing was written.
-    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode)
-        -> StoreResult<Option<ObjectMeta>>;
+    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>>;
     /// Every object whose key starts with `prefix`, in key order.
     async fn list(&self, prefix: &str) -> StoreResult<Vec<ObjectMeta>>;
     /// Deleting a missing key succeeds.
@@ -98,12 +97,8 @@ forward_through_pointer!(std::rc::Rc<S>, std::sync::Arc<S>);
 
 /// Clips `[offset, offset+len)` to `data`; shared by the native stores.
 pub(crate) fn clip_range(data: &[u8], offset: u64, len: u64) -> Vec<u8> {
-    let start = usize::try_from(offset)
-        .unwrap_or(usize::MAX)
-        .min(data.len());
-    let end = usize::try_from(offset.saturating_add(len))
-        .unwrap_or(usize::MAX)
-        .min(data.len());
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
+    let end = usize::try_from(offset.saturating_add(len)).unwrap_or(usize::MAX).min(data.len());
     data[start..end].to_vec()
 }
 

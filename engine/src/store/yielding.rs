@@ -40,12 +40,7 @@ impl<S: ObjectStore> ObjectStore for Yielding<S> {
         yield_now().await;
         self.0.head(key).await
     }
-    async fn put(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-        mode: PutMode,
-    ) -> StoreResult<Option<ObjectMeta>> {
+    async fn put(&self, key: &str, body: Vec<u8>, mode: PutMode) -> StoreResult<Option<ObjectMeta>> {
         yield_now().await;
         self.0.put(key, body, mode).await
     }

@@ -10,9 +10,9 @@ use super::super::lexer::{Punct, TokenKind};
 use super::expr::{expression, property_target};
 use super::pattern::{labels, pattern, pattern_part};
 use super::{
-    allowing_predicates, at_keyword, at_punct, at_variable, comma_list, complaint, expected,
-    expected_one_of, items_until, keyword, label, optional_keyword, optional_punct, peek_kind, pos,
-    punct, schema_name, since, start, variable, where_clause, Expected, Input, PResult,
+    allowing_predicates, at_keyword, at_punct, at_variable, comma_list, complaint, expected, expected_one_of,
+    items_until, keyword, label, optional_keyword, optional_punct, peek_kind, pos, punct, schema_name, since, start,
+    variable, where_clause, Expected, Input, PResult,
 };
 
 const A_CLAUSE: Expected = Expected::Thing("a clause (MATCH, RETURN, CREATE, ...)");
@@ -23,10 +23,7 @@ pub(super) fn statement(i: &mut Input<'_>) -> PResult<Statement> {
     let query = query(i)?;
     optional_punct(i, Punct::Semicolon);
     if !i.input.is_empty() {
-        return Err(expected_one_of(
-            i,
-            &[A_CLAUSE, Expected::Thing("end of input")],
-        ));
+        return Err(expected_one_of(i, &[A_CLAUSE, Expected::Thing("end of input")]));
     }
     Ok(Statement { explain, query })
 }
@@ -59,8 +56,7 @@ fn single_query(i: &mut Input<'_>) -> PResult<SingleQuery> {
         }
     }
     if let Some(at) = yield_star.filter(|_| clauses.len() > 1) {
-        let message =
-            "`YIELD *` is only allowed in a standalone CALL; name the fields to yield instead";
+        let message = "`YIELD *` is only allowed in a standalone CALL; name the fields to yield instead";
         return Err(complaint(at, message, "UnexpectedSyntax").cut());
     }
     Ok(SingleQuery { clauses })
@@ -85,10 +81,7 @@ const CLAUSES: [(&str, ClauseParser); 12] = [
 ];
 
 fn clause_parser(i: &Input<'_>) -> Option<ClauseParser> {
-    CLAUSES
-        .iter()
-        .find(|(word, _)| at_keyword(i, 0, word))
-        .map(|(_, parse)| *parse)
+    CLAUSES.iter().find(|(word, _)| at_keyword(i, 0, word)).map(|(_, parse)| *parse)
 }
 
 pub(super) fn starts_clause(i: &Input<'_>) -> bool {
@@ -108,12 +101,7 @@ fn match_clause(i: &mut Input<'_>) -> PResult<Clause> {
     keyword("MATCH").parse_next(i)?;
     let pattern = pattern(i)?;
     let where_ = where_clause(i)?;
-    Ok(Clause::Match(Match {
-        optional,
-        pattern,
-        where_,
-        span: since(i, from),
-    }))
+    Ok(Clause::Match(Match { optional, pattern, where_, span: since(i, from) }))
 }
 
 fn unwind(i: &mut Input<'_>) -> PResult<Clause> {
@@ -122,11 +110,7 @@ fn unwind(i: &mut Input<'_>) -> PResult<Clause> {
     let expr = expression(i)?;
     keyword("AS").parse_next(i)?;
     let var = variable(i)?;
-    Ok(Clause::Unwind(Unwind {
-        expr,
-        var,
-        span: since(i, from),
-    }))
+    Ok(Clause::Unwind(Unwind { expr, var, span: since(i, from) }))
 }
 
 fn with(i: &mut Input<'_>) -> PResult<Clause> {
@@ -143,59 +127,28 @@ fn projection(i: &mut Input<'_>, word: &'static str) -> PResult<Projection> {
     keyword(word).parse_next(i)?;
     let distinct = optional_keyword(i, "DISTINCT");
     let star = optional_punct(i, Punct::Star);
-    let items = if !star || optional_punct(i, Punct::Comma) {
-        comma_list(i, projection_item)?
-    } else {
-        Vec::new()
-    };
+    let items = if !star || optional_punct(i, Punct::Comma) { comma_list(i, projection_item)? } else { Vec::new() };
     let order_by = if optional_keyword(i, "ORDER") {
         keyword("BY").parse_next(i)?;
         comma_list(i, sort_item)?
     } else {
         Vec::new()
     };
-    let skip = if optional_keyword(i, "SKIP") {
-        Some(expression(i)?)
-    } else {
-        None
-    };
-    let limit = if optional_keyword(i, "LIMIT") {
-        Some(expression(i)?)
-    } else {
-        None
-    };
-    let where_ = if word == "WITH" {
-        where_clause(i)?
-    } else {
-        None
-    };
-    Ok(Projection {
-        distinct,
-        star,
-        items,
-        order_by,
-        skip,
-        limit,
-        where_,
-        span: since(i, from),
-    })
+    let skip = if optional_keyword(i, "SKIP") { Some(expression(i)?) } else { None };
+    let limit = if optional_keyword(i, "LIMIT") { Some(expression(i)?) } else { None };
+    let where_ = if word == "WITH" { where_clause(i)? } else { None };
+    Ok(Projection { distinct, star, items, order_by, skip, limit, where_, span: since(i, from) })
 }
 
 fn projection_item(i: &mut Input<'_>) -> PResult<ProjectionItem> {
     let expr = expression(i)?;
-    let alias = if optional_keyword(i, "AS") {
-        Some(variable(i)?)
-    } else {
-        None
-    };
+    let alias = if optional_keyword(i, "AS") { Some(variable(i)?) } else { None };
     Ok(ProjectionItem { expr, alias })
 }
 
 fn sort_item(i: &mut Input<'_>) -> PResult<SortItem> {
     let expr = expression(i)?;
-    let direction = ["ASC", "ASCENDING", "DESC", "DESCENDING"]
-        .into_iter()
-        .find(|word| optional_keyword(i, word));
+    let direction = ["ASC", "ASCENDING", "DESC", "DESCENDING"].into_iter().find(|word| optional_keyword(i, word));
     let descending = direction.is_some_and(|word| word.starts_with("DESC"));
     Ok(SortItem { expr, descending })
 }
@@ -204,10 +157,7 @@ fn create(i: &mut Input<'_>) -> PResult<Clause> {
     let from = start(i);
     keyword("CREATE").parse_next(i)?;
     let pattern = pattern(i)?;
-    Ok(Clause::Create(Create {
-        pattern,
-        span: since(i, from),
-    }))
+    Ok(Clause::Create(Create { pattern, span: since(i, from) }))
 }
 
 /// `MERGE part` then any number of `ON CREATE SET ..` and `ON MATCH SET ..`, in any order.
@@ -222,79 +172,47 @@ fn merge(i: &mut Input<'_>) -> PResult<Clause> {
         } else if optional_keyword(i, "MATCH") {
             &mut on_match
         } else {
-            return Err(expected_one_of(
-                i,
-                &[Expected::Token("CREATE"), Expected::Token("MATCH")],
-            ));
+            return Err(expected_one_of(i, &[Expected::Token("CREATE"), Expected::Token("MATCH")]));
         };
         keyword("SET").parse_next(i)?;
         target.extend(comma_list(i, set_item)?);
     }
-    Ok(Clause::Merge(Merge {
-        pattern,
-        on_create,
-        on_match,
-        span: since(i, from),
-    }))
+    Ok(Clause::Merge(Merge { pattern, on_create, on_match, span: since(i, from) }))
 }
 
 fn set(i: &mut Input<'_>) -> PResult<Clause> {
     let from = start(i);
     keyword("SET").parse_next(i)?;
     let items = comma_list(i, set_item)?;
-    Ok(Clause::Set(Set {
-        items,
-        span: since(i, from),
-    }))
+    Ok(Clause::Set(Set { items, span: since(i, from) }))
 }
 
 /// `target.key = e`, `n = map`, `n += map` or `n:A:B`.
 fn set_item(i: &mut Input<'_>) -> PResult<SetItem> {
     if at_variable(i, 0) {
-        if let Some(TokenKind::Punct(p @ (Punct::Eq | Punct::PlusEq | Punct::Colon))) =
-            peek_kind(i, 1)
-        {
+        if let Some(TokenKind::Punct(p @ (Punct::Eq | Punct::PlusEq | Punct::Colon))) = peek_kind(i, 1) {
             let p = *p;
             let var = variable(i)?;
             if p == Punct::Colon {
-                return Ok(SetItem::Labels {
-                    var,
-                    labels: labels(i)?,
-                });
+                return Ok(SetItem::Labels { var, labels: labels(i)? });
             }
             i.next_token();
             let value = expression(i)?;
-            return Ok(if p == Punct::Eq {
-                SetItem::Replace { var, value }
-            } else {
-                SetItem::Merge { var, value }
-            });
+            return Ok(if p == Punct::Eq { SetItem::Replace { var, value } } else { SetItem::Merge { var, value } });
         }
     }
     let (target, key) = property(i)?;
     punct(Punct::Eq).parse_next(i)?;
-    Ok(SetItem::Property {
-        target,
-        key,
-        value: expression(i)?,
-    })
+    Ok(SetItem::Property { target, key, value: expression(i)? })
 }
 
 /// `target.key`, split into its two parts.
 fn property(i: &mut Input<'_>) -> PResult<(Expr, Ident)> {
     let at = pos(i);
-    let expr = label(
-        Expected::Thing("a property such as `n.key`"),
-        property_target,
-    )
-    .parse_next(i)?;
+    let expr = label(Expected::Thing("a property such as `n.key`"), property_target).parse_next(i)?;
     match expr.kind {
         ExprKind::Property(target, key) => Ok((*target, key)),
-        _ => Err(complaint(
-            at,
-            "expected a property such as `n.key`",
-            "UnexpectedSyntax",
-        )),
+        _ => Err(complaint(at, "expected a property such as `n.key`", "UnexpectedSyntax")),
     }
 }
 
@@ -302,20 +220,14 @@ fn remove(i: &mut Input<'_>) -> PResult<Clause> {
     let from = start(i);
     keyword("REMOVE").parse_next(i)?;
     let items = comma_list(i, remove_item)?;
-    Ok(Clause::Remove(Remove {
-        items,
-        span: since(i, from),
-    }))
+    Ok(Clause::Remove(Remove { items, span: since(i, from) }))
 }
 
 /// `n:A:B` or `target.key`.
 fn remove_item(i: &mut Input<'_>) -> PResult<RemoveItem> {
     if at_variable(i, 0) && at_punct(i, 1, Punct::Colon) {
         let var = variable(i)?;
-        return Ok(RemoveItem::Labels {
-            var,
-            labels: labels(i)?,
-        });
+        return Ok(RemoveItem::Labels { var, labels: labels(i)? });
     }
     let (target, key) = property(i)?;
     Ok(RemoveItem::Property { target, key })
@@ -326,28 +238,19 @@ fn delete(i: &mut Input<'_>) -> PResult<Clause> {
     let detach = optional_keyword(i, "DETACH");
     keyword("DELETE").parse_next(i)?;
     let exprs = comma_list(i, expression)?;
-    Ok(Clause::Delete(Delete {
-        detach,
-        exprs,
-        span: since(i, from),
-    }))
+    Ok(Clause::Delete(Delete { detach, exprs, span: since(i, from) }))
 }
 
 /// `CALL ns.proc[(args)] [YIELD (* | field [AS var], ..) [WHERE ..]]`
 fn call(i: &mut Input<'_>) -> PResult<Clause> {
     let from = start(i);
     keyword("CALL").parse_next(i)?;
-    let procedure =
-        |i: &mut Input<'_>| label(Expected::Thing("a procedure name"), schema_name).parse_next(i);
+    let procedure = |i: &mut Input<'_>| label(Expected::Thing("a procedure name"), schema_name).parse_next(i);
     let mut name = vec![procedure(i)?];
     while optional_punct(i, Punct::Dot) {
         name.push(procedure(i)?);
     }
-    let args = if optional_punct(i, Punct::LParen) {
-        Some(items_until(i, Punct::RParen, expression)?)
-    } else {
-        None
-    };
+    let args = if optional_punct(i, Punct::LParen) { Some(items_until(i, Punct::RParen, expression)?) } else { None };
     let (mut yields, mut yield_star, mut where_) = (None, false, None);
     if optional_keyword(i, "YIELD") {
         if optional_punct(i, Punct::Star) {
@@ -357,22 +260,11 @@ fn call(i: &mut Input<'_>) -> PResult<Clause> {
             where_ = where_clause(i)?;
         }
     }
-    Ok(Clause::Call(Call {
-        name,
-        args,
-        yields,
-        yield_star,
-        where_,
-        span: since(i, from),
-    }))
+    Ok(Clause::Call(Call { name, args, yields, yield_star, where_, span: since(i, from) }))
 }
 
 fn yield_item(i: &mut Input<'_>) -> PResult<YieldItem> {
     let field = label(Expected::Thing("a field name"), schema_name).parse_next(i)?;
-    let alias = if optional_keyword(i, "AS") {
-        Some(variable(i)?)
-    } else {
-        None
-    };
+    let alias = if optional_keyword(i, "AS") { Some(variable(i)?) } else { None };
     Ok(YieldItem { field, alias })
 }

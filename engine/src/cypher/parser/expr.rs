@@ -17,10 +17,10 @@ use super::super::ast::*;
 use super::super::lexer::{Punct, TokenKind};
 use super::super::syntax::{binary_syntax, is_reserved, Prec};
 use super::{
-    allowing_predicates, at_keyword, at_punct, at_variable, clause, complaint, enter, expected,
-    items_until, keyword, label, leave, nested, next_if, optional_keyword, optional_punct, pattern,
-    peek_kind, pos, punct, reach, remember, replay, schema_name, since, start, variable,
-    variable_name, where_clause, Error, Expected, Input, Measure, PResult, AN_EXPRESSION,
+    allowing_predicates, at_keyword, at_punct, at_variable, clause, complaint, enter, expected, items_until, keyword,
+    label, leave, nested, next_if, optional_keyword, optional_punct, pattern, peek_kind, pos, punct, reach, remember,
+    replay, schema_name, since, start, variable, variable_name, where_clause, Error, Expected, Input, Measure, PResult,
+    AN_EXPRESSION,
 };
 
 /// Any expression; one nesting level deeper than its context.
@@ -144,23 +144,12 @@ fn binary(i: &mut Input<'_>, op: BinaryOp, lhs: Expr, height: usize) -> PResult<
         keyword("WITH").parse_next(i)?;
     }
     let (rhs, h) = operand(i, binary_syntax(op).1)?;
-    let span = Span {
-        start: lhs.span.start,
-        end: rhs.span.end,
-    };
-    Ok((
-        Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span),
-        height.max(h) + 1,
-    ))
+    let span = Span { start: lhs.span.start, end: rhs.span.end };
+    Ok((Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span), height.max(h) + 1))
 }
 
 /// `a < b <= c`: the whole chain, kept as one node.
-fn comparison(
-    i: &mut Input<'_>,
-    first: CompareOp,
-    lhs: Expr,
-    height: usize,
-) -> PResult<(Expr, usize)> {
+fn comparison(i: &mut Input<'_>, first: CompareOp, lhs: Expr, height: usize) -> PResult<(Expr, usize)> {
     let mut rest = Vec::new();
     let mut op = first;
     let mut height = height;
@@ -177,10 +166,7 @@ fn comparison(
         }
     }
     let span = since(i, lhs.span.start);
-    Ok((
-        Expr::new(ExprKind::Comparison(Box::new(lhs), rest), span),
-        height + 1,
-    ))
+    Ok((Expr::new(ExprKind::Comparison(Box::new(lhs), rest), span), height + 1))
 }
 
 /// The rest of `expr IS [NOT] NULL`, after `IS`.
@@ -188,16 +174,7 @@ fn is_null(i: &mut Input<'_>, lhs: Expr, height: usize) -> PResult<(Expr, usize)
     let negated = optional_keyword(i, "NOT");
     keyword("NULL").parse_next(i)?;
     let span = since(i, lhs.span.start);
-    Ok((
-        Expr::new(
-            ExprKind::IsNull {
-                expr: Box::new(lhs),
-                negated,
-            },
-            span,
-        ),
-        height + 1,
-    ))
+    Ok((Expr::new(ExprKind::IsNull { expr: Box::new(lhs), negated }, span), height + 1))
 }
 
 /// `NOT`s or unary `+`/`-`s (as level `min` allows) and their operand, or a postfix expression.
@@ -224,19 +201,15 @@ fn prefixed(i: &mut Input<'_>, level: Prec) -> PResult<Expr> {
     }
     let from = pos(i);
     let measure = Measure::start(i);
-    let operand =
-        if level == Prec::Unary && at_punct(i, 0, Punct::Minus) && negative_literal_ahead(i) {
-            negative_literal(i)
-        } else {
-            climb(i, level).map_err(|e| relabel(e, from))
-        };
+    let operand = if level == Prec::Unary && at_punct(i, 0, Punct::Minus) && negative_literal_ahead(i) {
+        negative_literal(i)
+    } else {
+        climb(i, level).map_err(|e| relabel(e, from))
+    };
     let height = measure.height(i) + ops.len();
     reach(i, height)?;
     Ok(ops.into_iter().rev().fold(operand?, |operand, (op, from)| {
-        let span = Span {
-            start: from,
-            end: operand.span.end,
-        };
+        let span = Span { start: from, end: operand.span.end };
         Expr::new(ExprKind::Unary(op, Box::new(operand)), span)
     }))
 }
@@ -252,12 +225,8 @@ fn prefix_op(i: &Input<'_>) -> Option<UnaryOp> {
 
 /// `-` then a number literal that no postfix operator binds to first.
 fn negative_literal_ahead(i: &Input<'_>) -> bool {
-    matches!(
-        peek_kind(i, 1),
-        Some(TokenKind::Int(_) | TokenKind::Float(_))
-    ) && ![Punct::Dot, Punct::LBracket, Punct::Colon]
-        .iter()
-        .any(|&p| at_punct(i, 2, p))
+    matches!(peek_kind(i, 1), Some(TokenKind::Int(_) | TokenKind::Float(_)))
+        && ![Punct::Dot, Punct::LBracket, Punct::Colon].iter().any(|&p| at_punct(i, 2, p))
 }
 
 fn negative_literal(i: &mut Input<'_>) -> PResult<Expr> {
@@ -277,12 +246,7 @@ fn negative_literal(i: &mut Input<'_>) -> PResult<Expr> {
 }
 
 fn integer_overflow(at: usize) -> ErrMode<Error> {
-    complaint(
-        at,
-        "integer literal is out of the 64-bit signed range",
-        "IntegerOverflow",
-    )
-    .cut()
+    complaint(at, "integer literal is out of the 64-bit signed range", "IntegerOverflow").cut()
 }
 
 /// An atom with property lookups, index and slice suffixes, then optional labels.
@@ -342,17 +306,9 @@ fn lookup(i: &mut Input<'_>, base: Expr, height: usize) -> PResult<(Expr, usize)
 /// `[index]` or `[from..to]` applied to `base`.
 fn subscript(i: &mut Input<'_>, base: Expr) -> PResult<ExprKind> {
     punct(Punct::LBracket).parse_next(i)?;
-    let from = if at_punct(i, 0, Punct::DotDot) {
-        None
-    } else {
-        Some(Box::new(expression(i)?))
-    };
+    let from = if at_punct(i, 0, Punct::DotDot) { None } else { Some(Box::new(expression(i)?)) };
     let kind = if optional_punct(i, Punct::DotDot) {
-        let to = if at_punct(i, 0, Punct::RBracket) {
-            None
-        } else {
-            Some(Box::new(expression(i)?))
-        };
+        let to = if at_punct(i, 0, Punct::RBracket) { None } else { Some(Box::new(expression(i)?)) };
         ExprKind::Slice(Box::new(base), from, to)
     } else {
         let index = from.ok_or_else(|| expected(i, AN_EXPRESSION))?;
@@ -399,11 +355,7 @@ fn named_form(i: &Input<'_>) -> Option<Compound> {
         count_star
     } else if is("REDUCE") && called && at_variable(i, 2) && at_punct(i, 3, Punct::Eq) {
         reduce
-    } else if quantifier_kind(word).is_some()
-        && called
-        && at_variable(i, 2)
-        && at_keyword(i, 3, "IN")
-    {
+    } else if quantifier_kind(word).is_some() && called && at_variable(i, 2) && at_keyword(i, 3, "IN") {
         quantifier
     } else if calls_function(i) {
         function_call
@@ -422,9 +374,7 @@ fn name(i: &mut Input<'_>) -> PResult<Expr> {
         match k {
             TokenKind::Word(w) if w.eq_ignore_ascii_case("NULL") => literal(Literal::Null),
             TokenKind::Word(w) if w.eq_ignore_ascii_case("TRUE") => literal(Literal::Boolean(true)),
-            TokenKind::Word(w) if w.eq_ignore_ascii_case("FALSE") => {
-                literal(Literal::Boolean(false))
-            }
+            TokenKind::Word(w) if w.eq_ignore_ascii_case("FALSE") => literal(Literal::Boolean(false)),
             _ => variable_name(k).map(ExprKind::Variable),
         }
     })?;
@@ -500,10 +450,7 @@ fn pattern_predicate(i: &mut Input<'_>) -> PResult<Expr> {
         return Err(complaint(at, message, "UnexpectedSyntax").cut());
     }
     let span = element.span;
-    Ok(Expr::new(
-        ExprKind::PatternPredicate(Box::new(element)),
-        span,
-    ))
+    Ok(Expr::new(ExprKind::PatternPredicate(Box::new(element)), span))
 }
 
 /// A list literal, a list comprehension or a pattern comprehension.
@@ -531,18 +478,9 @@ fn list_comprehension(i: &mut Input<'_>) -> PResult<Expr> {
     punct(Punct::LBracket).parse_next(i)?;
     let (var, list) = in_list(i)?;
     let filter = where_clause(i)?.map(Box::new);
-    let map = if optional_punct(i, Punct::Pipe) {
-        Some(Box::new(expression(i)?))
-    } else {
-        None
-    };
+    let map = if optional_punct(i, Punct::Pipe) { Some(Box::new(expression(i)?)) } else { None };
     punct(Punct::RBracket).parse_next(i)?;
-    let kind = ExprKind::ListComprehension {
-        var,
-        list: Box::new(list),
-        filter,
-        map,
-    };
+    let kind = ExprKind::ListComprehension { var, list: Box::new(list), filter, map };
     Ok(Expr::new(kind, since(i, from)))
 }
 
@@ -569,15 +507,7 @@ fn pattern_comprehension(i: &mut Input<'_>) -> PResult<Expr> {
     punct(Punct::Pipe).parse_next(i)?;
     let map = Box::new(expression(i)?);
     punct(Punct::RBracket).parse_next(i)?;
-    Ok(Expr::new(
-        ExprKind::PatternComprehension {
-            var,
-            pattern,
-            filter,
-            map,
-        },
-        since(i, from),
-    ))
+    Ok(Expr::new(ExprKind::PatternComprehension { var, pattern, filter, map }, since(i, from)))
 }
 
 /// `{key: value, ...}`
@@ -599,11 +529,7 @@ fn map_entry(i: &mut Input<'_>) -> PResult<(Ident, Expr)> {
 fn case(i: &mut Input<'_>) -> PResult<Expr> {
     let from = start(i);
     keyword("CASE").parse_next(i)?;
-    let operand = if at_keyword(i, 0, "WHEN") {
-        None
-    } else {
-        Some(Box::new(expression(i)?))
-    };
+    let operand = if at_keyword(i, 0, "WHEN") { None } else { Some(Box::new(expression(i)?)) };
     let mut whens = Vec::new();
     loop {
         keyword("WHEN").parse_next(i)?;
@@ -614,20 +540,9 @@ fn case(i: &mut Input<'_>) -> PResult<Expr> {
             break;
         }
     }
-    let else_ = if optional_keyword(i, "ELSE") {
-        Some(Box::new(expression(i)?))
-    } else {
-        None
-    };
+    let else_ = if optional_keyword(i, "ELSE") { Some(Box::new(expression(i)?)) } else { None };
     keyword("END").parse_next(i)?;
-    Ok(Expr::new(
-        ExprKind::Case {
-            operand,
-            whens,
-            else_,
-        },
-        since(i, from),
-    ))
+    Ok(Expr::new(ExprKind::Case { operand, whens, else_ }, since(i, from)))
 }
 
 /// `EXISTS { query }` or `EXISTS { pattern [WHERE ..] }`
@@ -640,29 +555,17 @@ fn exists(i: &mut Input<'_>) -> PResult<Expr> {
             clause::query(i).map(ExistsSubquery::Query)
         } else {
             let pattern = allowing_predicates(i, false, pattern::pattern)?;
-            Ok(ExistsSubquery::Pattern {
-                pattern,
-                where_: where_clause(i)?,
-            })
+            Ok(ExistsSubquery::Pattern { pattern, where_: where_clause(i)? })
         }
     })?;
     punct(Punct::RBrace).parse_next(i)?;
-    Ok(Expr::new(
-        ExprKind::Exists(Box::new(subquery)),
-        since(i, from),
-    ))
+    Ok(Expr::new(ExprKind::Exists(Box::new(subquery)), since(i, from)))
 }
 
 /// `count(*)`
 fn count_star(i: &mut Input<'_>) -> PResult<Expr> {
     let from = start(i);
-    (
-        keyword("COUNT"),
-        punct(Punct::LParen),
-        punct(Punct::Star),
-        punct(Punct::RParen),
-    )
-        .parse_next(i)?;
+    (keyword("COUNT"), punct(Punct::LParen), punct(Punct::Star), punct(Punct::RParen)).parse_next(i)?;
     Ok(Expr::new(ExprKind::CountStar, since(i, from)))
 }
 
@@ -678,28 +581,14 @@ fn reduce(i: &mut Input<'_>) -> PResult<Expr> {
     punct(Punct::Pipe).parse_next(i)?;
     let expr = Box::new(expression(i)?);
     punct(Punct::RParen).parse_next(i)?;
-    Ok(Expr::new(
-        ExprKind::Reduce {
-            acc,
-            init,
-            var,
-            list: Box::new(list),
-            expr,
-        },
-        since(i, from),
-    ))
+    Ok(Expr::new(ExprKind::Reduce { acc, init, var, list: Box::new(list), expr }, since(i, from)))
 }
 
 fn quantifier_kind(word: &str) -> Option<Quantifier> {
-    [
-        ("ALL", Quantifier::All),
-        ("ANY", Quantifier::Any),
-        ("NONE", Quantifier::None),
-        ("SINGLE", Quantifier::Single),
-    ]
-    .into_iter()
-    .find(|(k, _)| word.eq_ignore_ascii_case(k))
-    .map(|(_, q)| q)
+    [("ALL", Quantifier::All), ("ANY", Quantifier::Any), ("NONE", Quantifier::None), ("SINGLE", Quantifier::Single)]
+        .into_iter()
+        .find(|(k, _)| word.eq_ignore_ascii_case(k))
+        .map(|(_, q)| q)
 }
 
 /// `all(x IN list WHERE pred)`, `any(..)`, `none(..)`, `single(..)`
@@ -713,15 +602,7 @@ fn quantifier(i: &mut Input<'_>) -> PResult<Expr> {
     let (var, list) = in_list(i)?;
     let filter = where_clause(i)?.map(Box::new);
     punct(Punct::RParen).parse_next(i)?;
-    Ok(Expr::new(
-        ExprKind::Quantifier {
-            kind,
-            var,
-            list: Box::new(list),
-            filter,
-        },
-        since(i, from),
-    ))
+    Ok(Expr::new(ExprKind::Quantifier { kind, var, list: Box::new(list), filter }, since(i, from)))
 }
 
 /// Whether a (dotted) function name and `(` come next.
@@ -730,12 +611,7 @@ fn calls_function(i: &Input<'_>) -> bool {
         return false;
     }
     let mut n = 1;
-    while at_punct(i, n, Punct::Dot)
-        && matches!(
-            peek_kind(i, n + 1),
-            Some(TokenKind::Word(_) | TokenKind::Quoted(_))
-        )
-    {
+    while at_punct(i, n, Punct::Dot) && matches!(peek_kind(i, n + 1), Some(TokenKind::Word(_) | TokenKind::Quoted(_))) {
         n += 2;
     }
     at_punct(i, n, Punct::LParen)
@@ -744,9 +620,7 @@ fn calls_function(i: &Input<'_>) -> bool {
 /// The first part of a function name: a variable-like name, or `exists`.
 fn function_name(kind: &TokenKind<'_>) -> Option<String> {
     match kind {
-        TokenKind::Word(w) if !is_reserved(w) || w.eq_ignore_ascii_case("EXISTS") => {
-            Some((*w).to_string())
-        }
+        TokenKind::Word(w) if !is_reserved(w) || w.eq_ignore_ascii_case("EXISTS") => Some((*w).to_string()),
         TokenKind::Quoted(q) => Some(q.clone()),
         _ => None,
     }
@@ -763,14 +637,7 @@ fn function_call(i: &mut Input<'_>) -> PResult<Expr> {
     punct(Punct::LParen).parse_next(i)?;
     let distinct = optional_keyword(i, "DISTINCT");
     let args = items_until(i, Punct::RParen, expression)?;
-    Ok(Expr::new(
-        ExprKind::FunctionCall {
-            name,
-            distinct,
-            args,
-        },
-        since(i, from),
-    ))
+    Ok(Expr::new(ExprKind::FunctionCall { name, distinct, args }, since(i, from)))
 }
 
 /// `n {.key, key: expr, var, .*}`
@@ -779,10 +646,7 @@ fn map_projection(i: &mut Input<'_>) -> PResult<Expr> {
     let var = variable(i)?;
     punct(Punct::LBrace).parse_next(i)?;
     let items = items_until(i, Punct::RBrace, map_projection_item)?;
-    Ok(Expr::new(
-        ExprKind::MapProjection { var, items },
-        since(i, from),
-    ))
+    Ok(Expr::new(ExprKind::MapProjection { var, items }, since(i, from)))
 }
 
 fn map_projection_item(i: &mut Input<'_>) -> PResult<MapProjectionItem> {

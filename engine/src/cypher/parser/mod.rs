@@ -53,16 +53,11 @@ pub(super) fn parse(text: &str) -> Result<Statement, SyntaxError> {
         speculating: 0,
         memo: HashMap::new(),
     };
-    let mut input = Input {
-        input: TokenSlice::new(&tokens),
-        state,
-    };
+    let mut input = Input { input: TokenSlice::new(&tokens), state };
     clause::statement(&mut input).map_err(|e| {
         let e = match e {
             ErrMode::Backtrack(e) | ErrMode::Cut(e) => e,
-            ErrMode::Incomplete(_) => {
-                Error::expected_at(tokens.len(), Expected::Thing("more input"))
-            }
+            ErrMode::Incomplete(_) => Error::expected_at(tokens.len(), Expected::Thing("more input")),
         };
         e.into_syntax_error(text, &tokens)
     })
@@ -124,10 +119,7 @@ enum ErrorKind {
 
 impl Error {
     fn expected_at(pos: usize, what: Expected) -> Self {
-        Error {
-            pos,
-            kind: ErrorKind::Expected(vec![what]),
-        }
+        Error { pos, kind: ErrorKind::Expected(vec![what]) }
     }
 
     /// Replaces what was expected when nothing was consumed: `what` describes it better.
@@ -146,7 +138,7 @@ impl Error {
         let (message, detail) = match (self.kind, token.map(|t| &t.kind)) {
             (ErrorKind::Custom { message, detail }, _) => (message, detail),
             (ErrorKind::Expected(list), Some(TokenKind::Invalid(lex)))
-                if !lex.literal || list.contains(&AN_EXPRESSION) =>
+                if !lex.number || list.contains(&AN_EXPRESSION) =>
             {
                 (lex.message.clone(), lex.detail)
             }
@@ -197,10 +189,7 @@ impl<'a> ParserError<Input<'a>> for Error {
     type Inner = Self;
 
     fn from_input(input: &Input<'a>) -> Self {
-        Error {
-            pos: pos(input),
-            kind: ErrorKind::Expected(Vec::new()),
-        }
+        Error { pos: pos(input), kind: ErrorKind::Expected(Vec::new()) }
     }
 
     /// Never panics, unlike the default in debug builds.
@@ -220,16 +209,10 @@ impl<'a> ParserError<Input<'a>> for Error {
                         list.push(e);
                     }
                 }
-                Error {
-                    pos: self.pos,
-                    kind: ErrorKind::Expected(list),
-                }
+                Error { pos: self.pos, kind: ErrorKind::Expected(list) }
             }
             (custom @ ErrorKind::Custom { .. }, _) | (_, custom @ ErrorKind::Custom { .. }) => {
-                Error {
-                    pos: self.pos,
-                    kind: custom,
-                }
+                Error { pos: self.pos, kind: custom }
             }
         }
     }
@@ -256,10 +239,7 @@ pub(super) fn end(i: &Input<'_>) -> usize {
 
 /// The span from `from` to the end of the last consumed token.
 pub(super) fn since(i: &Input<'_>, from: usize) -> Span {
-    Span {
-        start: from,
-        end: end(i),
-    }
+    Span { start: from, end: end(i) }
 }
 
 /// The kind of the token `n` ahead, if any.
@@ -276,44 +256,21 @@ pub(super) fn expected(i: &Input<'_>, what: Expected) -> ErrMode<Error> {
 #[cold]
 #[inline(never)]
 pub(super) fn expected_one_of(i: &Input<'_>, what: &[Expected]) -> ErrMode<Error> {
-    ErrMode::Backtrack(Error {
-        pos: pos(i),
-        kind: ErrorKind::Expected(what.to_vec()),
-    })
+    ErrMode::Backtrack(Error { pos: pos(i), kind: ErrorKind::Expected(what.to_vec()) })
 }
 
 /// A specific error at the next token; it stops all alternatives.
 #[cold]
 #[inline(never)]
-pub(super) fn fatal(
-    i: &Input<'_>,
-    message: impl Into<String>,
-    detail: &'static str,
-) -> ErrMode<Error> {
-    ErrMode::Cut(Error {
-        pos: pos(i),
-        kind: ErrorKind::Custom {
-            message: message.into(),
-            detail,
-        },
-    })
+pub(super) fn fatal(i: &Input<'_>, message: impl Into<String>, detail: &'static str) -> ErrMode<Error> {
+    ErrMode::Cut(Error { pos: pos(i), kind: ErrorKind::Custom { message: message.into(), detail } })
 }
 
 /// A specific error at token `pos` that other alternatives may still avoid.
 #[cold]
 #[inline(never)]
-pub(super) fn complaint(
-    pos: usize,
-    message: impl Into<String>,
-    detail: &'static str,
-) -> ErrMode<Error> {
-    ErrMode::Backtrack(Error {
-        pos,
-        kind: ErrorKind::Custom {
-            message: message.into(),
-            detail,
-        },
-    })
+pub(super) fn complaint(pos: usize, message: impl Into<String>, detail: &'static str) -> ErrMode<Error> {
+    ErrMode::Backtrack(Error { pos, kind: ErrorKind::Custom { message: message.into(), detail } })
 }
 
 /// Consumes the next token if `f` accepts its kind.
@@ -333,10 +290,7 @@ pub(super) fn next_if<'a, T>(
 
 pub(super) fn punct<'a>(p: Punct) -> impl Parser<Input<'a>, Span, ErrMode<Error>> {
     move |i: &mut Input<'a>| {
-        next_if(i, Expected::Token(p.text()), |k| {
-            (*k == TokenKind::Punct(p)).then_some(())
-        })
-        .map(|(_, s)| s)
+        next_if(i, Expected::Token(p.text()), |k| (*k == TokenKind::Punct(p)).then_some(())).map(|(_, s)| s)
     }
 }
 
@@ -355,9 +309,7 @@ pub(super) fn optional_punct(i: &mut Input<'_>, p: Punct) -> bool {
 
 /// A keyword, matched case-insensitively.
 pub(super) fn keyword<'a>(word: &'static str) -> impl Parser<Input<'a>, Span, ErrMode<Error>> {
-    move |i: &mut Input<'a>| {
-        next_if(i, Expected::Token(word), |k| is_word(k, word).then_some(())).map(|(_, s)| s)
-    }
+    move |i: &mut Input<'a>| next_if(i, Expected::Token(word), |k| is_word(k, word).then_some(())).map(|(_, s)| s)
 }
 
 pub(super) fn at_keyword(i: &Input<'_>, n: usize, word: &str) -> bool {
@@ -411,8 +363,7 @@ pub(super) fn label<'a, T>(
 ) -> impl Parser<Input<'a>, T, ErrMode<Error>> {
     move |i: &mut Input<'a>| {
         let from = pos(i);
-        p.parse_next(i)
-            .map_err(|e| e.map(|e| e.relabel(from, what)))
+        p.parse_next(i).map_err(|e| e.map(|e| e.relabel(from, what)))
     }
 }
 
@@ -435,11 +386,7 @@ pub(super) fn items_until<'a, T>(
     close: Punct,
     p: impl Parser<Input<'a>, T, ErrMode<Error>>,
 ) -> PResult<Vec<T>> {
-    let items = if at_punct(i, 0, close) {
-        Vec::new()
-    } else {
-        comma_list(i, p)?
-    };
+    let items = if at_punct(i, 0, close) { Vec::new() } else { comma_list(i, p)? };
     if !optional_punct(i, close) {
         let options = [Expected::Token(","), Expected::Token(close.text())];
         return Err(expected_one_of(i, &options));
@@ -484,10 +431,7 @@ pub(super) fn leave(i: &mut Input<'_>) {
 }
 
 /// Runs `f` one nesting level deeper.
-pub(super) fn nested<'a, T>(
-    i: &mut Input<'a>,
-    f: impl FnOnce(&mut Input<'a>) -> PResult<T>,
-) -> PResult<T> {
+pub(super) fn nested<'a, T>(i: &mut Input<'a>, f: impl FnOnce(&mut Input<'a>) -> PResult<T>) -> PResult<T> {
     enter(i)?;
     let result = f(i);
     leave(i);
@@ -498,11 +442,7 @@ pub(super) fn nested<'a, T>(
 pub(super) fn reach(i: &mut Input<'_>, height: usize) -> PResult<()> {
     let level = i.state.depth + height;
     if level > MAX_DEPTH {
-        return Err(fatal(
-            i,
-            format!("query nested too deeply (more than {MAX_DEPTH} levels)"),
-            "NestingTooDeep",
-        ));
+        return Err(fatal(i, format!("query nested too deeply (more than {MAX_DEPTH} levels)"), "NestingTooDeep"));
     }
     i.state.peak = i.state.peak.max(level);
     Ok(())
@@ -516,9 +456,7 @@ pub(super) struct Measure {
 
 impl Measure {
     pub(super) fn start(i: &mut Input<'_>) -> Self {
-        Measure {
-            saved_peak: std::mem::replace(&mut i.state.peak, i.state.depth),
-        }
+        Measure { saved_peak: std::mem::replace(&mut i.state.peak, i.state.depth) }
     }
 
     /// The height reached, relative to the current depth.
@@ -560,9 +498,7 @@ pub(super) fn remember(i: &mut Input<'_>, from: usize, result: &PResult<Expr>, h
         Err(_) => return,
     };
     let tokens = pos(i).saturating_sub(from);
-    i.state
-        .memo
-        .insert((from, i.state.predicates), Memo { result, tokens });
+    i.state.memo.insert((from, i.state.predicates), Memo { result, tokens });
 }
 
 /// Test instrumentation: the lowest stack address [`enter`] ran at, to measure stack use per level.

@@ -10,16 +10,13 @@ use super::super::ast::*;
 use super::super::lexer::{Punct, TokenKind};
 use super::expr::{map_literal, parameter};
 use super::{
-    at_keyword, at_punct, at_variable, comma_list, complaint, label, nested, optional_punct,
-    peek_kind, pos, punct, schema_name, since, start, variable, Expected, Input, PResult,
+    at_keyword, at_punct, at_variable, comma_list, complaint, label, nested, optional_punct, peek_kind, pos, punct,
+    schema_name, since, start, variable, Expected, Input, PResult,
 };
 
 /// A comma-separated list of pattern parts.
 pub(super) fn pattern(i: &mut Input<'_>) -> PResult<Vec<PatternPart>> {
-    label(Expected::Thing("a pattern"), |i: &mut Input<'_>| {
-        comma_list(i, pattern_part)
-    })
-    .parse_next(i)
+    label(Expected::Thing("a pattern"), |i: &mut Input<'_>| comma_list(i, pattern_part)).parse_next(i)
 }
 
 /// `[p =] element`, where the element may be wrapped in `shortestPath(..)` or `allShortestPaths(..)`.
@@ -45,12 +42,7 @@ pub(super) fn pattern_part(i: &mut Input<'_>) -> PResult<PatternPart> {
     } else {
         pattern_element(i)?
     };
-    Ok(PatternPart {
-        var,
-        shortest,
-        element,
-        span: since(i, from),
-    })
+    Ok(PatternPart { var, shortest, element, span: since(i, from) })
 }
 
 /// A node and its relationship chain, possibly in parentheses.
@@ -74,11 +66,7 @@ fn chain(i: &mut Input<'_>, min: usize) -> PResult<PatternElement> {
     let from = start(i);
     let start_node = node(i)?;
     let chain = steps(i, min)?;
-    Ok(PatternElement {
-        start: start_node,
-        chain,
-        span: since(i, from),
-    })
+    Ok(PatternElement { start: start_node, chain, span: since(i, from) })
 }
 
 #[inline(never)]
@@ -96,19 +84,10 @@ fn node(i: &mut Input<'_>) -> PResult<NodePattern> {
     let from = start(i);
     punct(Punct::LParen).parse_next(i)?;
     let var = optional_variable(i)?;
-    let labels = if at_punct(i, 0, Punct::Colon) {
-        labels(i)?
-    } else {
-        Vec::new()
-    };
+    let labels = if at_punct(i, 0, Punct::Colon) { labels(i)? } else { Vec::new() };
     let props = properties(i)?;
     punct(Punct::RParen).parse_next(i)?;
-    Ok(NodePattern {
-        var,
-        labels,
-        props,
-        span: since(i, from),
-    })
+    Ok(NodePattern { var, labels, props, span: since(i, from) })
 }
 
 /// The variable of a node or relationship: any name there is meant as one.
@@ -178,26 +157,14 @@ fn detail(i: &mut Input<'_>) -> PResult<RelPattern> {
             types.push(rel_type(i)?);
         }
     }
-    let length = if at_punct(i, 0, Punct::Star) {
-        Some(length(i)?)
-    } else {
-        None
-    };
+    let length = if at_punct(i, 0, Punct::Star) { Some(length(i)?) } else { None };
     if at_punct(i, 0, Punct::DotDot) {
-        let message =
-            "a variable-length relationship needs `*` before its range, as in `[:T*1..3]`";
+        let message = "a variable-length relationship needs `*` before its range, as in `[:T*1..3]`";
         return Err(complaint(pos(i), message, "InvalidRelationshipPattern"));
     }
     let props = properties(i)?;
     punct(Punct::RBracket).parse_next(i)?;
-    Ok(RelPattern {
-        var,
-        types,
-        direction: Direction::Both,
-        length,
-        props,
-        span: Span::default(),
-    })
+    Ok(RelPattern { var, types, direction: Direction::Both, length, props, span: Span::default() })
 }
 
 fn rel_type(i: &mut Input<'_>) -> PResult<Ident> {
@@ -208,18 +175,10 @@ fn rel_type(i: &mut Input<'_>) -> PResult<Ident> {
 fn length(i: &mut Input<'_>) -> PResult<LengthRange> {
     punct(Punct::Star).parse_next(i)?;
     if at_punct(i, 0, Punct::Minus) {
-        return Err(complaint(
-            pos(i),
-            "a relationship length cannot be negative",
-            "InvalidRelationshipPattern",
-        ));
+        return Err(complaint(pos(i), "a relationship length cannot be negative", "InvalidRelationshipPattern"));
     }
     let min = bound(i);
-    let max = if optional_punct(i, Punct::DotDot) {
-        bound(i)
-    } else {
-        min
-    };
+    let max = if optional_punct(i, Punct::DotDot) { bound(i) } else { min };
     Ok(LengthRange { min, max })
 }
 
