@@ -45,6 +45,8 @@ pub const MAX_STALL_MS: u64 = 60_000;
 /// Garbage collection never deletes an object younger than this; it is far above
 /// [`MAX_STALL_MS`] so that clock skew between hosts cannot close the gap.
 pub const GC_MIN_AGE_MS: u64 = 3_600_000;
+/// Attempts at creating a commit record before reporting its outcome as unknown.
+const PUT_ATTEMPTS: u32 = 3;
 /// Attempts at a cold open before giving up because the store is too slow to open consistently.
 const OPEN_ATTEMPTS: u32 = 3;
 
@@ -323,14 +325,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         let seq = base.seq + 1;
         let record = WalRecord { seq, epoch, time_ms: clock.now_ms(), txn_id, payload };
         let key = self.layout.wal(seq);
-        let landed = match self.store.put(&key, record.encode(), PutMode::Create).await {
-            Ok(written) => written.is_some(),
-            Err(_) => match self.store.get(&key).await? {
-                Some(data) => WalRecord::decode(&data)?.txn_id == txn_id,
-                None => return Err(Error::Store(StoreError(format!("commit of {key} failed; outcome unknown")))),
-            },
-        };
-        if !landed {
+        if !self.create_record(&key, &record).await? {
             return Ok(CommitOutcome::Lost);
         }
         let done = clock.now_ms();
@@ -348,6 +343,36 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             cur.validated_ms = cur.validated_ms.max(record.time_ms);
         }
         Ok(CommitOutcome::Committed(seq))
+    }
+
+    /// Creates the record's slot; true if our record is there, false if a rival's is.
+    ///
+    /// A PUT that errors may still land, even later. Re-sending the identical create is
+    /// idempotent, so an ambiguous attempt is resolved by reading the slot back and, if it is
+    /// still empty, creating it again: whichever attempt lands, the slot holds our `txn_id` and
+    /// the outcome becomes known. Only when every attempt fails is the outcome unknown.
+    async fn create_record(&self, key: &str, record: &WalRecord) -> Result<bool, Error> {
+        let body = record.encode();
+        let mut ambiguous = false;
+        for _ in 0..PUT_ATTEMPTS {
+            let slot_taken = match self.store.put(key, body.clone(), PutMode::Create).await {
+                Ok(Some(_)) => return Ok(true),
+                // Taken: by a rival, unless one of our earlier attempts landed late.
+                Ok(None) if !ambiguous => return Ok(false),
+                Ok(None) => true,
+                Err(_) => {
+                    ambiguous = true;
+                    false
+                }
+            };
+            match self.store.get(key).await {
+                Ok(Some(data)) => return Ok(WalRecord::decode(&data)?.txn_id == record.txn_id),
+                // Taken, then collected: only a stalled writer sees this; nothing of ours is visible.
+                Ok(None) if slot_taken => return Ok(false),
+                Ok(None) | Err(_) => {}
+            }
+        }
+        Err(Error::Store(StoreError(format!("commit of {key} failed {PUT_ATTEMPTS} times; outcome unknown"))))
     }
 
     /// Makes this handle the namespace's exclusive writer: commits an empty fence record with
