@@ -164,7 +164,7 @@ fn requests_and_namespaces_are_validated() {
 #[test]
 fn racing_writers_serialize_and_retry() {
     block_on(async {
-        let store = Rc::new(crate::store::yielding::Yielding(MemoryStore::new()));
+        let store = Rc::new(crate::store::Yielding(MemoryStore::new()));
         let a: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let b: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let create = parse_request(b"{\"query\": \"CREATE (:C {n: 0})\"}").unwrap();

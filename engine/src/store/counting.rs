@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn counts_operations_bytes_and_sequential_depth() {
-        let s = Counting::new(crate::store::yielding::Yielding(MemoryStore::new()));
+        let s = Counting::new(crate::store::Yielding(MemoryStore::new()));
         block_on(async {
             s.put("a", vec![1, 2, 3], PutMode::Create).await.unwrap();
             let (x, y) = futures::join!(s.get("a"), s.get("missing"));

@@ -11,7 +11,9 @@
 mod counting;
 mod faulty;
 mod memory;
+mod yielding;
 pub use counting::{Counting, Counts};
+pub use yielding::Yielding;
 pub use faulty::{Faults, Faulty};
 pub use memory::MemoryStore;
 #[cfg(not(target_arch = "wasm32"))]
@@ -114,5 +116,4 @@ pub(crate) fn content_etag(data: &[u8]) -> String {
 
 #[cfg(test)]
 pub(crate) mod conformance;
-#[cfg(test)]
-pub(crate) mod yielding;
+

@@ -1,6 +1,6 @@
-//! Test helper: a store that yields to the executor before every operation, so futures joined
-//! on one thread interleave at every I/O point, as concurrent requests do on a real store.
-#![allow(clippy::unwrap_used)]
+//! A store that yields to the executor before every operation, so futures joined on one thread
+//! interleave at every I/O point, as concurrent requests of one isolate do on a real store.
+//! For tests and benchmarks.
 use super::{ObjectMeta, ObjectStore, PutMode, StoreResult};
 use std::future::Future;
 use std::pin::Pin;
@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 pub struct Yielding<S>(pub S);
 
 /// Returns `Pending` once (waking itself), then `Ready`.
-pub struct YieldNow(bool);
+struct YieldNow(bool);
 
 impl Future for YieldNow {
     type Output = ();
