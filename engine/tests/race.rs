@@ -103,6 +103,14 @@ fn bank<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
     assert_eq!(rows(store, "MATCH (a:Account) RETURN sum(a.balance), count(a)"), "[[1000,10]]");
 }
 
+/// Runs `test` on a directory store in a fresh temporary folder.
+fn on_directory(name: &str, test: fn(Arc<DirStore>)) {
+    let dir = std::env::temp_dir().join(format!("namidb-race-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    test(Arc::new(DirStore::new(&dir).unwrap()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn counter_on_memory_store() {
     counter(Arc::new(MemoryStore::new()));
@@ -110,10 +118,7 @@ fn counter_on_memory_store() {
 
 #[test]
 fn counter_on_directory_store() {
-    let dir = std::env::temp_dir().join(format!("namidb-race-counter-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    counter(Arc::new(DirStore::new(&dir).unwrap()));
-    let _ = std::fs::remove_dir_all(&dir);
+    on_directory("counter", counter);
 }
 
 #[test]
@@ -123,10 +128,7 @@ fn bank_transfers_on_memory_store() {
 
 #[test]
 fn bank_transfers_on_directory_store() {
-    let dir = std::env::temp_dir().join(format!("namidb-race-bank-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    bank(Arc::new(DirStore::new(&dir).unwrap()));
-    let _ = std::fs::remove_dir_all(&dir);
+    on_directory("bank", bank);
 }
 
 /// Eight requests of one isolate interleaving at every I/O point on one thread (as concurrent
