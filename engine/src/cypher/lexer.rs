@@ -9,7 +9,7 @@ use winnow::combinator::{alt, dispatch, empty, fail, opt, peek, preceded, termin
 use winnow::error::EmptyError;
 use winnow::prelude::*;
 use winnow::stream::{AsChar, LocatingSlice};
-use winnow::token::{any, one_of, take, take_till, take_until, take_while};
+use winnow::token::{any, literal, one_of, take, take_till, take_until, take_while};
 
 use super::ast::Span;
 use super::syntax::{is_ident_part, is_ident_start};
@@ -76,6 +76,36 @@ pub(super) enum Punct {
 }
 
 impl Punct {
+    /// Every punctuation token, each before any other that its text starts with (`..` before `.`).
+    pub(super) const LONGEST_FIRST: [Punct; 26] = [
+        Punct::DotDot,
+        Punct::RegexEq,
+        Punct::Ne,
+        Punct::Le,
+        Punct::Ge,
+        Punct::PlusEq,
+        Punct::LParen,
+        Punct::RParen,
+        Punct::LBracket,
+        Punct::RBracket,
+        Punct::LBrace,
+        Punct::RBrace,
+        Punct::Comma,
+        Punct::Dot,
+        Punct::Colon,
+        Punct::Semicolon,
+        Punct::Pipe,
+        Punct::Eq,
+        Punct::Lt,
+        Punct::Gt,
+        Punct::Plus,
+        Punct::Minus,
+        Punct::Star,
+        Punct::Slash,
+        Punct::Percent,
+        Punct::Caret,
+    ];
+
     pub(super) fn text(self) -> &'static str {
         match self {
             Punct::LParen => "(",
@@ -173,35 +203,12 @@ fn unknown_char<'s>(i: &mut Src<'s>) -> LResult<TokenKind<'s>> {
 }
 
 fn punct<'s>(i: &mut Src<'s>) -> LResult<TokenKind<'s>> {
-    let p = dispatch! {any;
-        '(' => empty.value(Punct::LParen),
-        ')' => empty.value(Punct::RParen),
-        '[' => empty.value(Punct::LBracket),
-        ']' => empty.value(Punct::RBracket),
-        '{' => empty.value(Punct::LBrace),
-        '}' => empty.value(Punct::RBrace),
-        ',' => empty.value(Punct::Comma),
-        '.' => opt('.').map(|d| if d.is_some() { Punct::DotDot } else { Punct::Dot }),
-        ':' => empty.value(Punct::Colon),
-        ';' => empty.value(Punct::Semicolon),
-        '|' => empty.value(Punct::Pipe),
-        '=' => opt('~').map(|t| if t.is_some() { Punct::RegexEq } else { Punct::Eq }),
-        '<' => opt(one_of(['>', '='])).map(|c| match c {
-            Some('>') => Punct::Ne,
-            Some(_) => Punct::Le,
-            None => Punct::Lt,
-        }),
-        '>' => opt('=').map(|e| if e.is_some() { Punct::Ge } else { Punct::Gt }),
-        '+' => opt('=').map(|e| if e.is_some() { Punct::PlusEq } else { Punct::Plus }),
-        '-' => empty.value(Punct::Minus),
-        '*' => empty.value(Punct::Star),
-        '/' => empty.value(Punct::Slash),
-        '%' => empty.value(Punct::Percent),
-        '^' => empty.value(Punct::Caret),
-        _ => fail,
+    for p in Punct::LONGEST_FIRST {
+        if opt(literal(p.text())).parse_next(i)?.is_some() {
+            return Ok(TokenKind::Punct(p));
+        }
     }
-    .parse_next(i)?;
-    Ok(TokenKind::Punct(p))
+    fail.parse_next(i)
 }
 
 /// Integer (decimal, `0x` hex, `0o` octal) or float (`1.5`, `.5`, `1e9`, `1.5E-3`).

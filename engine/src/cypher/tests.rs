@@ -1,3 +1,5 @@
+//! Unit tests of the parser and printer: each clause and expression form, precedence, literals,
+//! spans, error messages and positions, the depth guard, and round trips.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
@@ -88,11 +90,40 @@ fn sx_of(e: &str) -> String {
     sx(&expr(e))
 }
 
-/// Runs `f` on a thread with a small stack: 256 KiB optimized; debug frames are about four times
+/// Runs `f` on a thread with a small stack: 256 KiB optimized; debug frames are about 3.5 times
 /// larger (see `stack_use_per_level`), so debug builds get 1 MiB.
 fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let size = if cfg!(debug_assertions) { 1 << 20 } else { 256 << 10 };
     std::thread::Builder::new().stack_size(size).spawn(f).unwrap().join().unwrap()
+}
+
+// ---- Lexer ----
+
+fn tokens(q: &str) -> Vec<(String, &str)> {
+    lexer::lex(q).iter().map(|t| (format!("{:?}", t.kind), &q[t.span.start..t.span.end])).collect()
+}
+
+#[test]
+fn lexer_splits_numbers_ranges_and_arrows() {
+    let texts: Vec<&str> =
+        tokens("[1..2] .5 1.5e3 a.b<-->-[*..3]-> <>=~+= // c\n/* d */'x'").into_iter().map(|(_, t)| t).collect();
+    assert_eq!(
+        texts,
+        [
+            "[", "1", "..", "2", "]", ".5", "1.5e3", "a", ".", "b", "<", "-", "-", ">", "-", "[", "*", "..", "3", "]",
+            "-", ">", "<>", "=~", "+=", "'x'"
+        ]
+    );
+}
+
+#[test]
+fn punctuation_is_lexed_longest_first() {
+    use lexer::Punct;
+    let all = Punct::LONGEST_FIRST;
+    for (n, p) in all.iter().enumerate() {
+        assert!(all[n + 1..].iter().all(|later| later != p && !later.text().starts_with(p.text())), "{p:?}");
+        assert_eq!(tokens(p.text()), [(format!("{:?}", lexer::TokenKind::Punct(*p)), p.text())]);
+    }
 }
 
 // ---- Clauses ----
@@ -831,6 +862,12 @@ fn typical_mistakes() {
         ("MERGE (n) ON DELETE SET n.x = 1", "expected `CREATE` or `MATCH` but found `DELETE`"),
         ("RETURN [1, 2", "expected `,` or `]` but found end of input"),
         ("RETURN f(1", "expected `,` or `)` but found end of input"),
+        ("MATCH (n) WHERE (n)-[:R]->(m RETURN n", "expected `)` but found `RETURN`"),
+        ("MATCH (n) WHERE (n.x = 1 RETURN n", "expected `)` but found `RETURN`"),
+        ("RETURN (1, 2)", "expected `)` but found `,`"),
+        ("MATCH (a)->(b) RETURN a", "expected `-` but found `>`"),
+        ("RETURN CASE WHEN x THEN 1", "expected `END` but found end of input"),
+        ("RETURN reduce(a = 0, x IN l)", "expected `|` but found `)`"),
         ("RETURN 1 2", "expected a clause (MATCH, RETURN, CREATE, ...) or end of input but found `2`"),
     ] {
         assert_eq!(error(q).message, message, "{q}");
@@ -921,7 +958,7 @@ fn stack_use_per_level() {
             base.saturating_sub(stack_probe::take())
         };
         let (half, full) = (stack_at(max / 2), stack_at(max));
-        let per_level = (full - half) / (max - max / 2);
+        let per_level = full.saturating_sub(half) / (max - max / 2);
         eprintln!("{name:>24}: {max:>3} levels, {per_level:>5} B/level, {full:>6} B at the deepest");
         worst = worst.max(full);
     }
@@ -958,22 +995,22 @@ fn backtracking_stays_linear() {
 
 /// Queries covering every clause and expression form.
 const CORPUS: [&str; 16] = [
-        "MATCH (a:A {x: 1})-[r:T|:U *1..3]->(b) WHERE a.x = 1 AND (a)-->(b) RETURN a, count(*) AS c ORDER BY c DESC SKIP 1 LIMIT 2",
-        "OPTIONAL MATCH p = shortestPath((a)-[*..5]-(b)) RETURN nodes(p)",
-        "UNWIND $list AS x WITH x, x * 2 AS y WHERE y > 2 RETURN DISTINCT x, y",
-        "MERGE (n:A {id: 1}) ON CREATE SET n.created = timestamp() ON MATCH SET n.seen = n.seen + 1 RETURN n",
-        "MATCH (n) SET n += {a: 1}, n:B REMOVE n.c, n:C DETACH DELETE n",
-        "CALL db.index.fulltext.queryNodes('idx', 'text') YIELD node, score WHERE score > 1 RETURN node",
-        "RETURN -9223372036854775808, 0x7FFFFFFFFFFFFFFF, 1.5e-10, 'quote \\' and \\\\ and \\n', \"dq\"",
-        "RETURN [x IN range(1, 10) WHERE x % 2 = 0 | x ^ 2], [(a)-->(b) WHERE b.x | b.y], {a: [1, {b: null}]}",
-        "RETURN all(x IN l WHERE x > 0), reduce(s = '', x IN l | s + x), CASE WHEN a THEN b ELSE c END",
-        "MATCH (n) WHERE n:A:B AND n.name STARTS WITH 'x' AND NOT n.x IN [1, 2] AND n.y =~ '.*' RETURN n {.*, k: 1}",
-        "MATCH (n) WHERE EXISTS { MATCH (n)-[:T]->(m:M) WHERE m.x IS NOT NULL } RETURN n.`weird key`",
-        "RETURN 1 AS x UNION ALL RETURN 2 AS x UNION RETURN 3 AS x",
-        "EXPLAIN CREATE (:A {k: -1})<-[:T {w: 0.5}]-(:B)",
-        "RETURN a[1..2][0].b:C, (a + b)[0], -(-a), NOT NOT a, +a",
-        "RETURN `a``b`, $`p p`, n.`k``k`, `f.g`(1)",
-        "MATCH (a)<-[r*2..]-(b)-[*]-(c)-[:T*..3 {x: $p}]->(d) RETURN a",
+    "MATCH (a:A {x: 1})-[r:T|:U *1..3]->(b) WHERE a.x = 1 AND (a)-->(b) RETURN a, count(*) AS c ORDER BY c DESC SKIP 1 LIMIT 2",
+    "OPTIONAL MATCH p = shortestPath((a)-[*..5]-(b)) RETURN nodes(p)",
+    "UNWIND $list AS x WITH x, x * 2 AS y WHERE y > 2 RETURN DISTINCT x, y",
+    "MERGE (n:A {id: 1}) ON CREATE SET n.created = timestamp() ON MATCH SET n.seen = n.seen + 1 RETURN n",
+    "MATCH (n) SET n += {a: 1}, n:B REMOVE n.c, n:C DETACH DELETE n",
+    "CALL db.index.fulltext.queryNodes('idx', 'text') YIELD node, score WHERE score > 1 RETURN node",
+    "RETURN -9223372036854775808, 0x7FFFFFFFFFFFFFFF, 1.5e-10, 'quote \\' and \\\\ and \\n', \"dq\"",
+    "RETURN [x IN range(1, 10) WHERE x % 2 = 0 | x ^ 2], [(a)-->(b) WHERE b.x | b.y], {a: [1, {b: null}]}",
+    "RETURN all(x IN l WHERE x > 0), reduce(s = '', x IN l | s + x), CASE WHEN a THEN b ELSE c END",
+    "MATCH (n) WHERE n:A:B AND n.name STARTS WITH 'x' AND NOT n.x IN [1, 2] AND n.y =~ '.*' RETURN n {.*, k: 1}",
+    "MATCH (n) WHERE EXISTS { MATCH (n)-[:T]->(m:M) WHERE m.x IS NOT NULL } RETURN n.`weird key`",
+    "RETURN 1 AS x UNION ALL RETURN 2 AS x UNION RETURN 3 AS x",
+    "EXPLAIN CREATE (:A {k: -1})<-[:T {w: 0.5}]-(:B)",
+    "RETURN a[1..2][0].b:C, (a + b)[0], -(-a), NOT NOT a, +a",
+    "RETURN `a``b`, $`p p`, n.`k``k`, `f.g`(1)",
+    "MATCH (a)<-[r*2..]-(b)-[*]-(c)-[:T*..3 {x: $p}]->(d) RETURN a",
 ];
 
 #[test]

@@ -17,10 +17,10 @@ use super::super::ast::*;
 use super::super::lexer::{Punct, TokenKind};
 use super::super::syntax::{binary_syntax, is_reserved, Prec};
 use super::{
-    allowing_predicates, at_keyword, at_punct, at_variable, clause, complaint, enter, expected, items_until, keyword,
-    label, leave, nested, next_if, optional_keyword, optional_punct, pattern, peek_kind, pos, punct, reach, remember,
-    replay, schema_name, since, start, variable, variable_name, where_clause, Error, Expected, Input, Measure, PResult,
-    AN_EXPRESSION,
+    abandon, allowing_predicates, at_keyword, at_punct, at_variable, clause, complaint, enter, expected, items_until,
+    keyword, label, leave, nested, next_if, optional_keyword, optional_punct, pattern, peek_kind, pos, punct, reach,
+    remember, replay, schema_name, since, start, variable, variable_name, where_clause, Error, Expected, Input,
+    Measure, PResult, AN_EXPRESSION,
 };
 
 /// Any expression; one nesting level deeper than its context.
@@ -38,9 +38,10 @@ pub(in super::super) fn expression(i: &mut Input<'_>) -> PResult<Expr> {
         }
         Err(e) => Err(e),
     };
+    let result = result.map_err(|e| relabel(e, from));
     let height = measure.height(i);
     remember(i, from, &result, height);
-    result.map_err(|e| relabel(e, from))
+    result
 }
 
 /// Describes a failure to parse anything at `from` as a missing expression.
@@ -422,6 +423,7 @@ fn either<'a>(
     i.state.speculating -= 1;
     match found {
         Err(ErrMode::Backtrack(e)) => {
+            abandon(i, &e);
             i.reset(&checkpoint);
             second(i).map_err(|p| p.map(|p| p.or(e)))
         }

@@ -5,7 +5,8 @@
 //! - The AST is at most [`MAX_DEPTH`] levels deep: [`enter`] counts parser recursion and
 //!   [`Measure`]/[`reach`] count the height of trees built by loops (operator chains), so the
 //!   parser, the printer, `Drop` and every later recursive pass stay within a small stack.
-//! - Errors report the furthest position any alternative reached ([`Error::or`]).
+//! - Errors report the furthest position any alternative reached ([`Error::or`]), even one
+//!   abandoned for another that parsed further on ([`abandon`]).
 //! - Speculative parses (pattern or expression? pattern comprehension or list?) memoize every
 //!   expression they parse, so backtracking re-parses nothing and stays linear.
 
@@ -15,7 +16,6 @@ mod pattern;
 
 use std::collections::HashMap;
 
-use winnow::combinator::cut_err;
 use winnow::error::{ErrMode, ParserError};
 use winnow::prelude::*;
 use winnow::stream::{Stateful, Stream, TokenSlice};
@@ -27,8 +27,8 @@ use super::SyntaxError;
 
 /// Deepest nesting accepted. Each expression is a level, and so is each bracketed construct in it
 /// (`(..)`, `[..]`, `{..}`, call arguments, `CASE`, subqueries, patterns), and each operator
-/// applied to an operand, since `a + b + c` builds a tree as deep as `a + (b + (c))`: in all,
-/// `((1))` is 4 levels deep and `a OR a OR a` 2.
+/// applied to an operand, since `a + b + c` builds a tree as deep as `a + (b + c)`: in all,
+/// `RETURN ((1))` nests 5 levels (three expressions, two parentheses) and `RETURN a OR a OR a` 3.
 ///
 /// Stack use, measured natively by the `stack_use_per_level` test on an optimized build: a level
 /// costs 1.3 KiB (parentheses) to 1.9 KiB (a pattern comprehension: 7.5 KiB for its 4 levels), so
@@ -51,13 +51,17 @@ pub(super) fn parse(text: &str) -> Result<Statement, SyntaxError> {
         peak: 0,
         predicates: false,
         speculating: 0,
+        abandoned: None,
         memo: HashMap::new(),
     };
     let mut input = Input { input: TokenSlice::new(&tokens), state };
-    clause::statement(&mut input).map_err(|e| {
-        let e = match e {
-            ErrMode::Backtrack(e) | ErrMode::Cut(e) => e,
-            ErrMode::Incomplete(_) => Error::expected_at(tokens.len(), Expected::Thing("more input")),
+    let result = clause::statement(&mut input);
+    result.map_err(|e| {
+        let e = match (e, input.state.abandoned) {
+            // An abandoned alternative that got further than what was kept shows the likelier mistake.
+            (ErrMode::Backtrack(e), Some(abandoned)) => e.or(abandoned),
+            (ErrMode::Backtrack(e) | ErrMode::Cut(e), _) => e,
+            (ErrMode::Incomplete(_), _) => Error::expected_at(tokens.len(), Expected::Thing("more input")),
         };
         e.into_syntax_error(text, &tokens)
     })
@@ -76,6 +80,8 @@ pub(super) struct State {
     predicates: bool,
     /// How many speculative parses are in progress.
     speculating: usize,
+    /// The furthest failure of a speculative parse that another alternative replaced.
+    abandoned: Option<Error>,
     /// Expression results by (token position, `predicates`), recorded while speculating.
     memo: HashMap<(usize, bool), Memo>,
 }
@@ -399,7 +405,7 @@ pub(super) fn where_clause(i: &mut Input<'_>) -> PResult<Option<Expr>> {
     if !optional_keyword(i, "WHERE") {
         return Ok(None);
     }
-    allowing_predicates(i, true, cut_err(expr::expression)).map(Some)
+    allowing_predicates(i, true, expr::expression).map(Some)
 }
 
 /// Runs `p` with pattern predicates allowed or not.
@@ -484,6 +490,13 @@ pub(super) fn replay(i: &mut Input<'_>) -> Option<PResult<Expr>> {
         Ok(_) => return None,
         Err(e) => Err(ErrMode::Backtrack(e)),
     })
+}
+
+/// Notes the failure of a speculative parse that another alternative will replace.
+pub(super) fn abandon(i: &mut Input<'_>, e: &Error) {
+    if i.state.abandoned.as_ref().is_none_or(|a| a.pos < e.pos) {
+        i.state.abandoned = Some(e.clone());
+    }
 }
 
 /// Records, while speculating, the result of parsing an expression from token `from`.
