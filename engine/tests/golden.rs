@@ -20,7 +20,8 @@ fn folder() -> PathBuf {
 
 fn run(db: &Database<Rc<MemoryStore>, Graph>, q: &str, now: u64) -> String {
     let req = parse_request(format!("{{\"query\": {q:?}}}").as_bytes()).unwrap();
-    let body = block_on(execute(db, &req, &ManualHost::new(now, now))).unwrap_or_else(|e| panic!("{q}: {e}")).body(None);
+    let body =
+        block_on(execute(db, &req, &ManualHost::new(now, now))).unwrap_or_else(|e| panic!("{q}: {e}")).body(None);
     body[body.find("\"rows\":").unwrap() + 7..body.find(",\"stats\"").unwrap()].to_string()
 }
 

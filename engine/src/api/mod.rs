@@ -25,6 +25,38 @@ pub struct Request {
     pub params: BTreeMap<String, Value>,
 }
 
+/// Size limits on a request, checked before any work is done. Hosts may configure them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub max_query_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body_bytes: 8 * 1024 * 1024, max_query_bytes: 256 * 1024 }
+    }
+}
+
+impl Limits {
+    /// `PayloadTooLarge` naming the limit when a body of `len` bytes is over it.
+    pub fn check_body(&self, len: usize) -> Result<()> {
+        over("max_body_bytes", len, self.max_body_bytes)
+    }
+
+    pub fn check_query(&self, req: &Request) -> Result<()> {
+        over("max_query_bytes", req.query.len(), self.max_query_bytes)
+    }
+}
+
+fn over(limit: &str, len: usize, max: usize) -> Result<()> {
+    if len <= max {
+        Ok(())
+    } else {
+        Err(Error::new(Code::PayloadTooLarge, format!("{len} bytes is over the {limit} limit of {max}")))
+    }
+}
+
 /// Parses a `/cypher` request body: `{"query": "...", "params": {...}}`.
 pub fn parse_request(body: &[u8]) -> Result<Request> {
     let text =
@@ -186,6 +218,7 @@ pub async fn execute<S: ObjectStore>(db: &Database<S, Graph>, req: &Request, hos
         let optimistic = plan.writes && attempt == 1 && cached.is_recent(host.now_ms());
         let base = if optimistic { cached } else { db.refresh(host).await.map_err(storage_error)? };
         let mut tx = Tx::new(base.state.clone());
+        exec::seed_random(host.random());
         let output = exec::run(&plan, &mut tx, &req.params)?;
         let done = tx.finish();
         let results = results(&output, &done.stats, &done.graph);
@@ -267,6 +300,7 @@ fn explain_results(plan: &plan::Plan) -> String {
                     plan::Step::Set(_) => "Set",
                     plan::Step::Remove(_) => "Remove",
                     plan::Step::Delete(_) => "Delete",
+                    plan::Step::Merge(_) => "Merge",
                     plan::Step::Project(p) if p.is_return => "Return",
                     plan::Step::Project(_) => "With",
                 };

@@ -182,3 +182,132 @@ fn racing_writers_serialize_and_retry() {
         assert!(body.contains("\"rows\":[[40]]"), "every acknowledged increment counted: {body}");
     });
 }
+
+/// Planner: compile-time semantic errors, each with its TCK detail.
+#[test]
+fn semantic_errors_at_compile_time() {
+    let mut s = Session::new();
+    let cases = [
+        ("MATCH ()-[r]-() MATCH (r) RETURN r", "VariableTypeConflict"),
+        ("MATCH r = ()-[]-() MATCH (r) RETURN r", "VariableTypeConflict"),
+        ("MATCH ()-[r]-(r) RETURN r", "VariableTypeConflict"),
+        ("WITH 123 AS n MATCH (n) RETURN n", "VariableTypeConflict"),
+        ("MATCH (n) WITH [n] AS users MATCH (users)-->(m) RETURN m", "VariableTypeConflict"),
+        ("MATCH (p)-[]-() MATCH p = ()-[]-() RETURN p", "VariableAlreadyBound"),
+        ("MATCH p = (p)-[]-() RETURN p", "VariableAlreadyBound"),
+        ("WITH true AS p MATCH p = ()-[]-() RETURN p", "VariableAlreadyBound"),
+        ("MATCH (a) CREATE (a)", "VariableAlreadyBound"),
+        ("MATCH (a)-[r]->()-[r]->(a) RETURN r", "RelationshipUniquenessViolation"),
+        ("MATCH (n $p) RETURN n", "InvalidParameterUse"),
+        ("RETURN NOT 123", "InvalidArgumentType"),
+        ("RETURN true AND [1]", "InvalidArgumentType"),
+        ("RETURN {a: 1} XOR false", "InvalidArgumentType"),
+        ("MATCH (a) WHERE count(a) > 10 RETURN a", "InvalidAggregation"),
+        ("RETURN count(count(1))", "InvalidAggregation"),
+        ("MATCH (n) WITH n.a AS foo ORDER BY max(n.b) RETURN foo", "InvalidAggregation"),
+        ("MATCH (n) RETURN n.a + n.b, count(*) ORDER BY n.a + n.b + count(*)", "AmbiguousAggregationExpression"),
+        ("RETURN nosuchfunction(1)", "UnknownFunction"),
+        ("RETURN toString(1, 2)", "InvalidNumberOfArguments"),
+        ("MATCH (n) DELETE n:Person", "InvalidDelete"),
+        ("MATCH (n) WHERE (n)-[]->(x) RETURN n", "UndefinedVariable"),
+        ("MATCH (n) RETURN n LIMIT -1", "NegativeIntegerArgument"),
+        ("MATCH p = (n)-->() WHERE p.name = 'x' RETURN p", "InvalidArgumentType"),
+    ];
+    for (query, detail) in cases {
+        let e = s.error(query);
+        assert_eq!((e.code, e.detail, e.compile_time), (Code::SyntaxError, Some(detail), true), "{query}: {e}");
+    }
+    let e = s.error("WITH 123 AS x RETURN x.name");
+    assert_eq!((e.code, e.detail), (Code::TypeError, Some("InvalidArgumentType")));
+}
+
+/// ORDER BY after aggregation or DISTINCT reads the projected columns; WITH ... WHERE sees
+/// the variables from before the projection.
+#[test]
+fn order_by_and_where_scoping() {
+    let mut s = Session::new();
+    s.run("CREATE ({name: 'a', v: 1}), ({name: 'a', v: 2}), ({name: 'b', v: 5})", "{}").unwrap();
+    assert_eq!(s.rows("MATCH (n) RETURN n.name, count(*) AS c ORDER BY n.name DESC"), "[[\"b\",1],[\"a\",2]]");
+    assert_eq!(s.rows("MATCH (n) RETURN n.name, sum(n.v) ORDER BY sum(n.v)"), "[[\"a\",3],[\"b\",5]]");
+    assert_eq!(s.rows("MATCH (n) WITH DISTINCT n.name AS name ORDER BY n.name RETURN name"), "[[\"a\"],[\"b\"]]");
+    assert_eq!(s.rows("MATCH (n) WITH n.name AS name WHERE n.v > 1 RETURN name ORDER BY name"), "[[\"a\"],[\"b\"]]");
+}
+
+/// MERGE matches or creates the whole pattern per row, with ON MATCH / ON CREATE.
+#[test]
+fn merge_matches_or_creates() {
+    let mut s = Session::new();
+    let r = s.run("UNWIND [1, 1, 2] AS i MERGE (n:N {v: i}) ON CREATE SET n.new = true RETURN n.v", "{}").unwrap();
+    assert_eq!(r.stats.nodes_created, 2);
+    assert_eq!(s.rows("MATCH (n:N) RETURN n.v, n.new ORDER BY n.v"), "[[1,true],[2,true]]");
+    s.run("MERGE (n:N {v: 1}) ON MATCH SET n.seen = 1", "{}").unwrap();
+    assert_eq!(s.rows("MATCH (n:N {v: 1}) RETURN n.seen"), "[[1]]");
+    let r = s.run("MATCH (a:N {v: 1}), (b:N {v: 2}) MERGE (a)-[:T]->(b) MERGE (a)-[:T]->(b)", "{}").unwrap();
+    assert_eq!(r.stats.relationships_created, 1);
+    assert_eq!(s.rows("MATCH (a:N {v: 2}) MERGE (a)-[:T]-(b) RETURN b.v"), "[[1]]");
+    let e = s.error("MERGE (n {v: null})");
+    assert_eq!((e.code, e.detail), (Code::SemanticError, Some("MergeReadOwnWrites")));
+}
+
+/// Pattern predicates, pattern comprehensions, EXISTS and path functions.
+#[test]
+fn pattern_expressions_and_paths() {
+    let mut s = Session::new();
+    s.run("CREATE (:A {n: 1})-[:T]->(:B {n: 2})-[:T]->(:C {n: 3})", "{}").unwrap();
+    assert_eq!(s.rows("MATCH (n) WHERE (n)-->() RETURN n.n ORDER BY n.n"), "[[1],[2]]");
+    assert_eq!(s.rows("MATCH (n) WHERE NOT (n)<--() RETURN n.n"), "[[1]]");
+    assert_eq!(s.rows("MATCH (a:A) RETURN [(a)-->(b) | b.n] AS l"), "[[[2]]]");
+    assert_eq!(s.rows("MATCH (n) WHERE EXISTS { (n)-->(m) WHERE m.n = 3 } RETURN n.n"), "[[2]]");
+    assert_eq!(
+        s.rows("MATCH p = (:A)-[*]->(:C) RETURN length(p), [x IN nodes(p) | x.n], size(relationships(p))"),
+        "[[2,[1,2,3],2]]"
+    );
+}
+
+/// Scalar functions and aggregates added for the TCK.
+#[test]
+fn functions_and_aggregates() {
+    let mut s = Session::new();
+    assert_eq!(
+        s.rows("RETURN tail([1, 2, 3]), toBoolean('TRUE'), left('abc', 2), split('a,b', ',')"),
+        "[[[2,3],true,\"ab\",[\"a\",\"b\"]]]"
+    );
+    assert_eq!(
+        s.rows("RETURN rand() < 1.0, sign(-3), substring('hello', 1, 3), toIntegerOrNull('x')"),
+        "[[true,-1,\"ell\",null]]"
+    );
+    assert_eq!(s.rows("UNWIND [1, 2, 3, 4] AS x RETURN percentileDisc(x, 0.5), percentileCont(x, 0.5)"), "[[2,2.5]]");
+    assert_eq!(s.rows("UNWIND [2, 4, 4, 4, 5, 5, 7, 9] AS x RETURN stDevP(x)"), "[[2.0]]");
+    let e = s.error("RETURN range(1, 2.0)");
+    assert_eq!(e.code, Code::ArgumentError);
+}
+
+/// EXISTS with a full subquery, bound var-length lists, NaN ordering, UNION mixing, deleted
+/// entity access.
+#[test]
+fn subqueries_and_corner_cases() {
+    let mut s = Session::new();
+    s.run("CREATE (a:A {n: 1})-[:T]->(b:B {n: 2})-[:T]->(c:C {n: 3})", "{}").unwrap();
+    assert_eq!(
+        s.rows("MATCH (n) WHERE EXISTS { MATCH (n)-->(m) WITH m, count(*) AS c WHERE c = 1 RETURN m } RETURN n.n ORDER BY n.n"),
+        "[[1],[2]]"
+    );
+    assert_eq!(
+        s.rows("MATCH ()-[r1]->()-[r2]->() WITH [r1, r2] AS rs MATCH (x)-[rs*]->(y) RETURN x.n, y.n"),
+        "[[1,3]]"
+    );
+    assert_eq!(s.rows("RETURN 0.0 / 0.0 > 1, 0.0 / 0.0 <= 1.0"), "[[false,false]]");
+    let e = s.error("RETURN 1 AS a UNION RETURN 2 AS a UNION ALL RETURN 3 AS a");
+    assert_eq!(e.detail, Some("InvalidClauseComposition"));
+    assert_eq!(s.error("MATCH () DELETE 1 + 1").detail, Some("InvalidArgumentType"));
+    let e = s.error("MATCH (n:C) DETACH DELETE n RETURN n.n");
+    assert_eq!((e.code, e.detail), (Code::EntityNotFound, Some("DeletedEntityAccess")));
+}
+
+/// `type()` of a relationship this query deleted still answers (the TCK's Return2 [14]).
+#[test]
+fn type_of_deleted_relationship() {
+    let mut s = Session::new();
+    s.run("CREATE ()-[:T]->()", "{}").unwrap();
+    assert_eq!(s.rows("MATCH ()-[r]->() DELETE r RETURN type(r)"), "[[\"T\"]]");
+}

@@ -15,13 +15,20 @@ const MAX_EVAL_DEPTH: u32 = 512;
 pub struct Evaluator<'a> {
     pub graph: &'a Graph,
     pub params: &'a BTreeMap<String, Value>,
+    /// The graph as it was before this query, to read the type of a relationship it deleted.
+    pub before: Option<&'a Graph>,
 }
 
-fn type_error(message: String) -> Error {
+pub(super) fn type_error(message: String) -> Error {
     Error::runtime(Code::TypeError, "InvalidArgumentType", message)
 }
 
-fn overflow() -> Error {
+/// Reading a property or label of an entity this query deleted.
+pub(super) fn deleted() -> Error {
+    Error::runtime(Code::EntityNotFound, "DeletedEntityAccess", "the entity was deleted in this query")
+}
+
+pub(super) fn overflow() -> Error {
     Error::runtime(Code::ArithmeticError, "IntegerOverflow", "integer overflow")
 }
 
@@ -88,7 +95,10 @@ impl<'a> Evaluator<'a> {
                 }
                 v => return Err(type_error(format!("label check needs a node, got {}", v.type_name()))),
             },
-            ExprKind::Index(list, index) => index_value(ev(list)?, ev(index)?)?,
+            ExprKind::Index(list, index) => match (ev(list)?, ev(index)?) {
+                (target @ (Value::Node(_) | Value::Rel(_)), Value::String(key)) => self.property(&target, &key)?,
+                (l, i) => index_value(l, i)?,
+            },
             ExprKind::Slice(list, from, to) => {
                 let from = from.as_deref().map(ev).transpose()?;
                 let to = to.as_deref().map(ev).transpose()?;
@@ -209,11 +219,7 @@ impl<'a> Evaluator<'a> {
                 Value::Map(out)
             }
             ExprKind::PatternPredicate(_) | ExprKind::Exists(_) | ExprKind::PatternComprehension { .. } => {
-                return Err(Error::runtime(
-                    Code::SyntaxError,
-                    "UnsupportedFeature",
-                    "pattern expressions are not supported yet",
-                ))
+                self.pattern_expr(e, row)?
             }
         })
     }
@@ -221,8 +227,8 @@ impl<'a> Evaluator<'a> {
     fn property(&self, target: &Value, key: &str) -> Result<Value> {
         Ok(match target {
             Value::Null => Value::Null,
-            Value::Node(id) => self.graph.node(*id).and_then(|n| n.props.get(key)).cloned().unwrap_or(Value::Null),
-            Value::Rel(id) => self.graph.rel(*id).and_then(|r| r.props.get(key)).cloned().unwrap_or(Value::Null),
+            Value::Node(id) => self.graph.node(*id).ok_or_else(deleted)?.props.get(key).cloned().unwrap_or(Value::Null),
+            Value::Rel(id) => self.graph.rel(*id).ok_or_else(deleted)?.props.get(key).cloned().unwrap_or(Value::Null),
             Value::Map(m) => m.get(key).cloned().unwrap_or(Value::Null),
             v => {
                 return Err(type_error(format!(
@@ -233,7 +239,7 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    fn properties(&self, target: &Value) -> Result<BTreeMap<String, Value>> {
+    pub(super) fn properties(&self, target: &Value) -> Result<BTreeMap<String, Value>> {
         Ok(match target {
             Value::Node(id) => self.graph.node(*id).map(|n| n.props.clone()).unwrap_or_default(),
             Value::Rel(id) => self.graph.rel(*id).map(|r| r.props.clone()).unwrap_or_default(),
@@ -261,6 +267,15 @@ impl<'a> Evaluator<'a> {
             "min" => values.into_iter().min_by(|a, b| a.order(b)).unwrap_or(Value::Null),
             "max" => values.into_iter().max_by(|a, b| a.order(b)).unwrap_or(Value::Null),
             "sum" => values.into_iter().try_fold(Value::Int(0), |acc, v| binary(BinaryOp::Add, acc, numeric(v)?))?,
+            "stdev" | "stdevp" => std_dev(values, lower == "stdev")?,
+            "percentilecont" | "percentiledisc" => {
+                let p = match args.get(1).map(|x| self.eval_in(x, rows.first().unwrap_or(&Row::new()), None, depth + 1))
+                {
+                    Some(v) => v?,
+                    None => Value::Null,
+                };
+                percentile(values, &p, lower == "percentiledisc")?
+            }
             "avg" => {
                 if values.is_empty() {
                     return Ok(Value::Null);
@@ -279,102 +294,6 @@ impl<'a> Evaluator<'a> {
             _ => return Err(Error::new(Code::Internal, format!("unknown aggregate {name}"))),
         })
     }
-
-    fn function(&self, name: &[Ident], args: Vec<Value>) -> Result<Value> {
-        let full = name.iter().map(|i| i.name.to_ascii_lowercase()).collect::<Vec<_>>().join(".");
-        let arity = |n: usize| -> Result<()> {
-            if args.len() == n {
-                Ok(())
-            } else {
-                Err(Error::runtime(
-                    Code::SyntaxError,
-                    "InvalidNumberOfArguments",
-                    format!("{full}() takes {n} argument(s), got {}", args.len()),
-                ))
-            }
-        };
-        let first = args.first().cloned().unwrap_or(Value::Null);
-        match full.as_str() {
-            "coalesce" => return Ok(args.into_iter().find(|v| !v.is_null()).unwrap_or(Value::Null)),
-            "range" => return range(&args),
-            _ => arity(1)?,
-        }
-        if first.is_null() {
-            return Ok(Value::Null);
-        }
-        Ok(match (full.as_str(), first) {
-            ("id", Value::Node(id) | Value::Rel(id)) => Value::Int(id as i64),
-            ("elementid", Value::Node(id) | Value::Rel(id)) => Value::String(id.to_string()),
-            ("labels", Value::Node(id)) => Value::List(
-                self.graph.node(id).map(|n| n.labels.iter().cloned().map(Value::String).collect()).unwrap_or_default(),
-            ),
-            ("type", Value::Rel(id)) => self.graph.rel(id).map_or(Value::Null, |r| Value::String(r.rel_type.clone())),
-            ("keys", v @ (Value::Node(_) | Value::Rel(_) | Value::Map(_))) => {
-                Value::List(self.properties(&v)?.into_keys().map(Value::String).collect())
-            }
-            ("properties", v @ (Value::Node(_) | Value::Rel(_) | Value::Map(_))) => Value::Map(self.properties(&v)?),
-            ("size", Value::List(l)) => Value::Int(l.len() as i64),
-            ("size", Value::String(s)) => Value::Int(s.chars().count() as i64),
-            ("length", Value::Path(p)) => Value::Int(p.rels.len() as i64),
-            ("tostring", v) => to_string(v)?,
-            ("tointeger", v) => to_integer(v)?,
-            ("tofloat", v) => to_float(v)?,
-            ("abs", Value::Int(i)) => Value::Int(i.checked_abs().ok_or_else(overflow)?),
-            ("abs", Value::Float(f)) => Value::Float(f.abs()),
-            ("toupper", Value::String(s)) => Value::String(s.to_uppercase()),
-            ("tolower", Value::String(s)) => Value::String(s.to_lowercase()),
-            ("head", Value::List(l)) => l.into_iter().next().unwrap_or(Value::Null),
-            ("last", Value::List(l)) => l.into_iter().last().unwrap_or(Value::Null),
-            ("reverse", Value::List(mut l)) => {
-                l.reverse();
-                Value::List(l)
-            }
-            ("reverse", Value::String(s)) => Value::String(s.chars().rev().collect()),
-            (
-                "id" | "elementid" | "labels" | "type" | "keys" | "properties" | "size" | "length" | "abs" | "toupper"
-                | "tolower" | "head" | "last" | "reverse",
-                v,
-            ) => return Err(type_error(format!("{full}() cannot take a {}", v.type_name()))),
-            _ => {
-                return Err(Error::compile(
-                    Code::SyntaxError,
-                    "UnknownFunction",
-                    format!("unknown function `{full}`"),
-                    "",
-                    0,
-                ))
-            }
-        })
-    }
-}
-
-/// Most elements `range()` may produce (a list this long is already ~100 MB in a Worker).
-const MAX_RANGE: i64 = 10_000_000;
-
-/// `range(start, end[, step])`, both ends inclusive.
-fn range(args: &[Value]) -> Result<Value> {
-    let ints: Vec<i64> = args
-        .iter()
-        .map(|v| match v {
-            Value::Int(i) => Ok(*i),
-            v => Err(type_error(format!("range() takes integers, got {}", v.type_name()))),
-        })
-        .collect::<Result<_>>()?;
-    let (start, end, step) = match ints[..] {
-        [s, e] => (s, e, 1),
-        [s, e, st] => (s, e, st),
-        _ => {
-            return Err(Error::runtime(Code::SyntaxError, "InvalidNumberOfArguments", "range() takes 2 or 3 arguments"))
-        }
-    };
-    if step == 0 {
-        return Err(Error::runtime(Code::ArgumentError, "NumberOutOfRange", "range() step must not be zero"));
-    }
-    let count = ((i128::from(end) - i128::from(start)) / i128::from(step) + 1).max(0);
-    if count > i128::from(MAX_RANGE) {
-        return Err(Error::new(Code::LimitExceeded, format!("range() would produce {count} elements")));
-    }
-    Ok(Value::List((0..count as i64).map(|i| Value::Int(start + i * step)).collect()))
 }
 
 fn misplaced_aggregate(e: &Expr) -> Error {
@@ -386,6 +305,51 @@ fn misplaced_aggregate(e: &Expr) -> Error {
             format!("aggregation is not allowed here (at offset {})", e.span.start),
         )
     }
+}
+
+/// Standard deviation of a sample (`sample`) or a population; 0 for fewer than two values.
+fn std_dev(values: Vec<Value>, sample: bool) -> Result<Value> {
+    let xs = values.into_iter().map(|v| numeric(v).map(|n| float(&n))).collect::<Result<Vec<f64>>>()?;
+    let n = xs.len() as f64;
+    let denominator = if sample { n - 1.0 } else { n };
+    if denominator <= 0.0 {
+        return Ok(Value::Float(0.0));
+    }
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / denominator;
+    Ok(Value::Float(var.sqrt()))
+}
+
+fn float(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => f64::NAN,
+    }
+}
+
+/// `percentileCont` (interpolated) and `percentileDisc` (nearest value at or above).
+fn percentile(values: Vec<Value>, p: &Value, discrete: bool) -> Result<Value> {
+    let p = match p {
+        Value::Int(_) | Value::Float(_) => float(p),
+        v => return Err(type_error(format!("percentile needs a number, got {}", v.type_name()))),
+    };
+    if !(0.0..=1.0).contains(&p) {
+        return Err(Error::runtime(Code::ArgumentError, "NumberOutOfRange", "percentile must be between 0.0 and 1.0"));
+    }
+    let mut xs = values.into_iter().map(numeric).collect::<Result<Vec<Value>>>()?;
+    xs.sort_by(|a, b| a.order(b));
+    let Some(last) = xs.len().checked_sub(1) else {
+        return Ok(Value::Null);
+    };
+    if discrete {
+        let i = ((p * xs.len() as f64).ceil() as usize).saturating_sub(1).min(last);
+        return Ok(xs.get(i).cloned().unwrap_or(Value::Null));
+    }
+    let pos = p * last as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    let (a, b) = (xs.get(lo).map_or(f64::NAN, float), xs.get(hi).map_or(f64::NAN, float));
+    Ok(Value::Float(a + (b - a) * (pos - lo as f64)))
 }
 
 fn list_or_null(v: Value) -> Result<Option<Vec<Value>>> {
@@ -437,6 +401,9 @@ fn compare(op: CompareOp, a: &Value, b: &Value) -> Value {
     let result = match op {
         CompareOp::Eq => a.cypher_eq(b),
         CompareOp::Ne => a.cypher_eq(b).map(|x| !x),
+        // NaN is unordered against every number: each ordering comparison is false.
+        _ if is_nan(a) && matches!(b, Value::Int(_) | Value::Float(_)) => Some(false),
+        _ if is_nan(b) && matches!(a, Value::Int(_) | Value::Float(_)) => Some(false),
         _ => a.cypher_cmp(b).map(|o| match op {
             CompareOp::Lt => o == Ordering::Less,
             CompareOp::Le => o != Ordering::Greater,
@@ -445,6 +412,10 @@ fn compare(op: CompareOp, a: &Value, b: &Value) -> Value {
         }),
     };
     result.map_or(Value::Null, Value::Bool)
+}
+
+fn is_nan(v: &Value) -> bool {
+    matches!(v, Value::Float(f) if f.is_nan())
 }
 
 fn unary(op: UnaryOp, v: Value) -> Result<Value> {
@@ -595,42 +566,4 @@ fn slice(list: Value, from: Option<Value>, to: Option<Value>) -> Result<Value> {
         return Ok(Value::Null);
     };
     Ok(Value::List(items.into_iter().skip(from as usize).take((to - from).max(0) as usize).collect()))
-}
-
-fn to_string(v: Value) -> Result<Value> {
-    Ok(Value::String(match v {
-        Value::String(s) => s,
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => format_float(f),
-        Value::Bool(b) => b.to_string(),
-        v => return Err(type_error(format!("toString() cannot take a {}", v.type_name()))),
-    }))
-}
-
-fn to_integer(v: Value) -> Result<Value> {
-    Ok(match v {
-        Value::Int(i) => Value::Int(i),
-        Value::Float(f) if f.is_finite() && f.trunc() >= i64::MIN as f64 && f.trunc() < i64::MAX as f64 => {
-            Value::Int(f.trunc() as i64)
-        }
-        Value::Float(_) => Value::Null,
-        Value::String(s) => match s.trim().parse::<i64>() {
-            Ok(i) => Value::Int(i),
-            Err(_) => match to_integer(Value::Float(s.trim().parse::<f64>().unwrap_or(f64::NAN)))? {
-                Value::Int(i) => Value::Int(i),
-                _ => Value::Null,
-            },
-        },
-        Value::Bool(b) => Value::Int(i64::from(b)),
-        v => return Err(type_error(format!("toInteger() cannot take a {}", v.type_name()))),
-    })
-}
-
-fn to_float(v: Value) -> Result<Value> {
-    Ok(match v {
-        Value::Int(i) => Value::Float(i as f64),
-        Value::Float(f) => Value::Float(f),
-        Value::String(s) => s.trim().parse::<f64>().map_or(Value::Null, Value::Float),
-        v => return Err(type_error(format!("toFloat() cannot take a {}", v.type_name()))),
-    })
 }

@@ -3,6 +3,8 @@
 //! Invariants: rows only hold variables the planner put in scope; every write goes through the
 //! [`Tx`], so reads later in the query see it; nothing here touches the object store.
 mod eval;
+mod functions;
+mod merge;
 mod pattern;
 
 use crate::cypher::ast::*;
@@ -10,6 +12,7 @@ use crate::error::{Code, Error, Result};
 use crate::graph::{Properties, Tx, TxError, Value};
 use crate::plan::{Plan, ProjectionPlan, Step};
 pub use eval::{format_float, Evaluator};
+pub use functions::seed_random;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Variable name → value.
@@ -60,13 +63,13 @@ pub(crate) fn tx_error(e: TxError) -> Error {
     }
 }
 
-fn run_step(step: &Step, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<Vec<Row>> {
+/// The clauses that only read: `MATCH`, `UNWIND`, `WITH` / `RETURN` (also run inside `EXISTS`).
+pub(crate) fn read_step(step: &Step, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row>> {
     match step {
         Step::Match(m) => {
-            let ev = Evaluator { graph: tx.graph(), params };
             let mut out = Vec::new();
             for row in rows {
-                let matches = pattern::match_patterns(&ev, &m.pattern, &row)?;
+                let matches = pattern::match_patterns(ev, &m.pattern, &row)?;
                 let mut any = false;
                 for r in matches {
                     if m.where_.as_ref().map_or(Ok(true), |w| ev.truthy(w, &r))? {
@@ -81,7 +84,6 @@ fn run_step(step: &Step, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, 
             Ok(out)
         }
         Step::Unwind(u) => {
-            let ev = Evaluator { graph: tx.graph(), params };
             let mut out = Vec::new();
             for row in rows {
                 let items = match ev.eval(&u.expr, &row)? {
@@ -96,6 +98,16 @@ fn run_step(step: &Step, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, 
                 }
             }
             Ok(out)
+        }
+        Step::Project(p) => project(p, rows, ev),
+        _ => Err(Error::runtime(Code::SyntaxError, "InvalidClauseComposition", "this clause cannot run here")),
+    }
+}
+
+fn run_step(step: &Step, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<Vec<Row>> {
+    match step {
+        Step::Match(_) | Step::Unwind(_) | Step::Project(_) => {
+            read_step(step, rows, &Evaluator { graph: tx.graph(), params, before: Some(tx.base()) })
         }
         Step::Create(c) => {
             let mut out = Vec::with_capacity(rows.len());
@@ -120,7 +132,8 @@ fn run_step(step: &Step, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, 
                 for item in &r.items {
                     match item {
                         RemoveItem::Property { target, key } => {
-                            let target = Evaluator { graph: tx.graph(), params }.eval(target, row)?;
+                            let target =
+                                Evaluator { graph: tx.graph(), params, before: Some(tx.base()) }.eval(target, row)?;
                             set_property(tx, &target, &key.name, Value::Null)?;
                         }
                         RemoveItem::Labels { var, labels } => {
@@ -137,13 +150,13 @@ fn run_step(step: &Step, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, 
         Step::Delete(d) => {
             for row in &rows {
                 for e in &d.exprs {
-                    let v = Evaluator { graph: tx.graph(), params }.eval(e, row)?;
+                    let v = Evaluator { graph: tx.graph(), params, before: Some(tx.base()) }.eval(e, row)?;
                     delete_value(tx, v, d.detach)?;
                 }
             }
             Ok(rows)
         }
-        Step::Project(p) => project(p, rows, tx, params),
+        Step::Merge(m) => merge::run(m, rows, tx, params),
     }
 }
 
@@ -183,7 +196,8 @@ fn create_node(node: &NodePattern, row: &mut Row, tx: &mut Tx, params: &BTreeMap
     if let Some(&Value::Node(id)) = node.var.as_ref().and_then(|v| row.get(&v.name)) {
         return Ok(id);
     }
-    let props = eval_props(&Evaluator { graph: tx.graph(), params }, node.props.as_ref(), row)?;
+    let props =
+        eval_props(&Evaluator { graph: tx.graph(), params, before: Some(tx.base()) }, node.props.as_ref(), row)?;
     let labels: BTreeSet<String> = node.labels.iter().map(|l| l.name.clone()).collect();
     let id = tx.create_node(labels, props).map_err(tx_error)?;
     if let Some(v) = &node.var {
@@ -192,12 +206,18 @@ fn create_node(node: &NodePattern, row: &mut Row, tx: &mut Tx, params: &BTreeMap
     Ok(id)
 }
 
-fn create_part(part: &PatternPart, row: &mut Row, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<()> {
+pub(super) fn create_part(
+    part: &PatternPart,
+    row: &mut Row,
+    tx: &mut Tx,
+    params: &BTreeMap<String, Value>,
+) -> Result<()> {
     let mut prev = create_node(&part.element.start, row, tx, params)?;
     let mut path = crate::graph::Path { nodes: vec![prev], rels: vec![] };
     for (rel, node) in &part.element.chain {
         let next = create_node(node, row, tx, params)?;
-        let props = eval_props(&Evaluator { graph: tx.graph(), params }, rel.props.as_ref(), row)?;
+        let props =
+            eval_props(&Evaluator { graph: tx.graph(), params, before: Some(tx.base()) }, rel.props.as_ref(), row)?;
         let (start, end) = if rel.direction == Direction::Incoming { (next, prev) } else { (prev, next) };
         let rel_type = rel.types.first().map(|t| t.name.as_str()).unwrap_or_default();
         let id = tx.create_rel(rel_type, start, end, props).map_err(tx_error)?;
@@ -227,8 +247,8 @@ fn set_property(tx: &mut Tx, target: &Value, key: &str, value: Value) -> Result<
     }
 }
 
-fn set_item(item: &SetItem, row: &Row, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<()> {
-    let ev = Evaluator { graph: tx.graph(), params };
+pub(super) fn set_item(item: &SetItem, row: &Row, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<()> {
+    let ev = Evaluator { graph: tx.graph(), params, before: Some(tx.base()) };
     match item {
         SetItem::Property { target, key, value } => {
             let (target, value) = (ev.eval(target, row)?, ev.eval(value, row)?);
@@ -285,8 +305,7 @@ fn count_value(ev: &Evaluator, e: Option<&Expr>, what: &str) -> Result<Option<us
 }
 
 /// `WITH` / `RETURN`: grouping and aggregation, `DISTINCT`, `ORDER BY`, `SKIP`, `LIMIT`, `WHERE`.
-fn project(p: &ProjectionPlan, rows: Vec<Row>, tx: &Tx, params: &BTreeMap<String, Value>) -> Result<Vec<Row>> {
-    let ev = Evaluator { graph: tx.graph(), params };
+fn project(p: &ProjectionPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row>> {
     let clause = p.clause;
     // Each output row keeps its input row so ORDER BY can see variables that were not projected.
     let mut out: Vec<(Row, Row)> = Vec::new();
@@ -331,35 +350,41 @@ fn project(p: &ProjectionPlan, rows: Vec<Row>, tx: &Tx, params: &BTreeMap<String
             !dup
         });
     }
-    if !clause.order_by.is_empty() {
+    if !p.order_by.is_empty() {
         let mut keyed = Vec::with_capacity(out.len());
         for (projected, source) in out {
-            let mut scope = source.clone();
-            scope.extend(projected.iter().map(|(k, v)| (k.clone(), v.clone())));
-            let key = clause.order_by.iter().map(|s| ev.eval(&s.expr, &scope)).collect::<Result<Vec<_>>>()?;
+            let scope = merged(&source, &projected);
+            let key = p.order_by.iter().map(|(e, _)| ev.eval(e, &scope)).collect::<Result<Vec<_>>>()?;
             keyed.push((key, (projected, source)));
         }
         keyed.sort_by(|(a, _), (b, _)| {
             a.iter()
                 .zip(b)
-                .zip(&clause.order_by)
-                .map(|((x, y), s)| if s.descending { y.order(x) } else { x.order(y) })
+                .zip(&p.order_by)
+                .map(|((x, y), (_, desc))| if *desc { y.order(x) } else { x.order(y) })
                 .find(|o| o.is_ne())
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
         out = keyed.into_iter().map(|(_, r)| r).collect();
     }
-    let skip = count_value(&ev, clause.skip.as_ref(), "SKIP")?.unwrap_or(0);
-    let limit = count_value(&ev, clause.limit.as_ref(), "LIMIT")?.unwrap_or(usize::MAX);
-    let mut result: Vec<Row> = out.into_iter().skip(skip).take(limit).map(|(r, _)| r).collect();
-    if let Some(w) = &clause.where_ {
-        let mut kept = Vec::with_capacity(result.len());
-        for r in result {
-            if ev.truthy(w, &r)? {
-                kept.push(r);
-            }
+    let skip = count_value(ev, clause.skip.as_ref(), "SKIP")?.unwrap_or(0);
+    let limit = count_value(ev, clause.limit.as_ref(), "LIMIT")?.unwrap_or(usize::MAX);
+    let mut result = Vec::new();
+    for (projected, source) in out.into_iter().skip(skip).take(limit) {
+        let keep = match &p.where_ {
+            Some(w) => ev.truthy(w, &merged(&source, &projected))?,
+            None => true,
+        };
+        if keep {
+            result.push(projected);
         }
-        result = kept;
     }
     Ok(result)
+}
+
+/// The row ORDER BY and WHERE see: the input row overlaid with the projected columns.
+fn merged(source: &Row, projected: &Row) -> Row {
+    let mut scope = source.clone();
+    scope.extend(projected.iter().map(|(k, v)| (k.clone(), v.clone())));
+    scope
 }

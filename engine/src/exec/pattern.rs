@@ -129,12 +129,20 @@ fn var_length(
     props: Option<&Value>,
     k: &mut Continue,
 ) -> Result<()> {
-    let (rel, node) = &part.element.chain[step];
+    let Some((rel, node)) = part.element.chain.get(step) else {
+        return Ok(());
+    };
+    // A variable already bound to a list of relationships fixes the walk to that list.
+    let fixed = match rel.var.as_ref().and_then(|v| row.get(&v.name)) {
+        Some(Value::List(l)) => Some(l),
+        _ => None,
+    };
     let hops = trail.len() as u64;
-    if hops >= min {
+    let complete = fixed.is_none_or(|l| l.len() == trail.len());
+    if hops >= min && complete {
         let mut r = row.clone();
         if bind_node(ev, node, at, &mut r)? {
-            if let Some(v) = &rel.var {
+            if let Some(v) = rel.var.as_ref().filter(|_| fixed.is_none()) {
                 r.insert(v.name.clone(), Value::List(trail.iter().map(|&id| Value::Rel(id)).collect()));
             }
             extend(ev, part, step + 1, at, path.clone(), r, used, k)?;
@@ -143,8 +151,12 @@ fn var_length(
     if hops >= max {
         return Ok(());
     }
+    let wanted = fixed.map(|l| l.get(trail.len()));
     for (rid, next) in neighbours(ev, at, rel) {
         if used.contains(&rid) || !rel_props_match(ev, rid, props) {
+            continue;
+        }
+        if wanted.is_some_and(|w| w != Some(&Value::Rel(rid))) {
             continue;
         }
         let mut p = path.clone();
@@ -243,4 +255,55 @@ fn bind_node(ev: &Evaluator, node: &NodePattern, id: NodeId, row: &mut Row) -> R
         }
     }
     Ok(true)
+}
+
+impl Evaluator<'_> {
+    /// Pattern predicates, pattern comprehensions and `EXISTS { pattern [WHERE ...] }`.
+    pub(super) fn pattern_expr(&self, e: &Expr, row: &Row) -> Result<Value> {
+        let part = |var: Option<&Ident>, element: &PatternElement| PatternPart {
+            var: var.cloned(),
+            shortest: None,
+            element: element.clone(),
+            span: element.span,
+        };
+        match &e.kind {
+            ExprKind::PatternPredicate(element) => {
+                let found = match_patterns(self, &[part(None, element)], row)?;
+                Ok(Value::Bool(!found.is_empty()))
+            }
+            ExprKind::PatternComprehension { var, pattern, filter, map } => {
+                let mut out = Vec::new();
+                for r in match_patterns(self, &[part(var.as_ref(), pattern)], row)? {
+                    if filter.as_ref().map_or(Ok(true), |f| self.truthy(f, &r))? {
+                        out.push(self.eval(map, &r)?);
+                    }
+                }
+                Ok(Value::List(out))
+            }
+            ExprKind::Exists(sub) => match &**sub {
+                ExistsSubquery::Pattern { pattern, where_ } => {
+                    for r in match_patterns(self, pattern, row)? {
+                        if where_.as_ref().map_or(Ok(true), |w| self.truthy(w, &r))? {
+                            return Ok(Value::Bool(true));
+                        }
+                    }
+                    Ok(Value::Bool(false))
+                }
+                ExistsSubquery::Query(q) => {
+                    let outer: crate::plan::Scope = row.keys().map(|k| (k.clone(), crate::plan::Ty::Any)).collect();
+                    for part in crate::plan::subquery("", q, &outer)? {
+                        let mut rows = vec![row.clone()];
+                        for step in &part.steps {
+                            rows = super::read_step(step, rows, self)?;
+                        }
+                        if !rows.is_empty() {
+                            return Ok(Value::Bool(true));
+                        }
+                    }
+                    Ok(Value::Bool(false))
+                }
+            },
+            _ => Ok(Value::Null),
+        }
+    }
 }

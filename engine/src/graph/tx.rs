@@ -63,6 +63,11 @@ impl Tx {
     }
 
     /// The graph as this transaction sees it.
+    /// The graph as it was when the transaction began.
+    pub fn base(&self) -> &Graph {
+        &self.base
+    }
+
     pub fn graph(&self) -> &Graph {
         &self.graph
     }

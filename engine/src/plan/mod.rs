@@ -5,7 +5,30 @@
 //! Invariant: a [`Plan`] only refers to variables that are in scope where they are used.
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
-use std::collections::BTreeSet;
+mod bind;
+mod semantics;
+
+pub use semantics::{children, contains_aggregate, is_aggregate, walk, Scope, Ty};
+use semantics::{function_arity, replace_projected, static_ty};
+
+/// Plans the body of `EXISTS { ... }`: its free variables come from `outer`; it may end
+/// without `RETURN` and may not write.
+pub fn subquery<'a>(text: &'a str, q: &'a Query, outer: &Scope) -> Result<Vec<Part<'a>>> {
+    let mut planner = Planner { text, writes: false };
+    let mut parts = vec![planner.single_in(&q.first, outer.clone(), false)?];
+    for (_, u) in &q.unions {
+        parts.push(planner.single_in(u, outer.clone(), false)?);
+    }
+    if planner.writes {
+        return Err(planner.fail("InvalidClauseComposition", "EXISTS subqueries cannot write", Span::default()));
+    }
+    Ok(parts)
+}
+
+/// Whether `name` (lower case) is a function the planner accepts.
+pub fn function_known(name: &str) -> bool {
+    function_arity(name).is_some()
+}
 
 /// A checked query, borrowing the statement it was planned from.
 #[derive(Debug)]
@@ -33,6 +56,7 @@ pub enum Step<'a> {
     Set(&'a Set),
     Remove(&'a Remove),
     Delete(&'a Delete),
+    Merge(&'a Merge),
     Project(ProjectionPlan<'a>),
 }
 
@@ -44,77 +68,10 @@ pub struct ProjectionPlan<'a> {
     pub aggregates: bool,
     /// `RETURN` (final) rather than `WITH`.
     pub is_return: bool,
-}
-
-const AGGREGATES: [&str; 5] = ["count", "sum", "avg", "min", "max"];
-
-pub fn is_aggregate(name: &[Ident]) -> bool {
-    matches!(name, [n] if AGGREGATES.iter().any(|a| n.name.eq_ignore_ascii_case(a)) || n.name.eq_ignore_ascii_case("collect"))
-}
-
-/// Whether an expression contains an aggregate call (outside nested scopes).
-pub fn contains_aggregate(e: &Expr) -> bool {
-    let mut found = false;
-    walk(e, &mut |x| {
-        found |= matches!(&x.kind, ExprKind::CountStar)
-            || matches!(&x.kind, ExprKind::FunctionCall { name, .. } if is_aggregate(name));
-    });
-    found
-}
-
-/// Visits `e` and every sub-expression.
-pub fn walk(e: &Expr, f: &mut impl FnMut(&Expr)) {
-    f(e);
-    for c in children(e) {
-        walk(c, f);
-    }
-}
-
-/// The immediate sub-expressions of `e` (pattern internals excluded).
-pub fn children(e: &Expr) -> Vec<&Expr> {
-    let mut out: Vec<&Expr> = Vec::new();
-    match &e.kind {
-        ExprKind::Literal(_) | ExprKind::Parameter(_) | ExprKind::Variable(_) | ExprKind::CountStar => {}
-        ExprKind::PatternPredicate(_) | ExprKind::Exists(_) => {}
-        ExprKind::Property(x, _)
-        | ExprKind::Unary(_, x)
-        | ExprKind::IsNull { expr: x, .. }
-        | ExprKind::HasLabels(x, _) => out.push(x),
-        ExprKind::List(xs) | ExprKind::FunctionCall { args: xs, .. } => out.extend(xs),
-        ExprKind::Map(kv) => out.extend(kv.iter().map(|(_, v)| v)),
-        ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => out.extend([&**a, &**b]),
-        ExprKind::Comparison(a, rest) => {
-            out.push(a);
-            out.extend(rest.iter().map(|(_, x)| x));
-        }
-        ExprKind::Slice(a, b, c) => {
-            out.push(a);
-            out.extend(b.iter().chain(c.iter()).map(|x| &**x));
-        }
-        ExprKind::Case { operand, whens, else_ } => {
-            out.extend(operand.iter().map(|x| &**x));
-            out.extend(whens.iter().flat_map(|(a, b)| [a, b]));
-            out.extend(else_.iter().map(|x| &**x));
-        }
-        ExprKind::ListComprehension { list, filter, map, .. } => {
-            out.push(list);
-            out.extend(filter.iter().chain(map.iter()).map(|x| &**x));
-        }
-        ExprKind::Quantifier { list, filter, .. } => {
-            out.push(list);
-            out.extend(filter.iter().map(|x| &**x));
-        }
-        ExprKind::Reduce { init, list, expr, .. } => out.extend([&**init, &**list, &**expr]),
-        ExprKind::PatternComprehension { filter, map, .. } => {
-            out.extend(filter.iter().map(|x| &**x));
-            out.push(map);
-        }
-        ExprKind::MapProjection { items, .. } => out.extend(items.iter().filter_map(|i| match i {
-            MapProjectionItem::Literal(_, x) => Some(x),
-            _ => None,
-        })),
-    }
-    out
+    /// Sort keys (descending flag), rewritten to read projected columns where they repeat an item.
+    pub order_by: Vec<(Expr, bool)>,
+    /// `WITH ... WHERE`, rewritten like the sort keys.
+    pub where_: Option<Expr>,
 }
 
 struct Planner<'a> {
@@ -134,7 +91,16 @@ pub fn plan<'a>(text: &'a str, stmt: &'a Statement) -> Result<Plan<'a>> {
         Some(Step::Project(pp)) if pp.is_return => pp.items.iter().map(|(n, _)| n.clone()).collect(),
         _ => Vec::new(),
     };
-    let columns: Vec<String> = columns_of(&parts[0]);
+    if union_all.iter().any(|a| *a) && union_all.iter().any(|a| !*a) {
+        return Err(Error::compile(
+            Code::SyntaxError,
+            "InvalidClauseComposition",
+            "UNION and UNION ALL cannot be mixed",
+            text,
+            0,
+        ));
+    }
+    let columns: Vec<String> = parts.first().map(columns_of).unwrap_or_default();
     if parts.iter().any(|p| columns_of(p) != columns) {
         return Err(Error::compile(
             Code::SyntaxError,
@@ -158,63 +124,27 @@ impl<'a> Planner<'a> {
         )
     }
 
+    /// A compile-time `SyntaxError` with `detail` at `span`.
+    fn fail(&self, detail: &'static str, message: impl Into<String>, span: Span) -> Error {
+        Error::compile(Code::SyntaxError, detail, message, self.text, span.start)
+    }
+
     fn single(&mut self, q: &'a SingleQuery) -> Result<Part<'a>> {
-        let mut scope: BTreeSet<String> = BTreeSet::new();
+        self.single_in(q, Scope::new(), true)
+    }
+
+    fn single_in(&mut self, q: &'a SingleQuery, mut scope: Scope, require_return: bool) -> Result<Part<'a>> {
         let mut steps = Vec::new();
         let last = q.clauses.len().saturating_sub(1);
         for (i, clause) in q.clauses.iter().enumerate() {
-            match clause {
-                Clause::Match(m) => {
-                    self.bind_patterns(&m.pattern, &mut scope, false)?;
-                    m.where_.iter().try_for_each(|w| self.check_expr(w, &scope))?;
-                    steps.push(Step::Match(m));
-                }
-                Clause::Unwind(u) => {
-                    self.check_expr(&u.expr, &scope)?;
-                    scope.insert(u.var.name.clone());
-                    steps.push(Step::Unwind(u));
-                }
-                Clause::Create(c) => {
-                    self.writes = true;
-                    self.bind_patterns(&c.pattern, &mut scope, true)?;
-                    steps.push(Step::Create(c));
-                }
-                Clause::Set(s) => {
-                    self.writes = true;
-                    for item in &s.items {
-                        self.check_set_item(item, &scope)?;
-                    }
-                    steps.push(Step::Set(s));
-                }
-                Clause::Remove(r) => {
-                    self.writes = true;
-                    for item in &r.items {
-                        match item {
-                            RemoveItem::Property { target, .. } => self.check_expr(target, &scope)?,
-                            RemoveItem::Labels { var, .. } => self.check_var(var, &scope)?,
-                        }
-                    }
-                    steps.push(Step::Remove(r));
-                }
-                Clause::Delete(d) => {
-                    self.writes = true;
-                    d.exprs.iter().try_for_each(|e| self.check_expr(e, &scope))?;
-                    steps.push(Step::Delete(d));
-                }
-                Clause::With(p) | Clause::Return(p) => {
-                    let is_return = matches!(clause, Clause::Return(_));
-                    if is_return && i != last {
-                        return Err(self.unsupported("RETURN must be the last clause", p.span));
-                    }
-                    let pp = self.projection(p, is_return, &mut scope)?;
-                    steps.push(Step::Project(pp));
-                }
-                Clause::Merge(m) => return Err(self.unsupported("MERGE is not supported yet", m.span)),
-                Clause::Call(c) => return Err(self.unsupported("CALL is not supported yet", c.span)),
+            if matches!(clause, Clause::Return(_)) && i != last {
+                return Err(self.unsupported("RETURN must be the last clause", Span::default()));
             }
+            steps.push(self.clause(clause, &mut scope)?);
         }
         match q.clauses.last() {
             Some(Clause::Return(_)) => {}
+            Some(_) if !require_return => {}
             Some(Clause::Match(_) | Clause::Unwind(_) | Clause::With(_)) | None => {
                 let at = q.clauses.last().map_or(0, clause_end);
                 return Err(Error::compile(
@@ -230,198 +160,361 @@ impl<'a> Planner<'a> {
         Ok(Part { steps })
     }
 
+    fn clause(&mut self, clause: &'a Clause, scope: &mut Scope) -> Result<Step<'a>> {
+        Ok(match clause {
+            Clause::Match(m) => {
+                self.bind_match(&m.pattern, scope)?;
+                m.where_.iter().try_for_each(|w| self.check_predicate(w, scope))?;
+                Step::Match(m)
+            }
+            Clause::Unwind(u) => {
+                self.check_expr(&u.expr, scope, false)?;
+                scope.insert(u.var.name.clone(), Ty::Any);
+                Step::Unwind(u)
+            }
+            Clause::Create(c) => {
+                self.writes = true;
+                self.bind_create(&c.pattern, scope)?;
+                Step::Create(c)
+            }
+            Clause::Merge(m) => {
+                self.writes = true;
+                self.bind_merge(m, scope)?;
+                Step::Merge(m)
+            }
+            Clause::Set(s) => {
+                self.writes = true;
+                s.items.iter().try_for_each(|item| self.check_set_item(item, scope))?;
+                Step::Set(s)
+            }
+            Clause::Remove(r) => {
+                self.writes = true;
+                for item in &r.items {
+                    match item {
+                        RemoveItem::Property { target, .. } => self.check_expr(target, scope, false)?,
+                        RemoveItem::Labels { var, .. } => self.check_var(var, scope)?,
+                    }
+                }
+                Step::Remove(r)
+            }
+            Clause::Delete(d) => {
+                self.writes = true;
+                d.exprs.iter().try_for_each(|e| self.check_delete(e, scope))?;
+                Step::Delete(d)
+            }
+            Clause::With(p) | Clause::Return(p) => {
+                let is_return = matches!(clause, Clause::Return(_));
+                Step::Project(self.projection(p, is_return, scope)?)
+            }
+            Clause::Call(c) => return Err(self.unsupported("CALL is not supported yet", c.span)),
+        })
+    }
+
+    fn check_delete(&self, e: &Expr, scope: &Scope) -> Result<()> {
+        self.check_expr(e, scope, false)?;
+        match (&e.kind, static_ty(e, scope)) {
+            (ExprKind::HasLabels(..), _) => {
+                Err(self.fail("InvalidDelete", "DELETE needs an entity, not a label", e.span))
+            }
+            (_, Ty::Bool | Ty::Number | Ty::String | Ty::Map) => {
+                Err(self.fail("InvalidArgumentType", "DELETE needs a node, relationship or path", e.span))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn unsupported(&self, what: &str, span: Span) -> Error {
         Error::compile(Code::SyntaxError, "UnsupportedFeature", what, self.text, span.start)
     }
 
-    fn check_var(&self, var: &Ident, scope: &BTreeSet<String>) -> Result<()> {
-        if scope.contains(&var.name) {
+    fn check_var(&self, var: &Ident, scope: &Scope) -> Result<()> {
+        if scope.contains_key(&var.name) {
             Ok(())
         } else {
             Err(self.undefined(&var.name, var.span))
         }
     }
 
-    fn check_set_item(&self, item: &SetItem, scope: &BTreeSet<String>) -> Result<()> {
+    fn check_set_item(&self, item: &SetItem, scope: &Scope) -> Result<()> {
         match item {
             SetItem::Property { target, value, .. } => {
-                self.check_expr(target, scope)?;
-                self.check_expr(value, scope)
+                self.check_expr(target, scope, false)?;
+                self.check_expr(value, scope, false)
             }
             SetItem::Replace { var, value } | SetItem::Merge { var, value } => {
                 self.check_var(var, scope)?;
-                self.check_expr(value, scope)
+                self.check_expr(value, scope, false)
             }
             SetItem::Labels { var, .. } => self.check_var(var, scope),
         }
     }
 
-    /// Binds pattern variables into `scope`, checking property expressions against the scope
-    /// as it was before the pattern (plus earlier elements of it).
-    fn bind_patterns(&self, parts: &[PatternPart], scope: &mut BTreeSet<String>, create: bool) -> Result<()> {
-        for part in parts {
-            let nodes = std::iter::once(&part.element.start).chain(part.element.chain.iter().map(|(_, n)| n));
-            for node in nodes {
-                node.props.iter().try_for_each(|p| self.check_expr(p, scope))?;
-                if let Some(v) = &node.var {
-                    let bound = scope.contains(&v.name);
-                    if create && bound && (!node.labels.is_empty() || node.props.is_some()) {
-                        return Err(Error::compile(
-                            Code::SyntaxError,
-                            "VariableAlreadyBound",
-                            format!("variable `{}` already declared", v.name),
-                            self.text,
-                            v.span.start,
-                        ));
-                    }
-                    scope.insert(v.name.clone());
-                }
-            }
-            for (rel, _) in &part.element.chain {
-                rel.props.iter().try_for_each(|p| self.check_expr(p, scope))?;
-                if create {
-                    self.check_creatable(rel)?;
-                }
-                if let Some(v) = &rel.var {
-                    if scope.contains(&v.name) && create {
-                        return Err(Error::compile(
-                            Code::SyntaxError,
-                            "VariableAlreadyBound",
-                            format!("variable `{}` already declared", v.name),
-                            self.text,
-                            v.span.start,
-                        ));
-                    }
-                    scope.insert(v.name.clone());
-                }
-            }
-            if let Some(v) = &part.var {
-                scope.insert(v.name.clone());
-            }
-        }
-        Ok(())
-    }
-
-    fn check_creatable(&self, rel: &RelPattern) -> Result<()> {
-        let fail = |detail, msg: &str| Err(Error::compile(Code::SyntaxError, detail, msg, self.text, rel.span.start));
-        if rel.types.len() != 1 {
-            return fail("NoSingleRelationshipType", "a relationship to create needs exactly one type");
-        }
-        if rel.direction == Direction::Both {
-            return fail("RequiresDirectedRelationship", "only directed relationships can be created");
-        }
-        if rel.length.is_some() {
-            return fail("CreatingVarLength", "variable length relationships cannot be created");
-        }
-        Ok(())
-    }
-
-    fn projection(
-        &self,
-        p: &'a Projection,
-        is_return: bool,
-        scope: &mut BTreeSet<String>,
-    ) -> Result<ProjectionPlan<'a>> {
+    fn projection(&self, p: &'a Projection, is_return: bool, scope: &mut Scope) -> Result<ProjectionPlan<'a>> {
         let mut items: Vec<(String, Expr)> = Vec::new();
         if p.star {
-            if scope.is_empty() {
-                return Err(Error::compile(
-                    Code::SyntaxError,
+            if scope.is_empty() && is_return {
+                return Err(self.fail(
                     "NoVariablesInScope",
                     "RETURN * is not allowed when there are no variables in scope",
-                    self.text,
-                    p.span.start,
+                    p.span,
                 ));
             }
-            items.extend(scope.iter().map(|name| (name.clone(), Expr::new(ExprKind::Variable(name.clone()), p.span))));
+            items.extend(scope.keys().map(|name| (name.clone(), Expr::new(ExprKind::Variable(name.clone()), p.span))));
         }
         for item in &p.items {
-            self.check_expr(&item.expr, scope)?;
+            self.check_expr(&item.expr, scope, true)?;
             let name = match &item.alias {
                 Some(a) => a.name.clone(),
                 None => match &item.expr.kind {
                     ExprKind::Variable(v) => v.clone(),
                     _ if !is_return => {
-                        return Err(Error::compile(
-                            Code::SyntaxError,
+                        return Err(self.fail(
                             "NoExpressionAlias",
                             "expression in WITH must be aliased (use AS)",
-                            self.text,
-                            item.expr.span.start,
+                            item.expr.span,
                         ))
                     }
                     _ => self.text.get(item.expr.span.start..item.expr.span.end).unwrap_or_default().to_string(),
                 },
             };
             if items.iter().any(|(n, _)| *n == name) {
-                return Err(Error::compile(
-                    Code::SyntaxError,
+                return Err(self.fail(
                     "ColumnNameConflict",
                     format!("multiple result columns with the same name `{name}`"),
-                    self.text,
-                    item.expr.span.start,
+                    item.expr.span,
                 ));
             }
             items.push((name, item.expr.clone()));
         }
         let aggregates = items.iter().any(|(_, e)| contains_aggregate(e));
-        // ORDER BY sees the new names and, unless rows were merged, the old ones too.
-        let mut order_scope: BTreeSet<String> = items.iter().map(|(n, _)| n.clone()).collect();
+        let projected: Scope = items.iter().map(|(n, e)| (n.clone(), static_ty(e, scope))).collect();
+        // ORDER BY and WHERE see the new names and, unless rows were merged, the old ones too.
+        let mut order_scope = projected.clone();
         if !aggregates && !p.distinct {
-            order_scope.extend(scope.iter().cloned());
+            for (k, t) in scope.iter() {
+                order_scope.entry(k.clone()).or_insert(*t);
+            }
         }
+        let mut order_by = Vec::with_capacity(p.order_by.len());
         for s in &p.order_by {
-            self.check_expr(&s.expr, &order_scope)?;
+            let e = if aggregates || p.distinct { replace_projected(&s.expr, &items) } else { s.expr.clone() };
+            self.check_expr(&e, &order_scope, false).map_err(|err| self.ambiguous(err, &e, &items))?;
+            order_by.push((e, s.descending));
         }
-        let empty = BTreeSet::new();
         for e in p.skip.iter().chain(p.limit.iter()) {
-            self.check_expr(e, &empty)?;
+            self.check_count(e)?;
         }
-        *scope = items.iter().map(|(n, _)| n.clone()).collect();
-        if let Some(w) = &p.where_ {
-            self.check_expr(w, scope)?;
+        let where_ =
+            p.where_.as_ref().map(|w| if aggregates || p.distinct { replace_projected(w, &items) } else { w.clone() });
+        if let Some(w) = &where_ {
+            self.check_predicate(w, &order_scope)?;
         }
-        Ok(ProjectionPlan { clause: p, items, aggregates, is_return })
+        for (_, e) in items.iter().filter(|(_, e)| contains_aggregate(e)) {
+            self.check_grouping(e, &items)?;
+        }
+        *scope = projected;
+        Ok(ProjectionPlan { clause: p, items, aggregates, is_return, order_by, where_ })
     }
 
-    /// Every free variable of `e` must be in scope (comprehensions bind their own).
-    fn check_expr(&self, e: &Expr, scope: &BTreeSet<String>) -> Result<()> {
+    /// An undefined variable in a sort key that a complex grouping key reads is ambiguous.
+    fn ambiguous(&self, err: Error, e: &Expr, items: &[(String, Expr)]) -> Error {
+        let mut free = Vec::new();
+        walk(e, &mut |x| {
+            if let ExprKind::Variable(v) = &x.kind {
+                free.push(v.clone());
+            }
+        });
+        let mut complex = false;
+        for (_, item) in items.iter().filter(|(_, x)| !semantics::is_simple(x)) {
+            walk(item, &mut |x| complex |= matches!(&x.kind, ExprKind::Variable(v) if free.contains(v)));
+        }
+        if err.detail == Some("UndefinedVariable") && complex {
+            return self.fail(
+                "AmbiguousAggregationExpression",
+                "sort key mixes a grouping expression and an aggregate",
+                e.span,
+            );
+        }
+        err
+    }
+
+    /// A `WHERE` condition: checked like any expression, and it must be able to be a boolean.
+    fn check_predicate(&self, w: &Expr, scope: &Scope) -> Result<()> {
+        self.check_expr(w, scope, false)?;
+        self.check_boolean(w, scope)
+    }
+
+    /// An item that aggregates may read other variables only through the grouping keys.
+    fn check_grouping(&self, e: &Expr, items: &[(String, Expr)]) -> Result<()> {
+        let keys: Vec<(String, Expr)> = items.iter().filter(|(_, x)| !contains_aggregate(x)).cloned().collect();
+        let replaced = replace_projected(e, &keys);
+        let mut outside = Vec::new();
+        semantics::free_outside_aggregates(&replaced, &mut outside);
+        match outside.iter().find(|v| !keys.iter().any(|(k, _)| k == *v)) {
+            Some(v) => Err(self.fail(
+                "AmbiguousAggregationExpression",
+                format!("`{v}` is read outside an aggregate but is not a grouping key"),
+                e.span,
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// `SKIP` / `LIMIT`: a constant, non-negative integer expression.
+    fn check_count(&self, e: &Expr) -> Result<()> {
+        let mut variable = false;
+        walk(e, &mut |x| variable |= matches!(x.kind, ExprKind::Variable(_) | ExprKind::PatternPredicate(_)));
+        if variable {
+            return Err(self.fail("NonConstantExpression", "SKIP and LIMIT need a constant expression", e.span));
+        }
+        self.check_expr(e, &Scope::new(), false)?;
         match &e.kind {
-            ExprKind::Variable(v) if !scope.contains(v) => Err(self.undefined(v, e.span)),
+            ExprKind::Literal(Literal::Integer(i)) if *i < 0 => {
+                Err(self.fail("NegativeIntegerArgument", "SKIP and LIMIT must not be negative", e.span))
+            }
+            ExprKind::Literal(Literal::Float(_)) => {
+                Err(self.fail("InvalidArgumentType", "SKIP and LIMIT need an integer", e.span))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Every free variable of `e` must be in scope (comprehensions bind their own); aggregates
+    /// only where `agg` allows them, never nested; operand types checked where known.
+    fn check_expr(&self, e: &Expr, scope: &Scope, agg: bool) -> Result<()> {
+        match &e.kind {
+            ExprKind::Variable(v) if !scope.contains_key(v) => Err(self.undefined(v, e.span)),
+            ExprKind::CountStar if !agg => Err(self.misplaced_aggregate(e)),
+            ExprKind::FunctionCall { name, args, .. } => self.check_call(e, name, args, scope, agg),
+            ExprKind::Unary(UnaryOp::Not, x) => {
+                self.check_boolean(x, scope)?;
+                self.check_expr(x, scope, agg)
+            }
+            ExprKind::Binary(BinaryOp::And | BinaryOp::Or | BinaryOp::Xor, a, b) => {
+                self.check_boolean(a, scope)?;
+                self.check_boolean(b, scope)?;
+                self.check_expr(a, scope, agg)?;
+                self.check_expr(b, scope, agg)
+            }
+            ExprKind::Binary(op, a, b) => {
+                self.check_operands(*op, a, b, scope)?;
+                self.check_expr(a, scope, agg)?;
+                self.check_expr(b, scope, agg)
+            }
+            ExprKind::Property(x, _) => {
+                match static_ty(x, scope) {
+                    Ty::Path => return Err(self.fail("InvalidArgumentType", "a path has no properties", e.span)),
+                    Ty::Bool | Ty::Number | Ty::String | Ty::List => {
+                        return Err(Error::compile(
+                            Code::TypeError,
+                            "InvalidArgumentType",
+                            "property access needs a map or an entity",
+                            self.text,
+                            e.span.start,
+                        ))
+                    }
+                    _ => {}
+                }
+                self.check_expr(x, scope, agg)
+            }
             ExprKind::ListComprehension { var, list, filter, map } => {
-                self.check_expr(list, scope)?;
-                let inner = with(scope, &var.name);
-                filter.iter().chain(map.iter()).try_for_each(|x| self.check_expr(x, &inner))
+                self.check_expr(list, scope, agg)?;
+                let inner = with_ty(scope, &var.name, semantics::element_ty(list));
+                filter.iter().chain(map.iter()).try_for_each(|x| self.check_expr(x, &inner, false))
             }
             ExprKind::Quantifier { var, list, filter, .. } => {
-                self.check_expr(list, scope)?;
-                let inner = with(scope, &var.name);
-                filter.iter().try_for_each(|x| self.check_expr(x, &inner))
+                self.check_expr(list, scope, agg)?;
+                let inner = with_ty(scope, &var.name, semantics::element_ty(list));
+                filter.iter().try_for_each(|x| self.check_expr(x, &inner, false))
             }
             ExprKind::Reduce { acc, init, var, list, expr } => {
-                self.check_expr(init, scope)?;
-                self.check_expr(list, scope)?;
-                self.check_expr(expr, &with(&with(scope, &acc.name), &var.name))
+                self.check_expr(init, scope, agg)?;
+                self.check_expr(list, scope, agg)?;
+                self.check_expr(expr, &with(&with(scope, &acc.name), &var.name), false)
             }
             ExprKind::MapProjection { var, items } => {
                 self.check_var(var, scope)?;
                 items.iter().try_for_each(|i| match i {
-                    MapProjectionItem::Literal(_, x) => self.check_expr(x, scope),
+                    MapProjectionItem::Literal(_, x) => self.check_expr(x, scope, agg),
                     MapProjectionItem::Variable(v) => self.check_var(v, scope),
                     _ => Ok(()),
                 })
             }
             ExprKind::PatternPredicate(_) | ExprKind::Exists(_) | ExprKind::PatternComprehension { .. } => {
-                Err(self.unsupported("pattern expressions are not supported yet", e.span))
+                self.check_pattern_expr(e, scope)
             }
-            _ => children(e).into_iter().try_for_each(|c| self.check_expr(c, scope)),
+            _ => children(e).into_iter().try_for_each(|c| self.check_expr(c, scope, agg)),
+        }
+    }
+
+    fn check_call(&self, e: &Expr, name: &[Ident], args: &[Expr], scope: &Scope, agg: bool) -> Result<()> {
+        let full = name.iter().map(|i| i.name.to_ascii_lowercase()).collect::<Vec<_>>().join(".");
+        let Some((min, max)) = function_arity(&full) else {
+            return Err(self.fail("UnknownFunction", format!("unknown function `{full}`"), e.span));
+        };
+        if args.len() < min || args.len() > max {
+            return Err(self.fail(
+                "InvalidNumberOfArguments",
+                format!("{full}() does not take {} argument(s)", args.len()),
+                e.span,
+            ));
+        }
+        if let (Some(allowed), Some(arg)) = (semantics::argument_types(&full), args.first()) {
+            let t = static_ty(arg, scope);
+            if t != Ty::Any && !allowed.contains(&t) {
+                return Err(self.fail("InvalidArgumentType", format!("{full}() cannot take a {}", t.name()), arg.span));
+            }
+        }
+        if is_aggregate(name) {
+            if !agg {
+                return Err(self.misplaced_aggregate(e));
+            }
+            let mut random = false;
+            args.iter().for_each(|a| walk(a, &mut |x| random |= matches!(&x.kind, ExprKind::FunctionCall { name, .. } if name.len() == 1 && name.iter().all(|n| n.name.eq_ignore_ascii_case("rand")))));
+            if random {
+                return Err(self.fail("NonConstantExpression", "an aggregate cannot take a random value", e.span));
+            }
+            return args.iter().try_for_each(|a| self.check_expr(a, scope, false));
+        }
+        args.iter().try_for_each(|a| self.check_expr(a, scope, agg))
+    }
+
+    /// Operand types that are known to be wrong: arithmetic on non-numbers, `IN` a non-list.
+    fn check_operands(&self, op: BinaryOp, a: &Expr, b: &Expr, scope: &Scope) -> Result<()> {
+        let (ta, tb) = (static_ty(a, scope), static_ty(b, scope));
+        let bad = match op {
+            BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide | BinaryOp::Modulo | BinaryOp::Power => {
+                [ta, tb].iter().any(|t| !matches!(t, Ty::Number | Ty::Any))
+            }
+            BinaryOp::In => !matches!(tb, Ty::List | Ty::Any),
+            _ => false,
+        };
+        if bad {
+            return Err(self.fail("InvalidArgumentType", format!("{op:?} cannot take these operand types"), a.span));
+        }
+        Ok(())
+    }
+
+    fn misplaced_aggregate(&self, e: &Expr) -> Error {
+        self.fail("InvalidAggregation", "aggregation is not allowed here", e.span)
+    }
+
+    /// An operand of a boolean operator whose type is known must be a boolean.
+    fn check_boolean(&self, x: &Expr, scope: &Scope) -> Result<()> {
+        match static_ty(x, scope) {
+            Ty::Bool | Ty::Any => Ok(()),
+            t => Err(self.fail("InvalidArgumentType", format!("expected a Boolean but got a {}", t.name()), x.span)),
         }
     }
 }
 
-fn with(scope: &BTreeSet<String>, name: &str) -> BTreeSet<String> {
+fn with(scope: &Scope, name: &str) -> Scope {
+    with_ty(scope, name, Ty::Any)
+}
+
+fn with_ty(scope: &Scope, name: &str, ty: Ty) -> Scope {
     let mut s = scope.clone();
-    s.insert(name.to_string());
+    s.insert(name.to_string(), ty);
     s
 }
 

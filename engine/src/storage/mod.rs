@@ -267,8 +267,9 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     }
 
     /// Catches up with every record committed since the cached version: one GET of an absent
-    /// key when nothing changed. A version unvalidated for longer than [`MAX_STALL_MS`] first
-    /// asks `head` whether a newer checkpoint exists (the records before it may be collected).
+    /// key when nothing changed. A version
+    /// unvalidated for longer than [`MAX_STALL_MS`] first asks `head` whether a newer checkpoint
+    /// exists (the records before it may be collected).
     pub async fn refresh(&self, clock: &impl Clock) -> Result<Version<M>, Error> {
         let started = clock.now_ms();
         if !self.current.borrow().within_stall_bound(started) {

@@ -13,9 +13,9 @@ mod faulty;
 mod memory;
 mod yielding;
 pub use counting::{Counting, Counts};
-pub use yielding::Yielding;
 pub use faulty::{Faults, Faulty};
 pub use memory::MemoryStore;
+pub use yielding::Yielding;
 #[cfg(not(target_arch = "wasm32"))]
 mod dir;
 #[cfg(not(target_arch = "wasm32"))]
@@ -116,4 +116,3 @@ pub(crate) fn content_etag(data: &[u8]) -> String {
 
 #[cfg(test)]
 pub(crate) mod conformance;
-
