@@ -16,8 +16,6 @@ use r2::R2Store;
 use std::cell::RefCell;
 use worker::*;
 
-/// Request bodies above this are refused before parsing.
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Namespaces kept warm per isolate (least recently used are dropped first).
 const WARM_NAMESPACES: usize = 32;
 
@@ -110,11 +108,16 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> std::result::Resul
         ("/cypher", Method::Post) => {
             auth::check(&req, env)?;
             let ns = namespace(&req)?;
-            let body = req.bytes().await.map_err(|e| Error::new(Code::InvalidRequest, e.to_string()))?;
-            if body.len() > MAX_BODY_BYTES {
-                return Err(Error::new(Code::PayloadTooLarge, format!("request body over {MAX_BODY_BYTES} bytes")));
+            let limits = limits(env);
+            let json_body = req.headers().get("content-type").ok().flatten().is_some_and(|t| {
+                t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
+            if !json_body {
+                return Err(Error::new(Code::InvalidRequest, "the body must be JSON (Content-Type: application/json)"));
             }
+            let body = read_body(&mut req, &limits).await?;
             let request = api::parse_request(&body)?;
+            limits.check_query(&request)?;
             cypher(env, ctx, &ns, &request).await
         }
         ("/cypher", Method::Delete) => {
@@ -131,6 +134,36 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> std::result::Resul
             Err(Error::new(Code::MethodNotAllowed, format!("{} {path} is not allowed", req.method())))
         }
         _ => Err(Error::new(Code::NotFound, format!("no such path: {path}"))),
+    }
+}
+
+/// Reads the body, keeping at most the body limit in memory. An oversized body is still read
+/// to the end (and dropped), so the client gets the 413 instead of a reset connection.
+async fn read_body(req: &mut Request, limits: &api::Limits) -> std::result::Result<Vec<u8>, Error> {
+    use futures::StreamExt;
+    let invalid = |e: worker::Error| Error::new(Code::InvalidRequest, e.to_string());
+    let mut body = Vec::new();
+    let mut total = 0usize;
+    let Ok(mut stream) = req.stream() else { return Ok(body) }; // no body at all
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(invalid)?;
+        total = total.saturating_add(chunk.len());
+        if total <= limits.max_body_bytes {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    limits.check_body(total)?;
+    Ok(body)
+}
+
+/// The engine's default limits, overridden by `[vars]` (`NAMIDB_MAX_BODY_BYTES`,
+/// `NAMIDB_MAX_QUERY_BYTES`) where set.
+fn limits(env: &Env) -> api::Limits {
+    let var = |name: &str| env.var(name).ok().and_then(|v| v.to_string().parse().ok());
+    let default = api::Limits::default();
+    api::Limits {
+        max_body_bytes: var("NAMIDB_MAX_BODY_BYTES").unwrap_or(default.max_body_bytes),
+        max_query_bytes: var("NAMIDB_MAX_QUERY_BYTES").unwrap_or(default.max_query_bytes),
     }
 }
 
