@@ -1,5 +1,6 @@
 //! A fault-injecting wrapper for tests and benchmarks: fail the Nth operation, fail with a seeded
-//! probability, and make failing PUTs ambiguous (the object lands, then the call errors).
+//! probability, make failing PUTs ambiguous (the object lands, then the call errors), and add
+//! latency to every call (natively: it blocks the calling thread, like a slow network would).
 use super::{ObjectMeta, ObjectStore, PutMode, StoreError, StoreResult};
 use std::cell::Cell;
 
@@ -13,6 +14,8 @@ pub struct Faults {
     pub seed: u64,
     /// A failing PUT first lands, then errors, like a lost response.
     pub ambiguous_puts: bool,
+    /// Added to every operation (native builds only; ignored on wasm32, which cannot block).
+    pub latency_ms: u64,
 }
 
 pub struct Faulty<S> {
@@ -53,8 +56,12 @@ impl<S> Faulty<S> {
         &self.inner
     }
 
-    /// Decides whether the next operation fails.
+    /// Waits the configured latency, then decides whether the operation fails.
     fn next_fails(&self) -> bool {
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.faults.get().latency_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(self.faults.get().latency_ms));
+        }
         let n = self.ops.get();
         self.ops.set(n + 1);
         let f = self.faults.get();
@@ -120,5 +127,27 @@ impl<S: ObjectStore> ObjectStore for Faulty<S> {
             return Err(injected("delete", key));
         }
         self.inner.delete(key).await
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+    use futures::executor::block_on;
+
+    #[test]
+    fn injects_latency_failures_and_ambiguous_puts() {
+        let s = Faulty::new(MemoryStore::new(), Faults { latency_ms: 20, ..Faults::default() });
+        let started = std::time::Instant::now();
+        block_on(s.get("k")).unwrap();
+        assert!(started.elapsed() >= std::time::Duration::from_millis(20));
+
+        let s = Faulty::new(MemoryStore::new(), Faults { fail_op: Some(1), ambiguous_puts: true, ..Faults::default() });
+        assert!(block_on(s.put("a", vec![1], PutMode::Create)).unwrap().is_some());
+        assert!(block_on(s.put("b", vec![2], PutMode::Create)).is_err(), "operation 1 fails");
+        assert_eq!(block_on(s.inner().get("b")).unwrap(), Some(vec![2]), "but it landed");
+        assert_eq!((s.ops(), s.failures()), (2, 1));
     }
 }
