@@ -4,23 +4,58 @@
 //!
 //! Per isolate, the latest version of each recently used namespace is kept warm, so a request
 //! on a warm namespace costs one freshness GET before it runs.
+//!
+//! With the variable `NAMIDB_TEST_PROCEDURES = "1"` (tests only), `POST /tck/procedure`
+//! registers fixture procedures, kept per namespace in the isolate; otherwise that path is 404
+//! and every query runs with no procedures.
 mod auth;
 mod r2;
 
 use engine::api::{self, Host};
 use engine::error::{Code, Error};
 use engine::graph::Graph;
+use engine::procedures::Procedures;
 use engine::storage::{Clock, Database, Version, GC_MIN_AGE_MS};
 use engine::store::Counting;
 use r2::R2Store;
 use std::cell::RefCell;
+use std::rc::Rc;
 use worker::*;
 
 /// Namespaces kept warm per isolate (least recently used are dropped first).
 const WARM_NAMESPACES: usize = 32;
 
+/// Namespaces whose test procedures are kept per isolate (least recently used are dropped first).
+const PROCEDURE_NAMESPACES: usize = 64;
+
 thread_local! {
     static WARM: RefCell<Vec<(String, Version<Graph>)>> = const { RefCell::new(Vec::new()) };
+    static PROCEDURES: RefCell<Vec<(String, Rc<Procedures>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The test procedures registered for `ns` (none unless `/tck/procedure` was used).
+fn procedures_get(ns: &str) -> Rc<Procedures> {
+    PROCEDURES.with(|p| p.borrow().iter().find(|(n, _)| n == ns).map(|(_, r)| r.clone())).unwrap_or_default()
+}
+
+/// Adds `procedure` to the namespace's registry, moving the namespace to the front.
+fn procedures_register(ns: &str, procedure: engine::procedures::Procedure) -> std::result::Result<(), Error> {
+    PROCEDURES.with(|p| {
+        let mut p = p.borrow_mut();
+        let mut registry = match p.iter().position(|(n, _)| n == ns) {
+            Some(i) => Rc::unwrap_or_clone(p.remove(i).1),
+            None => Procedures::new(),
+        };
+        let result = registry.register(procedure);
+        p.insert(0, (ns.to_string(), Rc::new(registry)));
+        p.truncate(PROCEDURE_NAMESPACES);
+        result
+    })
+}
+
+/// Whether the test-only `/tck/procedure` endpoint exists.
+fn test_procedures(env: &Env) -> bool {
+    env.var("NAMIDB_TEST_PROCEDURES").is_ok_and(|v| v.to_string() == "1")
 }
 
 fn warm_get(ns: &str) -> Option<Version<Graph>> {
@@ -130,6 +165,16 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> std::result::Resul
             let ns = namespace(&req)?;
             collect_garbage(env, &ns).await
         }
+        ("/tck/procedure", Method::Post) if test_procedures(env) => {
+            auth::check(&req, env)?;
+            let ns = namespace(&req)?;
+            let body = read_body(&mut req, &limits(env)).await?;
+            procedures_register(&ns, api::parse_procedure(&body)?)?;
+            json(200, "{\"ok\":true}".into()).map_err(internal)
+        }
+        ("/tck/procedure", _) if test_procedures(env) => {
+            Err(Error::new(Code::MethodNotAllowed, format!("{} {path} is not allowed", req.method())))
+        }
         ("/health" | "/cypher" | "/gc", _) => {
             Err(Error::new(Code::MethodNotAllowed, format!("{} {path} is not allowed", req.method())))
         }
@@ -207,7 +252,7 @@ async fn cypher(env: &Env, ctx: &Context, ns: &str, request: &api::Request) -> s
             Database::open(store, ns, &WorkerHost).await.map_err(|e| Error::new(Code::Unavailable, e.to_string()))?
         }
     };
-    let result = api::execute(&db, request, &WorkerHost).await;
+    let result = api::execute(&db, request, &WorkerHost, &procedures_get(ns)).await;
     warm_put(ns, db.cached());
     let body = result?.body(Some(db.store().counts()));
     // Checkpoints are off the response path (no I/O unless one is due); a failure here only
@@ -244,6 +289,7 @@ async fn drop_namespace(env: &Env, ns: &str) -> std::result::Result<Response, Er
         store.delete(&object.key).await.map_err(unavailable)?;
     }
     warm_drop(ns);
+    PROCEDURES.with(|p| p.borrow_mut().retain(|(n, _)| n != ns));
     json(200, "{\"columns\":[],\"rows\":[],\"stats\":{},\"meta\":{}}".into())
         .map_err(|e| Error::new(Code::Internal, e.to_string()))
 }

@@ -5,6 +5,7 @@
 //! - [`store`]: the one async object-store trait and its native implementations.
 //! - [`storage`]: commits, WAL, checkpoints over a [`store::ObjectStore`] (knows nothing of graphs).
 //! - [`graph`]: values, the property-graph model and its encoding onto storage.
+//! - [`procedures`]: the procedures a host makes callable with `CALL` (signatures and rows).
 //! - [`plan`]: binding and semantic checks from AST to a logical plan.
 //! - [`exec`]: runs plans against a graph transaction.
 //! - [`api`]: the HTTP contract's request/response shapes and JSON encoding, shared by every host.
@@ -14,5 +15,6 @@ pub mod error;
 pub mod exec;
 pub mod graph;
 pub mod plan;
+pub mod procedures;
 pub mod storage;
 pub mod store;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use engine::api::{execute, parse_request, ManualHost};
 use engine::graph::Graph;
+use engine::procedures::Procedures;
 use engine::storage::{Database, CHECKPOINT_EVERY, MAX_UNVALIDATED_MS};
 use engine::store::{Counting, Counts, MemoryStore};
 use futures::executor::block_on;
@@ -15,7 +16,7 @@ type Db = Database<Rc<Counting<Rc<MemoryStore>>>, Graph>;
 fn cost(db: &Db, query: &str, now_ms: u64) -> Counts {
     let before = db.store().counts();
     let req = parse_request(format!("{{\"query\": \"{query}\"}}").as_bytes()).unwrap();
-    block_on(execute(db, &req, &ManualHost::new(now_ms, now_ms))).unwrap();
+    block_on(execute(db, &req, &ManualHost::new(now_ms, now_ms), &Procedures::new())).unwrap();
     diff(db.store().counts(), before)
 }
 

@@ -9,6 +9,7 @@
 use engine::api::{execute, parse_request, ManualHost, Request};
 use engine::error::Code;
 use engine::graph::Graph;
+use engine::procedures::Procedures;
 use engine::storage::{Database, StateMachine};
 use engine::store::{Faults, Faulty, MemoryStore};
 use futures::executor::block_on;
@@ -57,13 +58,13 @@ impl Model {
     }
 
     fn apply(&self, req: &Request, step: usize) {
-        block_on(execute(&self.db, req, &host(step))).expect("the model never fails");
+        block_on(execute(&self.db, req, &host(step), &Procedures::new())).expect("the model never fails");
     }
 
     /// The model's state if `req` were applied too, without changing the model.
     fn with(&self, req: &Request, step: usize) -> Vec<u8> {
         let scratch = Database::resume(Rc::new(MemoryStore::new()), NS, self.db.cached());
-        block_on(execute(&scratch, req, &host(step))).expect("the model never fails");
+        block_on(execute(&scratch, req, &host(step), &Procedures::new())).expect("the model never fails");
         state(&scratch)
     }
 }
@@ -104,7 +105,7 @@ fn run(faults: Faults) -> Run {
                 Err(_) => continue, // the open itself failed: try again
             },
         };
-        match block_on(execute(&handle, &work[step], &host(step))) {
+        match block_on(execute(&handle, &work[step], &host(step), &Procedures::new())) {
             Ok(_) => {
                 model.apply(&work[step], step);
                 step += 1;
@@ -142,7 +143,7 @@ fn the_workload_checkpoints_and_survives_without_faults() {
     let base = Rc::new(MemoryStore::new());
     let db: Db<_> = block_on(Database::open(base.clone(), NS, &0u64)).unwrap();
     for (i, req) in workload().iter().enumerate() {
-        block_on(execute(&db, req, &host(i))).unwrap();
+        block_on(execute(&db, req, &host(i), &Procedures::new())).unwrap();
         block_on(db.maybe_checkpoint(now(i + 1))).unwrap();
     }
     let keys: Vec<String> = block_on(engine::store::ObjectStore::list(&*base, "ns/manifest/"))

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use engine::api::{execute, parse_request, ManualHost};
 use engine::graph::Graph;
+use engine::procedures::Procedures;
 use engine::storage::Database;
 use engine::store::{MemoryStore, ObjectStore, PutMode};
 use futures::executor::block_on;
@@ -20,8 +21,9 @@ fn folder() -> PathBuf {
 
 fn run(db: &Database<Rc<MemoryStore>, Graph>, q: &str, now: u64) -> String {
     let req = parse_request(format!("{{\"query\": {q:?}}}").as_bytes()).unwrap();
-    let body =
-        block_on(execute(db, &req, &ManualHost::new(now, now))).unwrap_or_else(|e| panic!("{q}: {e}")).body(None);
+    let body = block_on(execute(db, &req, &ManualHost::new(now, now), &Procedures::new()))
+        .unwrap_or_else(|e| panic!("{q}: {e}"))
+        .body(None);
     body[body.find("\"rows\":").unwrap() + 7..body.find(",\"stats\"").unwrap()].to_string()
 }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use engine::api::{execute, parse_request, Host, Request};
 use engine::graph::Graph;
+use engine::procedures::Procedures;
 use engine::storage::{Clock, Database};
 use engine::store::{DirStore, MemoryStore, ObjectStore};
 use futures::executor::block_on;
@@ -43,7 +44,8 @@ fn request(q: &str) -> Request {
 
 fn rows(store: impl ObjectStore, q: &str) -> String {
     let db: Database<_, Graph> = block_on(Database::open(store, "ns", &0u64)).unwrap();
-    let body = block_on(execute(&db, &request(q), &ThreadHost { state: 0.into() })).unwrap().body(None);
+    let body =
+        block_on(execute(&db, &request(q), &ThreadHost { state: 0.into() }, &Procedures::new())).unwrap().body(None);
     body[body.find("\"rows\":").unwrap() + 7..body.find(",\"stats\"").unwrap()].to_string()
 }
 
@@ -69,12 +71,14 @@ fn counter<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
     block_on(async {
         let db: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let host = ThreadHost { state: 0.into() };
-        execute(&db, &request("CREATE (:Counter {id: 1, n: 0})"), &host).await.unwrap();
+        execute(&db, &request("CREATE (:Counter {id: 1, n: 0})"), &host, &Procedures::new()).await.unwrap();
     });
     let attempts = on_threads(store.clone(), |_, db, host| {
         let inc = request("MATCH (c:Counter {id: 1}) SET c.n = c.n + 1");
         (0..INCREMENTS)
-            .map(|_| block_on(execute(db, &inc, host)).expect("every increment is acknowledged").attempts)
+            .map(|_| {
+                block_on(execute(db, &inc, host, &Procedures::new())).expect("every increment is acknowledged").attempts
+            })
             .sum()
     });
     assert_eq!(rows(store, "MATCH (c:Counter) RETURN c.n"), format!("[[{}]]", CLIENTS * INCREMENTS));
@@ -86,7 +90,14 @@ fn bank<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
     block_on(async {
         let db: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let host = ThreadHost { state: 0.into() };
-        execute(&db, &request("UNWIND range(0, 9) AS i CREATE (:Account {id: i, balance: 100})"), &host).await.unwrap();
+        execute(
+            &db,
+            &request("UNWIND range(0, 9) AS i CREATE (:Account {id: i, balance: 100})"),
+            &host,
+            &Procedures::new(),
+        )
+        .await
+        .unwrap();
     });
     let attempts = on_threads(store.clone(), |client, db, host| {
         let transfer = |i: u64| {
@@ -95,7 +106,9 @@ fn bank<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
                 "MATCH (a:Account {{id: {from}}}), (b:Account {{id: {to}}}) \
                  SET a.balance = a.balance - 7 SET b.balance = b.balance + 7"
             );
-            block_on(execute(db, &request(&q), host)).expect("every transfer is acknowledged").attempts
+            block_on(execute(db, &request(&q), host, &Procedures::new()))
+                .expect("every transfer is acknowledged")
+                .attempts
         };
         (0..25).map(transfer).sum()
     });
@@ -141,7 +154,9 @@ fn interleaved_futures_on_one_thread() {
     let store = Rc::new(Yielding(MemoryStore::new()));
     block_on(async {
         let db: Database<_, Graph> = Database::open(store.clone(), "ns", &1u64).await.unwrap();
-        execute(&db, &request("CREATE (:Counter {id: 1, n: 0})"), &ManualHost::new(1, 1)).await.unwrap();
+        execute(&db, &request("CREATE (:Counter {id: 1, n: 0})"), &ManualHost::new(1, 1), &Procedures::new())
+            .await
+            .unwrap();
         let clients = (0..CLIENTS).map(|c| {
             let store = store.clone();
             async move {
@@ -150,7 +165,10 @@ fn interleaved_futures_on_one_thread() {
                 let inc = request("MATCH (c:Counter {id: 1}) SET c.n = c.n + 1");
                 let mut attempts = 0;
                 for _ in 0..INCREMENTS {
-                    attempts += execute(&db, &inc, &host).await.expect("every increment is acknowledged").attempts;
+                    attempts += execute(&db, &inc, &host, &Procedures::new())
+                        .await
+                        .expect("every increment is acknowledged")
+                        .attempts;
                 }
                 attempts
             }

@@ -11,6 +11,7 @@ use crate::error::{Code, Error, Position, Result};
 use crate::exec::{self, Output};
 use crate::graph::{Graph, Stats, Tx, Value};
 use crate::plan;
+use crate::procedures::{Procedure, Procedures};
 use crate::storage::{Clock, CommitOutcome, Database, Error as StorageError};
 use crate::store::{Counts, ObjectStore};
 use std::collections::BTreeMap;
@@ -80,6 +81,42 @@ pub fn parse_request(body: &[u8]) -> Result<Request> {
         return Err(Error::new(Code::InvalidRequest, format!("unknown field `{unknown}`")));
     }
     Ok(Request { query, params })
+}
+
+/// Parses a `/tck/procedure` body: `{"signature": "...", "columns": [...], "rows": [[...]]}`.
+pub fn parse_procedure(body: &[u8]) -> Result<Procedure> {
+    let text =
+        std::str::from_utf8(body).map_err(|_| Error::new(Code::InvalidRequest, "the body is not valid UTF-8"))?;
+    let json::Json::Object(mut fields) = json::parse(text)? else {
+        return Err(Error::new(Code::InvalidRequest, "the body must be a JSON object"));
+    };
+    let invalid = |what: &str| Error::new(Code::InvalidRequest, format!("`{what}` is missing or malformed"));
+    let Some(json::Json::String(signature)) = fields.remove("signature") else { return Err(invalid("signature")) };
+    let columns = match fields.remove("columns") {
+        Some(json::Json::Array(cs)) => cs
+            .into_iter()
+            .map(|c| match c {
+                json::Json::String(s) => Ok(s),
+                _ => Err(invalid("columns")),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        _ => return Err(invalid("columns")),
+    };
+    let rows = match fields.remove("rows") {
+        Some(json::Json::Array(rows)) => rows.into_iter().map(procedure_row).collect::<Result<Vec<_>>>()?,
+        _ => return Err(invalid("rows")),
+    };
+    if let Some(unknown) = fields.keys().next() {
+        return Err(Error::new(Code::InvalidRequest, format!("unknown field `{unknown}`")));
+    }
+    Procedure::new(&signature, &columns, rows)
+}
+
+fn procedure_row(row: json::Json) -> Result<Vec<Value>> {
+    match row {
+        json::Json::Array(values) => values.into_iter().map(json::to_value).collect(),
+        _ => Err(Error::new(Code::InvalidRequest, "each of `rows` must be an array")),
+    }
 }
 
 /// 1–63 characters of `a-z0-9-_`, starting with a letter or digit.
@@ -193,11 +230,16 @@ pub fn syntax_error(text: &str, e: cypher::SyntaxError) -> Error {
     }
 }
 
-/// Runs one request as one transaction against a namespace.
-pub async fn execute<S: ObjectStore>(db: &Database<S, Graph>, req: &Request, host: &impl Host) -> Result<Response> {
+/// Runs one request as one transaction against a namespace; `CALL` can reach `procedures`.
+pub async fn execute<S: ObjectStore>(
+    db: &Database<S, Graph>,
+    req: &Request,
+    host: &impl Host,
+    procedures: &Procedures,
+) -> Result<Response> {
     // Parse and plan before touching storage: a compile-time error writes nothing.
     let stmt = cypher::parse(&req.query).map_err(|e| syntax_error(&req.query, e))?;
-    let plan = plan::plan(&req.query, &stmt)?;
+    let plan = plan::plan(&req.query, &stmt, plan::Context { procedures, params: &req.params })?;
     if plan.explain {
         let base = db.cached();
         return Ok(Response {
@@ -301,6 +343,7 @@ fn explain_results(plan: &plan::Plan) -> String {
                     plan::Step::Remove(_) => "Remove",
                     plan::Step::Delete(_) => "Delete",
                     plan::Step::Merge(_) => "Merge",
+                    plan::Step::Call(_) => "Call",
                     plan::Step::Project(p) if p.is_return => "Return",
                     plan::Step::Project(_) => "With",
                 };
@@ -332,5 +375,7 @@ pub fn error_body(e: &Error) -> String {
     out
 }
 
+#[cfg(test)]
+mod call_tests;
 #[cfg(test)]
 mod tests;

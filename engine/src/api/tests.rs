@@ -21,7 +21,7 @@ impl Session {
         self.n += 1;
         let body = format!("{{\"query\": {}, \"params\": {params}}}", quoted(query));
         let req = parse_request(body.as_bytes())?;
-        block_on(execute(&self.db, &req, &ManualHost::new(self.n, self.n)))
+        block_on(execute(&self.db, &req, &ManualHost::new(self.n, self.n), &Procedures::new()))
     }
 
     /// The `rows` part of the response body.
@@ -168,17 +168,17 @@ fn racing_writers_serialize_and_retry() {
         let a: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let b: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let create = parse_request(b"{\"query\": \"CREATE (:C {n: 0})\"}").unwrap();
-        execute(&a, &create, &ManualHost::new(0, 1)).await.unwrap();
+        execute(&a, &create, &ManualHost::new(0, 1), &Procedures::new()).await.unwrap();
         let inc = parse_request(b"{\"query\": \"MATCH (c:C) SET c.n = c.n + 1 RETURN c.n\"}").unwrap();
-        let mut attempts = 0;
+        let (mut attempts, none) = (0, Procedures::new());
         for i in 0..20u64 {
             let (ha, hb) = (ManualHost::new(i, 2 * i), ManualHost::new(i, 2 * i + 1));
-            let (x, y) = futures::join!(execute(&a, &inc, &ha), execute(&b, &inc, &hb));
+            let (x, y) = futures::join!(execute(&a, &inc, &ha, &none), execute(&b, &inc, &hb, &none));
             attempts += x.unwrap().attempts + y.unwrap().attempts;
         }
         assert!(attempts > 40, "the writers never raced ({attempts} attempts)");
         let read = parse_request(b"{\"query\": \"MATCH (c:C) RETURN c.n\"}").unwrap();
-        let body = execute(&b, &read, &ManualHost::new(0, 0)).await.unwrap().body(None);
+        let body = execute(&b, &read, &ManualHost::new(0, 0), &Procedures::new()).await.unwrap().body(None);
         assert!(body.contains("\"rows\":[[40]]"), "every acknowledged increment counted: {body}");
     });
 }

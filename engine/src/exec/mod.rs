@@ -2,6 +2,7 @@
 //!
 //! Invariants: rows only hold variables the planner put in scope; every write goes through the
 //! [`Tx`], so reads later in the query see it; nothing here touches the object store.
+mod call;
 mod eval;
 mod functions;
 mod merge;
@@ -32,9 +33,10 @@ pub fn run(plan: &Plan, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result
         for step in &part.steps {
             current = run_step(step, current, tx, params)?;
         }
-        if let Some(Step::Project(p)) = part.steps.last().filter(|_| !plan.columns.is_empty()) {
+        // Every part ends in a RETURN (or is a standalone CALL) with these columns, if any.
+        if !plan.columns.is_empty() {
             let column = |r: &Row, n: &String| r.get(n).cloned().unwrap_or(Value::Null);
-            rows.extend(current.iter().map(|r| p.items.iter().map(|(n, _)| column(r, n)).collect::<Vec<_>>()));
+            rows.extend(current.iter().map(|r| plan.columns.iter().map(|n| column(r, n)).collect::<Vec<_>>()));
         }
         if i > 0 && !plan.union_all[i - 1] {
             rows = dedup(rows);
@@ -63,7 +65,7 @@ pub(crate) fn tx_error(e: TxError) -> Error {
     }
 }
 
-/// The clauses that only read: `MATCH`, `UNWIND`, `WITH` / `RETURN` (also run inside `EXISTS`).
+/// The clauses that only read: `MATCH`, `UNWIND`, `WITH` / `RETURN`, `CALL` (also run inside `EXISTS`).
 pub(crate) fn read_step(step: &Step, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row>> {
     match step {
         Step::Match(m) => {
@@ -100,13 +102,14 @@ pub(crate) fn read_step(step: &Step, rows: Vec<Row>, ev: &Evaluator) -> Result<V
             Ok(out)
         }
         Step::Project(p) => project(p, rows, ev),
+        Step::Call(c) => call::run(c, rows, ev),
         _ => Err(Error::runtime(Code::SyntaxError, "InvalidClauseComposition", "this clause cannot run here")),
     }
 }
 
 fn run_step(step: &Step, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<Vec<Row>> {
     match step {
-        Step::Match(_) | Step::Unwind(_) | Step::Project(_) => {
+        Step::Match(_) | Step::Unwind(_) | Step::Project(_) | Step::Call(_) => {
             read_step(step, rows, &Evaluator { graph: tx.graph(), params, before: Some(tx.base()) })
         }
         Step::Create(c) => {

@@ -1,20 +1,26 @@
 //! From a parsed statement to a checked plan: names are bound clause by clause (an undefined
 //! variable is a compile-time error, so a bad query writes nothing), projections get their
-//! column names, and write clauses are found up front.
+//! column names, write clauses are found up front, and `CALL` is resolved against the
+//! procedures in the [`Context`] (`call.rs`).
 //!
 //! Invariant: a [`Plan`] only refers to variables that are in scope where they are used.
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
+use crate::graph::Value;
+use crate::procedures::Procedures;
+use std::collections::BTreeMap;
 mod bind;
+mod call;
 mod semantics;
 
+pub use call::CallPlan;
 pub use semantics::{children, contains_aggregate, is_aggregate, walk, Scope, Ty};
 use semantics::{function_arity, replace_projected, static_ty};
 
 /// Plans the body of `EXISTS { ... }`: its free variables come from `outer`; it may end
 /// without `RETURN` and may not write.
 pub fn subquery<'a>(text: &'a str, q: &'a Query, outer: &Scope) -> Result<Vec<Part<'a>>> {
-    let mut planner = Planner { text, writes: false };
+    let mut planner = Planner { text, writes: false, ctx: Context::EMPTY };
     let mut parts = vec![planner.single_in(&q.first, outer.clone(), false)?];
     for (_, u) in &q.unions {
         parts.push(planner.single_in(u, outer.clone(), false)?);
@@ -58,6 +64,7 @@ pub enum Step<'a> {
     Delete(&'a Delete),
     Merge(&'a Merge),
     Project(ProjectionPlan<'a>),
+    Call(CallPlan<'a>),
 }
 
 #[derive(Debug)]
@@ -74,13 +81,31 @@ pub struct ProjectionPlan<'a> {
     pub where_: Option<Expr>,
 }
 
+/// What a query is planned against besides its text.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// What `CALL` can reach.
+    pub procedures: &'a Procedures,
+    /// The request's parameters (a standalone `CALL p` takes its arguments from them).
+    pub params: &'a BTreeMap<String, Value>,
+}
+
+static NO_PROCEDURES: Procedures = Procedures::new();
+static NO_PARAMS: BTreeMap<String, Value> = BTreeMap::new();
+
+impl Context<'static> {
+    /// No procedures and no parameters.
+    pub const EMPTY: Context<'static> = Context { procedures: &NO_PROCEDURES, params: &NO_PARAMS };
+}
+
 struct Planner<'a> {
     text: &'a str,
     writes: bool,
+    ctx: Context<'a>,
 }
 
-pub fn plan<'a>(text: &'a str, stmt: &'a Statement) -> Result<Plan<'a>> {
-    let mut planner = Planner { text, writes: false };
+pub fn plan<'a>(text: &'a str, stmt: &'a Statement, ctx: Context<'a>) -> Result<Plan<'a>> {
+    let mut planner = Planner { text, writes: false, ctx };
     let mut parts = vec![planner.single(&stmt.query.first)?];
     let mut union_all = Vec::new();
     for (all, q) in &stmt.query.unions {
@@ -89,6 +114,7 @@ pub fn plan<'a>(text: &'a str, stmt: &'a Statement) -> Result<Plan<'a>> {
     }
     let columns_of = |p: &Part| match p.steps.last() {
         Some(Step::Project(pp)) if pp.is_return => pp.items.iter().map(|(n, _)| n.clone()).collect(),
+        Some(Step::Call(c)) if c.standalone => c.yields.iter().map(|(_, n)| n.clone()).collect(),
         _ => Vec::new(),
     };
     if union_all.iter().any(|a| *a) && union_all.iter().any(|a| !*a) {
@@ -140,7 +166,9 @@ impl<'a> Planner<'a> {
             if matches!(clause, Clause::Return(_)) && i != last {
                 return Err(self.unsupported("RETURN must be the last clause", Span::default()));
             }
-            steps.push(self.clause(clause, &mut scope)?);
+            // A query that is one CALL (not an EXISTS body) stands alone: it returns the outputs.
+            let standalone = require_return && last == 0;
+            steps.push(self.clause(clause, &mut scope, standalone)?);
         }
         match q.clauses.last() {
             Some(Clause::Return(_)) => {}
@@ -160,7 +188,7 @@ impl<'a> Planner<'a> {
         Ok(Part { steps })
     }
 
-    fn clause(&mut self, clause: &'a Clause, scope: &mut Scope) -> Result<Step<'a>> {
+    fn clause(&mut self, clause: &'a Clause, scope: &mut Scope, standalone: bool) -> Result<Step<'a>> {
         Ok(match clause {
             Clause::Match(m) => {
                 self.bind_match(&m.pattern, scope)?;
@@ -206,7 +234,7 @@ impl<'a> Planner<'a> {
                 let is_return = matches!(clause, Clause::Return(_));
                 Step::Project(self.projection(p, is_return, scope)?)
             }
-            Clause::Call(c) => return Err(self.unsupported("CALL is not supported yet", c.span)),
+            Clause::Call(c) => Step::Call(self.call(c, scope, standalone)?),
         })
     }
 

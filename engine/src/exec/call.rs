@@ -1,0 +1,49 @@
+//! Running a planned `CALL`: per input row, the arguments are evaluated and type-checked, and
+//! each procedure row they match extends the input row with the yielded outputs.
+//!
+//! Invariants: a `VOID` procedure passes each input row through once; a call that yields
+//! nothing keeps the input rows (once per matching procedure row) without binding anything.
+use super::{Evaluator, Row};
+use crate::error::{Code, Error, Result};
+use crate::graph::Value;
+use crate::plan::CallPlan;
+
+pub(super) fn run(c: &CallPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row>> {
+    let mut out = Vec::new();
+    for row in rows {
+        let args = arguments(c, &row, ev)?;
+        if c.procedure.outputs.is_empty() {
+            out.push(row);
+            continue;
+        }
+        for outputs in c.procedure.call(&args) {
+            let mut r = row.clone();
+            for (i, var) in &c.yields {
+                r.insert(var.clone(), outputs.get(*i).cloned().unwrap_or(Value::Null));
+            }
+            if c.clause.where_.as_ref().map_or(Ok(true), |w| ev.truthy(w, &r))? {
+                out.push(r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The argument values as the procedure's inputs accept them (integers widened to floats).
+fn arguments(c: &CallPlan, row: &Row, ev: &Evaluator) -> Result<Vec<Value>> {
+    c.args
+        .iter()
+        .zip(&c.procedure.inputs)
+        .map(|(e, field)| {
+            let v = ev.eval(e, row)?;
+            let type_name = v.type_name();
+            field.accept(v).ok_or_else(|| {
+                Error::runtime(
+                    Code::TypeError,
+                    "InvalidArgumentType",
+                    format!("argument `{}` of `{}` cannot be {type_name}", field.name, c.procedure.name),
+                )
+            })
+        })
+        .collect()
+}
