@@ -29,6 +29,19 @@ pub struct Path {
     pub rels: Vec<RelId>,
 }
 
+/// Three-valued AND of pairwise equality: false wins, then unknown (null), else true.
+fn all_equal<'a>(pairs: impl Iterator<Item = (&'a Value, &'a Value)>) -> Option<bool> {
+    let mut unknown = false;
+    for (x, y) in pairs {
+        match x.cypher_eq(y) {
+            Some(false) => return Some(false),
+            None => unknown = true,
+            Some(true) => {}
+        }
+    }
+    (!unknown).then_some(true)
+}
+
 impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -65,42 +78,11 @@ impl Value {
         match (self, other) {
             (Value::Null, _) | (_, Value::Null) => None,
             (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => Some((*a as f64) == *b),
-            (Value::List(a), Value::List(b)) => {
-                if a.len() != b.len() {
-                    return Some(false);
-                }
-                let mut unknown = false;
-                for (x, y) in a.iter().zip(b) {
-                    match x.cypher_eq(y) {
-                        Some(false) => return Some(false),
-                        None => unknown = true,
-                        Some(true) => {}
-                    }
-                }
-                if unknown {
-                    None
-                } else {
-                    Some(true)
-                }
+            (Value::List(a), Value::List(b)) if a.len() == b.len() => all_equal(a.iter().zip(b)),
+            (Value::Map(a), Value::Map(b)) if a.len() == b.len() && a.keys().eq(b.keys()) => {
+                all_equal(a.values().zip(b.values()))
             }
-            (Value::Map(a), Value::Map(b)) => {
-                if a.len() != b.len() || a.keys().ne(b.keys()) {
-                    return Some(false);
-                }
-                let mut unknown = false;
-                for (x, y) in a.values().zip(b.values()) {
-                    match x.cypher_eq(y) {
-                        Some(false) => return Some(false),
-                        None => unknown = true,
-                        Some(true) => {}
-                    }
-                }
-                if unknown {
-                    None
-                } else {
-                    Some(true)
-                }
-            }
+            (Value::List(_), Value::List(_)) | (Value::Map(_), Value::Map(_)) => Some(false),
             (a, b) if std::mem::discriminant(a) == std::mem::discriminant(b) => Some(a == b),
             _ => Some(false),
         }
