@@ -4,6 +4,7 @@
 //! - [`cypher`]: lexer/parser/AST/printer for the Cypher language (depends on nothing).
 //! - [`store`]: the one async object-store trait and its native implementations.
 //! - [`storage`]: commits, WAL, checkpoints over a [`store::ObjectStore`] (knows nothing of graphs).
+//! - [`error`]: the contract's error codes and positions, shared by the layers below.
 //! - [`graph`]: values, the property-graph model and its encoding onto storage.
 //! - [`procedures`]: the procedures a host makes callable with `CALL` (signatures and rows).
 //! - [`plan`]: binding and semantic checks from AST to a logical plan.

@@ -349,13 +349,6 @@ fn write_rel(out: &mut String, id: u64, graph: &Graph) {
     out.push_str("}}");
 }
 
-/// A value as text for error messages (entities by id only).
-pub fn value_text(v: &Value) -> String {
-    let mut s = String::new();
-    write_value(&mut s, v, &Graph::default());
-    s
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

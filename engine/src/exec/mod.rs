@@ -302,7 +302,7 @@ fn count_value(ev: &Evaluator, e: Option<&Expr>, what: &str) -> Result<Option<us
         v => Err(Error::runtime(
             Code::SyntaxError,
             "InvalidArgumentType",
-            format!("{what} must be a non-negative integer, got {}", crate::api::json::value_text(&v)),
+            format!("{what} must be a non-negative integer, got {}", v),
         )),
     }
 }

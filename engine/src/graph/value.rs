@@ -29,6 +29,49 @@ pub struct Path {
     pub rels: Vec<RelId>,
 }
 
+/// Cypher-literal text for messages: `null`, `1`, `1.0`, `'text'`, `[1, 2]`, `{k: 1}`; entities
+/// by id.
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn list<T: std::fmt::Display>(
+            f: &mut std::fmt::Formatter<'_>,
+            items: impl Iterator<Item = T>,
+        ) -> std::fmt::Result {
+            for (i, item) in items.enumerate() {
+                write!(f, "{}{item}", if i > 0 { ", " } else { "" })?;
+            }
+            Ok(())
+        }
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) if x.is_finite() => write!(f, "{x:?}"),
+            Value::Float(x) => f.write_str(if x.is_nan() {
+                "NaN"
+            } else if *x > 0.0 {
+                "Infinity"
+            } else {
+                "-Infinity"
+            }),
+            Value::String(s) => write!(f, "'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+            Value::List(items) => {
+                f.write_str("[")?;
+                list(f, items.iter())?;
+                f.write_str("]")
+            }
+            Value::Map(m) => {
+                f.write_str("{")?;
+                list(f, m.iter().map(|(k, v)| format!("{k}: {v}")))?;
+                f.write_str("}")
+            }
+            Value::Node(id) => write!(f, "node({id})"),
+            Value::Rel(id) => write!(f, "relationship({id})"),
+            Value::Path(p) => write!(f, "path(length {})", p.rels.len()),
+        }
+    }
+}
+
 /// Three-valued AND of pairwise equality: false wins, then unknown (null), else true.
 fn all_equal<'a>(pairs: impl Iterator<Item = (&'a Value, &'a Value)>) -> Option<bool> {
     let mut unknown = false;
@@ -198,6 +241,13 @@ mod tests {
         assert_eq!(Int(1).cypher_cmp(&Float(1.5)), Some(Ordering::Less));
         assert_eq!(Int(1).cypher_cmp(&String("a".into())), None);
         assert_eq!(Float(f64::NAN).cypher_cmp(&Float(1.0)), None);
+    }
+
+    #[test]
+    fn displays_as_cypher_literals() {
+        let m = Map([("k".to_string(), List(vec![Int(1), Float(2.0), String("it's".into()), Null]))].into());
+        assert_eq!(m.to_string(), "{k: [1, 2.0, 'it\\'s', null]}");
+        assert_eq!(Float(f64::NEG_INFINITY).to_string(), "-Infinity");
     }
 
     #[test]
