@@ -10,6 +10,7 @@
 //! and every query runs with no procedures.
 mod auth;
 mod r2;
+mod recent;
 
 use engine::api::{self, Host};
 use engine::error::{Code, Error};
@@ -18,38 +19,31 @@ use engine::procedures::Procedures;
 use engine::storage::{Clock, Database, Version, GC_MIN_AGE_MS};
 use engine::store::Counting;
 use r2::R2Store;
+use recent::Recent;
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::*;
 
-/// Namespaces kept warm per isolate (least recently used are dropped first).
-const WARM_NAMESPACES: usize = 32;
-
-/// Namespaces whose test procedures are kept per isolate (least recently used are dropped first).
-const PROCEDURE_NAMESPACES: usize = 64;
-
 thread_local! {
-    static WARM: RefCell<Vec<(String, Version<Graph>)>> = const { RefCell::new(Vec::new()) };
-    static PROCEDURES: RefCell<Vec<(String, Rc<Procedures>)>> = const { RefCell::new(Vec::new()) };
+    /// The latest version of recently used namespaces.
+    static WARM: RefCell<Recent<Version<Graph>>> = const { RefCell::new(Recent::new(32)) };
+    /// Test procedures registered per namespace (only with `NAMIDB_TEST_PROCEDURES = "1"`).
+    static PROCEDURES: RefCell<Recent<Rc<Procedures>>> = const { RefCell::new(Recent::new(64)) };
 }
 
 /// The test procedures registered for `ns` (none unless `/tck/procedure` was used).
 fn procedures_get(ns: &str) -> Rc<Procedures> {
-    PROCEDURES.with(|p| p.borrow().iter().find(|(n, _)| n == ns).map(|(_, r)| r.clone())).unwrap_or_default()
+    PROCEDURES.with(|p| p.borrow().get(ns)).unwrap_or_default()
 }
 
-/// Adds `procedure` to the namespace's registry, moving the namespace to the front.
+/// Adds `procedure` to the namespace's registry.
 fn procedures_register(ns: &str, procedure: engine::procedures::Procedure) -> std::result::Result<(), Error> {
     PROCEDURES.with(|p| {
-        let mut p = p.borrow_mut();
-        let mut registry = match p.iter().position(|(n, _)| n == ns) {
-            Some(i) => Rc::unwrap_or_clone(p.remove(i).1),
-            None => Procedures::new(),
-        };
-        let result = registry.register(procedure);
-        p.insert(0, (ns.to_string(), Rc::new(registry)));
-        p.truncate(PROCEDURE_NAMESPACES);
-        result
+        p.borrow_mut().update(ns, |old| {
+            let mut registry = old.map(Rc::unwrap_or_clone).unwrap_or_default();
+            let result = registry.register(procedure);
+            (Rc::new(registry), result)
+        })
     })
 }
 
@@ -59,31 +53,14 @@ fn test_procedures(env: &Env) -> bool {
 }
 
 fn warm_get(ns: &str) -> Option<Version<Graph>> {
-    WARM.with(|w| w.borrow().iter().find(|(n, _)| n == ns).map(|(_, v)| v.clone()))
+    WARM.with(|w| w.borrow().get(ns))
 }
 
-/// Keeps `version` if it is newer than what is cached, moving the namespace to the front.
+/// Keeps `version` unless a newer one is cached.
 fn warm_put(ns: &str, version: Version<Graph>) {
     WARM.with(|w| {
-        let mut w = w.borrow_mut();
-        let version = match w.iter().position(|(n, _)| n == ns) {
-            Some(i) => {
-                let (_, old) = w.remove(i);
-                if old.seq > version.seq {
-                    old
-                } else {
-                    version
-                }
-            }
-            None => version,
-        };
-        w.insert(0, (ns.to_string(), version));
-        w.truncate(WARM_NAMESPACES);
+        w.borrow_mut().update(ns, |old| (old.filter(|o| o.seq > version.seq).unwrap_or(version), ()));
     });
-}
-
-fn warm_drop(ns: &str) {
-    WARM.with(|w| w.borrow_mut().retain(|(n, _)| n != ns));
 }
 
 /// The HTTP status of each contract error code.
@@ -288,8 +265,8 @@ async fn drop_namespace(env: &Env, ns: &str) -> std::result::Result<Response, Er
     for object in store.list(&format!("{ns}/")).await.map_err(unavailable)? {
         store.delete(&object.key).await.map_err(unavailable)?;
     }
-    warm_drop(ns);
-    PROCEDURES.with(|p| p.borrow_mut().retain(|(n, _)| n != ns));
+    WARM.with(|w| w.borrow_mut().remove(ns));
+    PROCEDURES.with(|p| p.borrow_mut().remove(ns));
     json(200, "{\"columns\":[],\"rows\":[],\"stats\":{},\"meta\":{}}".into())
         .map_err(|e| Error::new(Code::Internal, e.to_string()))
 }
