@@ -4,6 +4,7 @@
 //! against the graph of the transaction that returned them.
 use crate::error::{Code, Error, Result};
 use crate::exec::format_float;
+use crate::graph::temporal::{Date, DateTime, LocalDateTime, LocalTime, Time};
 use crate::graph::{Graph, Properties, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -225,6 +226,9 @@ pub fn to_value(j: Json) -> Result<Value> {
         Json::Object(map) => {
             if map.len() == 1 {
                 if let Some((tag, inner)) = map.iter().next() {
+                    if let Some(v) = temporal_param(tag, inner) {
+                        return v;
+                    }
                     match (tag.as_str(), inner) {
                         ("$float", Json::String(s)) => {
                             return match s.as_str() {
@@ -237,6 +241,7 @@ pub fn to_value(j: Json) -> Result<Value> {
                         ("$float", Json::Float(f)) => return Ok(Value::Float(*f)),
                         ("$float", Json::Int(i)) => return Ok(Value::Float(*i as f64)),
                         ("$int", Json::Int(i)) => return Ok(Value::Int(*i)),
+                        ("$temporal", Json::String(s)) => return Ok(Value::String(s.clone())),
                         (t, _) if t.starts_with('$') => {
                             return Err(invalid(format!("the tagged value `{t}` is not accepted as a parameter")))
                         }
@@ -247,6 +252,29 @@ pub fn to_value(j: Json) -> Result<Value> {
             Value::Map(map.into_iter().map(|(k, v)| Ok((k, to_value(v)?))).collect::<Result<_>>()?)
         }
     })
+}
+
+/// A `$date`/`$time`/`$localtime`/`$datetime`/`$localdatetime` parameter; `None` for other tags.
+fn temporal_param(tag: &str, inner: &Json) -> Option<Result<Value>> {
+    let Json::String(text) = inner else { return None };
+    let bad = |e: crate::graph::temporal::TemporalError| invalid(format!("bad {tag} value: {e}"));
+    Some(match tag {
+        "$date" => Date::parse(text).map(Value::Date).map_err(bad),
+        "$localtime" => LocalTime::parse(text).map(Value::LocalTime).map_err(bad),
+        "$time" => Time::parse(text).map(Value::Time).map_err(bad),
+        "$localdatetime" => LocalDateTime::parse(text).map(Value::LocalDateTime).map_err(bad),
+        "$datetime" => DateTime::parse(text).map(Value::DateTime).map_err(bad),
+        _ => return None,
+    })
+}
+
+/// `{"$tag":"text"}`.
+fn write_tagged(out: &mut String, tag: &str, text: &str) {
+    out.push_str("{\"");
+    out.push_str(tag);
+    out.push_str("\":");
+    write_str(out, text);
+    out.push('}');
 }
 
 pub fn write_str(out: &mut String, s: &str) {
@@ -293,6 +321,11 @@ pub fn write_value(out: &mut String, v: &Value, graph: &Graph) {
             out.push(']');
         }
         Value::Map(m) => write_map(out, m, graph),
+        Value::Date(d) => write_tagged(out, "$date", &d.to_string()),
+        Value::LocalTime(t) => write_tagged(out, "$localtime", &t.to_string()),
+        Value::Time(t) => write_tagged(out, "$time", &t.to_string()),
+        Value::LocalDateTime(t) => write_tagged(out, "$localdatetime", &t.to_string()),
+        Value::DateTime(t) => write_tagged(out, "$datetime", &t.to_string()),
         Value::Node(id) => write_node(out, *id, graph),
         Value::Rel(id) => write_rel(out, *id, graph),
         Value::Path(p) => {

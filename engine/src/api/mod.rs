@@ -378,4 +378,6 @@ pub fn error_body(e: &Error) -> String {
 #[cfg(test)]
 mod call_tests;
 #[cfg(test)]
+mod temporal_tests;
+#[cfg(test)]
 mod tests;

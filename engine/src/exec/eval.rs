@@ -3,6 +3,7 @@
 use super::Row;
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
+use crate::graph::temporal::Component;
 use crate::graph::{Graph, Value};
 use crate::plan::is_aggregate;
 use std::cmp::Ordering;
@@ -17,6 +18,27 @@ pub struct Evaluator<'a> {
     pub params: &'a BTreeMap<String, Value>,
     /// The graph as it was before this query, to read the type of a relationship it deleted.
     pub before: Option<&'a Graph>,
+}
+
+/// `d.year`, `t.timezone`, …: a component of a temporal value; an unknown one is an error.
+fn temporal_component(v: &Value, key: &str) -> Result<Value> {
+    let c = match v {
+        Value::Date(d) => d.component(key),
+        Value::LocalTime(t) => t.component(key),
+        Value::Time(t) => t.component(key),
+        Value::LocalDateTime(t) => t.component(key),
+        Value::DateTime(t) => t.component(key),
+        _ => None,
+    };
+    match c {
+        Some(Component::Int(i)) => Ok(Value::Int(i)),
+        Some(Component::Text(s)) => Ok(Value::String(s)),
+        None => Err(Error::runtime(
+            Code::ArgumentError,
+            "InvalidArgumentValue",
+            format!("{} has no component `{key}`", v.type_name()),
+        )),
+    }
 }
 
 pub(super) fn type_error(message: String) -> Error {
@@ -230,6 +252,7 @@ impl<'a> Evaluator<'a> {
             Value::Node(id) => self.graph.node(*id).ok_or_else(deleted)?.props.get(key).cloned().unwrap_or(Value::Null),
             Value::Rel(id) => self.graph.rel(*id).ok_or_else(deleted)?.props.get(key).cloned().unwrap_or(Value::Null),
             Value::Map(m) => m.get(key).cloned().unwrap_or(Value::Null),
+            v if v.is_temporal() => temporal_component(v, key)?,
             v => {
                 return Err(type_error(format!(
                     "type mismatch: expected a map, node or relationship but got {}",

@@ -7,12 +7,14 @@
 //!
 //! Invariants: ids are never reused (counters only grow); every relationship's endpoints
 //! exist; a node is deleted only when it has no relationships left.
+pub mod temporal;
 pub mod tx;
 pub mod value;
 
 use crate::storage::codec::{Reader, Writer};
 use crate::storage::{Error, StateMachine};
 use std::collections::{BTreeMap, BTreeSet};
+use temporal::{Date, DateTime, LocalDateTime, LocalTime, Offset, Time};
 pub use tx::{Stats, Tx, TxError};
 pub use value::{NodeId, Path, RelId, Value};
 
@@ -188,6 +190,11 @@ const V_INT: u8 = 3;
 const V_FLOAT: u8 = 4;
 const V_STRING: u8 = 5;
 const V_LIST: u8 = 6;
+const V_DATE: u8 = 7;
+const V_LOCALTIME: u8 = 8;
+const V_TIME: u8 = 9;
+const V_LOCALDATETIME: u8 = 10;
+const V_DATETIME: u8 = 11;
 
 fn encode_props(w: &mut Writer, props: &Properties) {
     w.varint(props.len() as u64);
@@ -220,6 +227,32 @@ fn encode_value(w: &mut Writer, v: &Value) {
             w.varint(items.len() as u64);
             items.iter().for_each(|i| encode_value(w, i));
         }
+        Value::Date(d) => {
+            w.u8(V_DATE);
+            w.ivarint(d.epoch_days());
+        }
+        Value::LocalTime(t) => {
+            w.u8(V_LOCALTIME);
+            w.varint(t.nanos_of_day());
+        }
+        Value::Time(t) => {
+            w.u8(V_TIME);
+            w.varint(t.time.nanos_of_day());
+            w.ivarint(i64::from(t.offset.seconds()));
+        }
+        Value::LocalDateTime(t) => {
+            w.u8(V_LOCALDATETIME);
+            w.ivarint(t.date.epoch_days());
+            w.varint(t.time.nanos_of_day());
+        }
+        Value::DateTime(t) => {
+            // The trailing empty string is the zone id slot: "" is a fixed offset.
+            w.u8(V_DATETIME);
+            w.ivarint(t.local.date.epoch_days());
+            w.varint(t.local.time.nanos_of_day());
+            w.ivarint(i64::from(t.offset.seconds()));
+            w.str("");
+        }
         _ => w.u8(V_NULL),
     }
 }
@@ -246,8 +279,32 @@ fn decode_value(r: &mut Reader, depth: u32) -> Result<Value, Error> {
             let n = r.len()?;
             (0..n).map(|_| decode_value(r, depth + 1)).collect::<Result<_, _>>().map(Value::List)?
         }
+        V_DATE => Value::Date(corrupt(Date::from_days(r.ivarint()?))?),
+        V_LOCALTIME => Value::LocalTime(corrupt(LocalTime::from_nanos(r.varint()?))?),
+        V_TIME => {
+            let time = corrupt(LocalTime::from_nanos(r.varint()?))?;
+            Value::Time(Time { time, offset: corrupt(Offset::from_seconds(r.ivarint()?))? })
+        }
+        V_LOCALDATETIME => Value::LocalDateTime(local_date_time(r)?),
+        V_DATETIME => {
+            let local = local_date_time(r)?;
+            let offset = corrupt(Offset::from_seconds(r.ivarint()?))?;
+            match r.str()? {
+                "" => Value::DateTime(DateTime { local, offset }),
+                zone => return Err(Error::Corrupt(format!("unsupported time zone id {zone:?}"))),
+            }
+        }
         t => return Err(Error::Corrupt(format!("unknown value tag {t}"))),
     })
+}
+
+fn local_date_time(r: &mut Reader) -> Result<LocalDateTime, Error> {
+    let date = corrupt(Date::from_days(r.ivarint()?))?;
+    Ok(LocalDateTime { date, time: corrupt(LocalTime::from_nanos(r.varint()?))? })
+}
+
+fn corrupt<T>(v: Result<T, temporal::TemporalError>) -> Result<T, Error> {
+    v.map_err(|e| Error::Corrupt(format!("bad temporal value: {e}")))
 }
 
 impl StateMachine for Graph {

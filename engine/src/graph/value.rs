@@ -2,6 +2,7 @@
 //!
 //! Entities are held by id: their labels and properties are read from the transaction that
 //! is current when they are used, so `SET` is visible to later expressions of the same query.
+use super::temporal::{Date, DateTime, LocalDateTime, LocalTime, Time};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -20,6 +21,11 @@ pub enum Value {
     Node(NodeId),
     Rel(RelId),
     Path(Path),
+    Date(Date),
+    LocalTime(LocalTime),
+    Time(Time),
+    LocalDateTime(LocalDateTime),
+    DateTime(DateTime),
 }
 
 /// Alternating nodes and relationships: `nodes.len() == rels.len() + 1`.
@@ -68,6 +74,11 @@ impl std::fmt::Display for Value {
             Value::Node(id) => write!(f, "node({id})"),
             Value::Rel(id) => write!(f, "relationship({id})"),
             Value::Path(p) => write!(f, "path(length {})", p.rels.len()),
+            Value::Date(d) => write!(f, "date('{d}')"),
+            Value::LocalTime(t) => write!(f, "localtime('{t}')"),
+            Value::Time(t) => write!(f, "time('{t}')"),
+            Value::LocalDateTime(t) => write!(f, "localdatetime('{t}')"),
+            Value::DateTime(t) => write!(f, "datetime('{t}')"),
         }
     }
 }
@@ -98,6 +109,11 @@ impl Value {
             Value::Node(_) => "NODE",
             Value::Rel(_) => "RELATIONSHIP",
             Value::Path(_) => "PATH",
+            Value::Date(_) => "DATE",
+            Value::LocalTime(_) => "LOCAL TIME",
+            Value::Time(_) => "ZONED TIME",
+            Value::LocalDateTime(_) => "LOCAL DATETIME",
+            Value::DateTime(_) => "ZONED DATETIME",
         }
     }
 
@@ -105,14 +121,23 @@ impl Value {
         matches!(self, Value::Null)
     }
 
+    /// Whether the value is a date, time or date-time of any kind.
+    pub fn is_temporal(&self) -> bool {
+        matches!(
+            self,
+            Value::Date(_) | Value::LocalTime(_) | Value::Time(_) | Value::LocalDateTime(_) | Value::DateTime(_)
+        )
+    }
+
     /// Whether the value may be stored as a property (no entities, lists of one scalar type).
     pub fn is_storable(&self) -> bool {
+        let scalar = |v: &Value| {
+            matches!(v, Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_)) || v.is_temporal()
+        };
         match self {
-            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => true,
-            Value::List(items) => {
-                items.iter().all(|v| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_)))
-            }
-            _ => false,
+            Value::Null => true,
+            Value::List(items) => items.iter().all(scalar),
+            v => scalar(v),
         }
     }
 
@@ -140,6 +165,7 @@ impl Value {
             (Value::Float(a), Value::Int(b)) => a.partial_cmp(&(*b as f64)),
             (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
             (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+            (a, b) if a.is_temporal() => temporal_cmp(a, b),
             (Value::List(a), Value::List(b)) => {
                 for (x, y) in a.iter().zip(b) {
                     match x.cypher_cmp(y)? {
@@ -154,7 +180,8 @@ impl Value {
     }
 
     /// The total order of `ORDER BY` (and grouping): maps < nodes < rels < lists < paths <
-    /// strings < booleans < numbers < null, numbers compared by value with NaN last.
+    /// datetimes < local datetimes < dates < times < local times < strings < booleans <
+    /// numbers < null, numbers compared by value with NaN last, zoned temporals by instant.
     pub fn order(&self, other: &Value) -> Ordering {
         fn rank(v: &Value) -> u8 {
             match v {
@@ -163,10 +190,15 @@ impl Value {
                 Value::Rel(_) => 2,
                 Value::List(_) => 3,
                 Value::Path(_) => 4,
-                Value::String(_) => 5,
-                Value::Bool(_) => 6,
-                Value::Int(_) | Value::Float(_) => 7,
-                Value::Null => 8,
+                Value::DateTime(_) => 5,
+                Value::LocalDateTime(_) => 6,
+                Value::Date(_) => 7,
+                Value::Time(_) => 8,
+                Value::LocalTime(_) => 9,
+                Value::String(_) => 10,
+                Value::Bool(_) => 11,
+                Value::Int(_) | Value::Float(_) => 12,
+                Value::Null => 13,
             }
         }
         fn num(v: &Value) -> f64 {
@@ -204,7 +236,7 @@ impl Value {
                 .find(|o| o.is_ne())
                 .unwrap_or(a.len().cmp(&b.len())),
             (Value::Path(a), Value::Path(b)) => a.nodes.cmp(&b.nodes).then_with(|| a.rels.cmp(&b.rels)),
-            (a, b) => rank(a).cmp(&rank(b)),
+            (a, b) => temporal_cmp(a, b).unwrap_or_else(|| rank(a).cmp(&rank(b))),
         }
     }
 
@@ -220,6 +252,18 @@ impl Value {
             (a, b) => a == b,
         }
     }
+}
+
+/// The order of two temporal values of the same type; `None` for anything else.
+fn temporal_cmp(a: &Value, b: &Value) -> Option<Ordering> {
+    Some(match (a, b) {
+        (Value::Date(x), Value::Date(y)) => x.cmp(y),
+        (Value::LocalTime(x), Value::LocalTime(y)) => x.cmp(y),
+        (Value::Time(x), Value::Time(y)) => x.cmp(y),
+        (Value::LocalDateTime(x), Value::LocalDateTime(y)) => x.cmp(y),
+        (Value::DateTime(x), Value::DateTime(y)) => x.cmp(y),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,225 @@
+//! Golden tests for temporal values: construction, canonical text, ordering, storage, params.
+#![allow(clippy::unwrap_used, clippy::panic)]
+use super::*;
+use crate::store::MemoryStore;
+use futures::executor::block_on;
+use std::rc::Rc;
+
+struct Session {
+    db: Database<Rc<MemoryStore>, Graph>,
+    store: Rc<MemoryStore>,
+    n: u64,
+}
+
+impl Session {
+    fn new() -> Self {
+        let store = Rc::new(MemoryStore::new());
+        Session { db: block_on(Database::open(store.clone(), "test", &0u64)).unwrap(), store, n: 0 }
+    }
+
+    /// A second session over the same store: reads what the first one committed.
+    fn reopen(&self) -> Self {
+        let db = block_on(Database::open(self.store.clone(), "test", &0u64)).unwrap();
+        Session { db, store: self.store.clone(), n: self.n + 100 }
+    }
+
+    fn run(&mut self, query: &str, params: &str) -> Result<Response> {
+        self.n += 1;
+        let mut body = String::from("{\"query\": ");
+        json::write_str(&mut body, query);
+        body.push_str(&format!(", \"params\": {params}}}"));
+        let req = parse_request(body.as_bytes())?;
+        block_on(execute(&self.db, &req, &ManualHost::new(self.n, self.n), &Procedures::new()))
+    }
+
+    /// The `rows` part of the response body.
+    fn rows_with(&mut self, query: &str, params: &str) -> String {
+        let body = self.run(query, params).unwrap_or_else(|e| panic!("{query}: {e}")).body(None);
+        let start = body.find("\"rows\":").unwrap() + 7;
+        let end = body.find(",\"stats\"").unwrap();
+        body[start..end].to_string()
+    }
+
+    fn rows(&mut self, query: &str) -> String {
+        self.rows_with(query, "{}")
+    }
+
+    /// (code, detail) of the error the query must end with.
+    fn error(&mut self, query: &str) -> (&'static str, &'static str) {
+        match self.run(query, "{}") {
+            Ok(r) => panic!("{query} succeeded: {}", r.body(None)),
+            Err(e) => (e.code.as_str(), e.detail.unwrap_or_default()),
+        }
+    }
+}
+
+#[test]
+fn constructs_from_maps_in_canonical_text() {
+    let mut s = Session::new();
+    for (expr, want) in [
+        ("date({year: 1984, month: 10, day: 11})", r#"{"$date":"1984-10-11"}"#),
+        ("date({year: 1984, week: 10, dayOfWeek: 3})", r#"{"$date":"1984-03-07"}"#),
+        ("date({year: 1984, ordinalDay: 202})", r#"{"$date":"1984-07-20"}"#),
+        ("date({year: 1984, quarter: 3, dayOfQuarter: 45})", r#"{"$date":"1984-08-14"}"#),
+        ("localtime({hour: 10, minute: 35})", r#"{"$localtime":"10:35"}"#),
+        (
+            "localtime({hour: 12, minute: 31, second: 14, nanosecond: 789, millisecond: 123, microsecond: 456})",
+            r#"{"$localtime":"12:31:14.123456789"}"#,
+        ),
+        ("time({hour: 12})", r#"{"$time":"12:00Z"}"#),
+        ("time({hour: 10, minute: 35, timezone: '-08:00'})", r#"{"$time":"10:35-08:00"}"#),
+        ("time({hour: 12, minute: 34, second: 56, timezone: '+02:05:59'})", r#"{"$time":"12:34:56+02:05:59"}"#),
+        (
+            "localdatetime({year: 1, month: 1, day: 1, hour: 1, minute: 1, second: 1, nanosecond: 1})",
+            r#"{"$localdatetime":"0001-01-01T01:01:01.000000001"}"#,
+        ),
+        ("localdatetime({year: 1984})", r#"{"$localdatetime":"1984-01-01T00:00"}"#),
+        (
+            "datetime({year: 1984, month: 10, day: 11, hour: 12, minute: 31, second: 14, millisecond: 645, timezone: '+01:00'})",
+            r#"{"$datetime":"1984-10-11T12:31:14.645+01:00"}"#,
+        ),
+        ("datetime({year: 1984, month: 10, day: 11})", r#"{"$datetime":"1984-10-11T00:00Z"}"#),
+        ("date(null)", "null"),
+    ] {
+        assert_eq!(s.rows(&format!("RETURN {expr} AS v")), format!("[[{want}]]"), "{expr}");
+    }
+}
+
+#[test]
+fn parses_iso_strings_and_reads_components() {
+    let mut s = Session::new();
+    assert_eq!(
+        s.rows("RETURN date('2015-07-21') AS d, time('12:00+01:00') AS t, localtime('214032.142') AS l"),
+        r#"[[{"$date":"2015-07-21"},{"$time":"12:00+01:00"},{"$localtime":"21:40:32.142"}]]"#
+    );
+    assert_eq!(
+        s.rows("RETURN localdatetime('2015-W30-2T214032.142') AS a, datetime('2015-07-21T21:40:32.142-04:00') AS b"),
+        r#"[[{"$localdatetime":"2015-07-21T21:40:32.142"},{"$datetime":"2015-07-21T21:40:32.142-04:00"}]]"#
+    );
+    assert_eq!(
+        s.rows("WITH datetime('2015-07-21T21:40:32.142+01:00') AS d RETURN d.year, d.month, d.day, d.hour, d.millisecond, d.timezone, d.offsetSeconds, d.dayOfWeek"),
+        r#"[[2015,7,21,21,142,"+01:00",3600,2]]"#
+    );
+    assert_eq!(s.rows("RETURN toString(date({year: 2020, month: 2, day: 29})) AS s"), r#"[["2020-02-29"]]"#);
+    assert_eq!(s.rows("RETURN date(date('2020-01-01')) AS d"), r#"[[{"$date":"2020-01-01"}]]"#);
+}
+
+#[test]
+fn invalid_components_and_text_are_argument_errors() {
+    let mut s = Session::new();
+    for q in [
+        "RETURN date({year: 1983, month: 2, day: 29})",
+        "RETURN date({month: 2})",
+        "RETURN date({year: 2000, hour: 1})",
+        "RETURN localtime({hour: 24})",
+        "RETURN localtime({hour: 1, timezone: '+01:00'})",
+        "RETURN time({hour: 1, timezone: '+19:00'})",
+        "RETURN time({hour: 1, timezone: 'Europe/Stockholm'})",
+        "RETURN date('2015-13-01')",
+        "RETURN datetime('2015-07-21T21:40+01:00[Europe/Stockholm]')",
+        "RETURN date('2015-07-21').hour",
+    ] {
+        assert_eq!(s.error(q), ("ArgumentError", "InvalidArgumentValue"), "{q}");
+    }
+    assert_eq!(s.error("RETURN date({year: 'x'})").0, "TypeError");
+    assert_eq!(s.error("RETURN date(1)").0, "TypeError");
+}
+
+#[test]
+fn orders_within_and_across_types() {
+    let mut s = Session::new();
+    let q = "UNWIND [time({hour: 10, minute: 35, timezone: '-08:00'}),
+                     time({hour: 12, minute: 31, second: 14, nanosecond: 645876123, timezone: '+01:00'}),
+                     time({hour: 12, minute: 31, second: 14, nanosecond: 645876124, timezone: '+01:00'}),
+                     time({hour: 12, minute: 35, second: 15, timezone: '+05:00'}),
+                     time({hour: 12, minute: 30, second: 14, nanosecond: 645876123, timezone: '+01:01'})] AS t
+             WITH t ORDER BY t LIMIT 3 RETURN t";
+    assert_eq!(
+        s.rows(q),
+        r#"[[{"$time":"12:35:15+05:00"}],[{"$time":"12:30:14.645876123+01:01"}],[{"$time":"12:31:14.645876123+01:00"}]]"#
+    );
+    let q = "UNWIND [datetime({year: 1984, month: 10, day: 11, hour: 12, minute: 30, second: 14, nanosecond: 12, timezone: '+00:15'}),
+                     datetime({year: 1984, month: 10, day: 11, hour: 12, minute: 31, second: 14, nanosecond: 645876123, timezone: '+00:17'}),
+                     datetime({year: 9999, month: 9, day: 9, hour: 9, minute: 59, second: 59, nanosecond: 999999999, timezone: '+11:59'})] AS d
+             WITH d ORDER BY d DESC RETURN d";
+    assert_eq!(
+        s.rows(q),
+        r#"[[{"$datetime":"9999-09-09T09:59:59.999999999+11:59"}],[{"$datetime":"1984-10-11T12:30:14.000000012+00:15"}],[{"$datetime":"1984-10-11T12:31:14.645876123+00:17"}]]"#
+    );
+    let q = "UNWIND ['s', localtime('12:00'), time('12:00'), date('2000-01-01'), localdatetime('2000-01-01T00:00'),
+                     datetime('2000-01-01T00:00'), [1], true] AS v RETURN v ORDER BY v";
+    assert_eq!(
+        s.rows(q),
+        r#"[[[1]],[{"$datetime":"2000-01-01T00:00Z"}],[{"$localdatetime":"2000-01-01T00:00"}],[{"$date":"2000-01-01"}],[{"$time":"12:00Z"}],[{"$localtime":"12:00"}],["s"],[true]]"#
+    );
+    assert_eq!(
+        s.rows("RETURN date('2000-01-01') < date('2000-01-02') AS a, date('2000-01-01') = date('2000-01-01') AS b, date('2000-01-01') < localdatetime('2000-01-01') AS c, time('12:00+01:00') < time('11:30Z') AS d"),
+        "[[true,true,null,true]]"
+    );
+    assert_eq!(
+        s.rows(
+            "UNWIND [date('2000-01-01'), date('2000-01-01'), date('2000-01-02')] AS d RETURN count(DISTINCT d) AS n"
+        ),
+        "[[2]]"
+    );
+}
+
+#[test]
+fn temporal_properties_survive_storage() {
+    let mut s = Session::new();
+    s.run(
+        "CREATE (:T {d: date('1984-10-11'), lt: localtime('12:31:14.645876123'), t: time('10:35-08:00'),
+                     ldt: localdatetime('-0001-01-01T01:01'), dt: datetime('2015-07-21T21:40:32.142+02:05:59'),
+                     l: [date('2000-01-01'), date('2000-01-02')]})",
+        "{}",
+    )
+    .unwrap();
+    let want = r#"[[{"$node":{"id":"1","labels":["T"],"properties":{"d":{"$date":"1984-10-11"},"dt":{"$datetime":"2015-07-21T21:40:32.142+02:05:59"},"l":[{"$date":"2000-01-01"},{"$date":"2000-01-02"}],"ldt":{"$localdatetime":"-0001-01-01T01:01"},"lt":{"$localtime":"12:31:14.645876123"},"t":{"$time":"10:35-08:00"}}}}]]"#;
+    assert_eq!(s.rows("MATCH (n:T) RETURN n"), want);
+    let mut again = s.reopen();
+    assert_eq!(again.rows("MATCH (n:T) RETURN n"), want);
+    assert_eq!(
+        again.rows("MATCH (n:T) WHERE n.d = date({year: 1984, month: 10, day: 11}) RETURN n.d.year"),
+        "[[1984]]"
+    );
+}
+
+#[test]
+fn temporal_params_are_tagged_and_plain_strings_stay_strings() {
+    let mut s = Session::new();
+    let params = r#"{"d": {"$date": "1984-10-11"}, "t": {"$time": "12:00+01:00"}, "lt": {"$localtime": "12:00"},
+                     "ldt": {"$localdatetime": "2015-07-21T21:40"}, "dt": {"$datetime": "2015-07-21T21:40Z"},
+                     "x": {"$temporal": "2015"}, "s": "1984-10-11"}"#;
+    assert_eq!(
+        s.rows_with("RETURN $d, $t, $lt, $ldt, $dt, $x, $s, $d = date($s) AS same", params),
+        r#"[[{"$date":"1984-10-11"},{"$time":"12:00+01:00"},{"$localtime":"12:00"},{"$localdatetime":"2015-07-21T21:40"},{"$datetime":"2015-07-21T21:40Z"},"2015","1984-10-11",true]]"#
+    );
+    let bad = s.run("RETURN $d", r#"{"d": {"$date": "1984-13-11"}}"#).unwrap_err();
+    assert_eq!(bad.code, Code::InvalidRequest);
+}
+
+#[test]
+fn temporal_values_round_trip_through_apply_and_snapshot() {
+    use crate::graph::temporal::{Date, DateTime, LocalDateTime, LocalTime, Time};
+    use crate::graph::Tx;
+    use crate::storage::StateMachine;
+    let values = [
+        Value::Date(Date::parse("-999999999-01-01").unwrap()),
+        Value::Date(Date::parse("+999999999-12-31").unwrap()),
+        Value::LocalTime(LocalTime::parse("23:59:59.999999999").unwrap()),
+        Value::Time(Time::parse("00:00-18:00").unwrap()),
+        Value::LocalDateTime(LocalDateTime::parse("1984-10-11T12:31").unwrap()),
+        Value::DateTime(DateTime::parse("2015-07-21T21:40:32.142+02:05:59").unwrap()),
+        Value::List(vec![Value::Time(Time::parse("12:00+01:00").unwrap())]),
+    ];
+    let props: crate::graph::Properties =
+        values.iter().enumerate().map(|(i, v)| (format!("p{i}"), v.clone())).collect();
+    let mut tx = Tx::new(Rc::new(Graph::default()));
+    let id = tx.create_node(Default::default(), props.clone()).unwrap();
+    let done = tx.finish();
+    let mut replica = Graph::default();
+    replica.apply(&done.payload.unwrap()).unwrap();
+    assert_eq!(replica.node(id).unwrap().props, props);
+    let restored = Graph::restore(&replica.snapshot()).unwrap();
+    assert_eq!(restored.node(id).unwrap().props, props);
+}
