@@ -20,6 +20,9 @@ cargo clippy --workspace --target wasm32-unknown-unknown -- -D warnings
 step "cargo test -p engine"
 cargo test -p engine
 
+step "cargo test -p namidb-worker (the Worker's pure logic, natively: SHA-256, token lists)"
+cargo test -p namidb-worker
+
 step "engine dependency tree has no tokio / worker / wasm-bindgen"
 bad=$(cargo tree -p engine --prefix none --format '{p}' | awk '{print $1}' | sort -u | grep -xE 'tokio|worker|wasm-bindgen' || true)
 if [ -n "$bad" ]; then echo "engine must stay runtime-free, but its tree has: $bad"; false; fi

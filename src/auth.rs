@@ -1,35 +1,36 @@
-//! Bearer-token authentication against the `NAMIDB_ADMIN_TOKEN` Worker secret.
+//! Bearer-token authentication and authorization against the Worker secrets
+//! `NAMIDB_ADMIN_TOKEN` and `NAMIDB_TOKENS`; the model itself is in [`crate::tokens`].
 //!
-//! Fails closed: with no token configured every request is refused. Tokens are compared in
-//! constant time and never echoed.
+//! Fails closed: with no secret configured every request is refused, and a malformed
+//! `NAMIDB_TOKENS` refuses every non-admin token. Tokens are compared in constant time (as
+//! SHA-256 digests) and never echoed or logged. Authorization looks only at the token, never
+//! at storage, so a 403 is the same whether or not the namespace exists.
+use crate::tokens::{Config, Denied};
+pub use crate::tokens::{Need, Principal};
 use engine::error::{Code, Error};
 use worker::{Env, Request};
 
-pub fn check(req: &Request, env: &Env) -> Result<(), Error> {
-    let unauthorized = |m: &str| Error::new(Code::Unauthorized, m);
-    let expected = env
-        .secret("NAMIDB_ADMIN_TOKEN")
-        .map(|s| s.to_string())
-        .ok()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthorized("this deployment has no token configured; it refuses every request"))?;
-    let header = req.headers().get("authorization").ok().flatten().unwrap_or_default();
-    let given =
-        header.strip_prefix("Bearer ").ok_or_else(|| unauthorized("missing `Authorization: Bearer <token>`"))?;
-    if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(unauthorized("invalid token"))
+/// Who is calling, from the `Authorization` header; 401 `Unauthorized` otherwise.
+pub fn authenticate(req: &Request, env: &Env) -> Result<Principal, Error> {
+    let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
+    let (admin, tokens) = (secret("NAMIDB_ADMIN_TOKEN"), secret("NAMIDB_TOKENS"));
+    let config = Config::new(admin.as_deref(), tokens.as_deref());
+    if let Some(why) = config.tokens_error() {
+        // Names the entry and field, never a value.
+        worker::console_error!("NAMIDB_TOKENS is malformed, every non-admin token is refused: {why}");
     }
+    let header = req.headers().get("authorization").ok().flatten();
+    config.authenticate(header.as_deref()).map_err(denied)
 }
 
-/// Compares without an early exit, so timing does not reveal how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= usize::from(x ^ y);
+/// 403 `Forbidden` unless `principal` may do what `need` says on `ns`.
+pub fn authorize(principal: &Principal, ns: &str, need: Need) -> Result<(), Error> {
+    principal.authorize(ns, need).map_err(denied)
+}
+
+fn denied(d: Denied) -> Error {
+    match d {
+        Denied::Unauthorized(m) => Error::new(Code::Unauthorized, m),
+        Denied::Forbidden(m) => Error::new(Code::Forbidden, m),
     }
-    diff == 0
 }

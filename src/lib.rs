@@ -11,6 +11,8 @@
 mod auth;
 mod r2;
 mod recent;
+mod sha256;
+mod tokens;
 
 use engine::api::{self, Host};
 use engine::error::{Code, Error};
@@ -118,8 +120,9 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> std::result::Resul
     match (path.as_str(), req.method()) {
         ("/health", Method::Get) => json(200, "{\"ok\":true}".into()).map_err(internal),
         ("/cypher", Method::Post) => {
-            auth::check(&req, env)?;
+            let principal = auth::authenticate(&req, env)?;
             let ns = namespace(&req)?;
+            auth::authorize(&principal, &ns, auth::Need::Read)?;
             let limits = limits(env);
             let json_body = req.headers().get("content-type").ok().flatten().is_some_and(|t| {
                 t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
@@ -130,21 +133,28 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> std::result::Resul
             let body = read_body(&mut req, &limits).await?;
             let request = api::parse_request(&body)?;
             limits.check_query(&request)?;
+            // A read-only caller is refused a query that writes before anything runs.
+            if !principal.may_write(&ns) && api::writes(&request, &procedures_get(&ns))? {
+                auth::authorize(&principal, &ns, auth::Need::Write)?;
+            }
             cypher(env, ctx, &ns, &request).await
         }
         ("/cypher", Method::Delete) => {
-            auth::check(&req, env)?;
+            let principal = auth::authenticate(&req, env)?;
             let ns = namespace(&req)?;
+            auth::authorize(&principal, &ns, auth::Need::Admin)?;
             drop_namespace(env, &ns).await
         }
         ("/gc", Method::Post) => {
-            auth::check(&req, env)?;
+            let principal = auth::authenticate(&req, env)?;
             let ns = namespace(&req)?;
+            auth::authorize(&principal, &ns, auth::Need::Admin)?;
             collect_garbage(env, &ns).await
         }
         ("/tck/procedure", Method::Post) if test_procedures(env) => {
-            auth::check(&req, env)?;
+            let principal = auth::authenticate(&req, env)?;
             let ns = namespace(&req)?;
+            auth::authorize(&principal, &ns, auth::Need::Write)?;
             let body = read_body(&mut req, &limits(env)).await?;
             procedures_register(&ns, api::parse_procedure(&body)?)?;
             json(200, "{\"ok\":true}".into()).map_err(internal)

@@ -24,13 +24,18 @@ export const QUICKSTART = [
  * With `persistTo: DIR` R2 state lives in DIR and survives a close() + startWorker() on the same
  * DIR. createTestHarness hard-codes `persist: false`, so that mode uses wrangler's lower-level
  * unstable_startWorker with the same prebuilt-dist config rewrite the harness does.
+ * `vars` are added to the default variables. `secrets`, when given, replaces the default secrets
+ * entirely (`{}` = no secret at all); that mode also uses unstable_startWorker, told to read no
+ * .dev.vars, so the Worker sees exactly these secrets (and has no env.BUCKET for listKeys).
  */
-export async function startWorker({ persistTo } = {}) {
+export async function startWorker({ persistTo, vars = {}, secrets } = {}) {
   let url, close, getEnv;
-  if (persistTo === undefined) {
+  const VARS_ = { ...VARS, ...vars };
+  const SECRETS_ = secrets ?? SECRETS;
+  if (persistTo === undefined && secrets === undefined) {
     const server = createTestHarness({
       root: ROOT,
-      workers: [{ configPath: "./wrangler.toml", prebuiltWorkerDir: "./dist", vars: VARS, secrets: SECRETS }],
+      workers: [{ configPath: "./wrangler.toml", prebuiltWorkerDir: "./dist", vars: VARS_, secrets: SECRETS_ }],
     });
     ({ url } = await server.listen());
     close = () => server.close();
@@ -42,16 +47,18 @@ export async function startWorker({ persistTo } = {}) {
       config: { ...config, main: path.join(dist, "index.js"), base_dir: dist, no_bundle: true,
                 find_additional_modules: true, build: { ...config.build, command: undefined } },
       bindings: {
-        ...Object.fromEntries(Object.entries(VARS).map(([k, v]) => [k, { type: "plain_text", value: v }])),
-        ...Object.fromEntries(Object.entries(SECRETS).map(([k, v]) => [k, { type: "secret_text", value: v }])),
+        ...Object.fromEntries(Object.entries(VARS_).map(([k, v]) => [k, { type: "plain_text", value: v }])),
+        ...Object.fromEntries(Object.entries(SECRETS_).map(([k, v]) => [k, { type: "secret_text", value: v }])),
       },
-      dev: { persist: path.resolve(persistTo), server: { hostname: "127.0.0.1", port: 0 },
+      // A named env file that does not exist: wrangler then skips .dev.vars (and its dev token).
+      ...(secrets === undefined ? {} : { envFiles: [".no-such-env-file"] }),
+      dev: { persist: persistTo === undefined ? false : path.resolve(persistTo), server: { hostname: "127.0.0.1", port: 0 },
              inspector: false, watch: false, logLevel: "none" },
     });
     await worker.ready;
     url = await worker.url;
     close = () => worker.dispose();
-    getEnv = () => { throw new Error("env.BUCKET is only available in ephemeral mode"); };
+    getEnv = () => { throw new Error("env.BUCKET is only available in the default mode (createTestHarness)"); };
   }
   const base = String(url).replace(/\/$/, "");
   return {

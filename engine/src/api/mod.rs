@@ -230,6 +230,15 @@ pub fn syntax_error(text: &str, e: cypher::SyntaxError) -> Error {
     }
 }
 
+/// Whether the request's query contains a write clause (`CREATE`, `MERGE`, `SET`, `REMOVE`,
+/// `DELETE`), even under `EXPLAIN`. Parses and plans exactly as [`execute`] does, touching no
+/// storage, so a host can refuse a write before running anything.
+pub fn writes(req: &Request, procedures: &Procedures) -> Result<bool> {
+    let stmt = cypher::parse(&req.query).map_err(|e| syntax_error(&req.query, e))?;
+    let plan = plan::plan(&req.query, &stmt, plan::Context { procedures, params: &req.params })?;
+    Ok(plan.writes)
+}
+
 /// Runs one request as one transaction against a namespace; `CALL` can reach `procedures`.
 pub async fn execute<S: ObjectStore>(
     db: &Database<S, Graph>,
