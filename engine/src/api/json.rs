@@ -4,6 +4,7 @@
 //! against the graph of the transaction that returned them.
 use crate::error::{Code, Error, Result};
 use crate::exec::format_float;
+use crate::graph::duration::Duration;
 use crate::graph::temporal::{Date, DateTime, LocalDateTime, LocalTime, Time};
 use crate::graph::{Graph, Properties, Value};
 use std::collections::BTreeMap;
@@ -254,7 +255,7 @@ pub fn to_value(j: Json) -> Result<Value> {
     })
 }
 
-/// A `$date`/`$time`/`$localtime`/`$datetime`/`$localdatetime` parameter; `None` for other tags.
+/// A `$date`/`$time`/`$localtime`/`$datetime`/`$localdatetime`/`$duration` parameter; `None` for other tags.
 fn temporal_param(tag: &str, inner: &Json) -> Option<Result<Value>> {
     let Json::String(text) = inner else { return None };
     let bad = |e: crate::graph::temporal::TemporalError| invalid(format!("bad {tag} value: {e}"));
@@ -264,6 +265,7 @@ fn temporal_param(tag: &str, inner: &Json) -> Option<Result<Value>> {
         "$time" => Time::parse(text).map(Value::Time).map_err(bad),
         "$localdatetime" => LocalDateTime::parse(text).map(Value::LocalDateTime).map_err(bad),
         "$datetime" => DateTime::parse(text).map(Value::DateTime).map_err(bad),
+        "$duration" => Duration::parse(text).map(Value::Duration).map_err(bad),
         _ => return None,
     })
 }
@@ -326,6 +328,7 @@ pub fn write_value(out: &mut String, v: &Value, graph: &Graph) {
         Value::Time(t) => write_tagged(out, "$time", &t.to_string()),
         Value::LocalDateTime(t) => write_tagged(out, "$localdatetime", &t.to_string()),
         Value::DateTime(t) => write_tagged(out, "$datetime", &t.to_string()),
+        Value::Duration(d) => write_tagged(out, "$duration", &d.to_string()),
         Value::Node(id) => write_node(out, *id, graph),
         Value::Rel(id) => write_rel(out, *id, graph),
         Value::Path(p) => {

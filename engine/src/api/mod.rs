@@ -390,3 +390,5 @@ mod call_tests;
 mod temporal_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod duration_tests;

@@ -3,7 +3,8 @@
 use super::Row;
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
-use crate::graph::temporal::Component;
+use crate::graph::duration::{Amount, Duration};
+use crate::graph::temporal::{Component, TemporalError};
 use crate::graph::{Graph, Value};
 use crate::plan::is_aggregate;
 use std::cmp::Ordering;
@@ -39,6 +40,64 @@ fn temporal_component(v: &Value, key: &str) -> Result<Value> {
             format!("{} has no component `{key}`", v.type_name()),
         )),
     }
+}
+
+/// `d.months`, `d.hours`, …: a component of a duration; an unknown one is an error.
+fn duration_component(d: Duration, key: &str) -> Result<Value> {
+    match d.component(key) {
+        Some(i) => Ok(Value::Int(i)),
+        None => Err(Error::runtime(
+            Code::ArgumentError,
+            "InvalidArgumentValue",
+            format!("DURATION has no component `{key}` (or it overflows an integer)"),
+        )),
+    }
+}
+
+/// A temporal result out of range (an overflow of the value's representation).
+fn temporal_overflow(e: TemporalError) -> Error {
+    Error::runtime(Code::ArithmeticError, "TemporalOverflow", e.0)
+}
+
+/// Arithmetic with durations: temporal ± duration, duration ± duration, duration × / ÷ number;
+/// `None` when neither operand is a duration.
+fn duration_arithmetic(op: BinaryOp, a: &Value, b: &Value) -> Option<Result<Value>> {
+    use Value::*;
+    let number = |v: &Value| match v {
+        Int(i) => Some(Amount::Int(*i)),
+        Float(f) => Some(Amount::Float(*f)),
+        _ => None,
+    };
+    let result = match (op, a, b) {
+        (BinaryOp::Add, Duration(x), Duration(y)) => x.checked_add(*y).map(Duration),
+        (BinaryOp::Subtract, Duration(x), Duration(y)) => x.checked_sub(*y).map(Duration),
+        (BinaryOp::Add, t, Duration(d)) | (BinaryOp::Add, Duration(d), t) if t.is_temporal() => plus(t, *d),
+        (BinaryOp::Subtract, t, Duration(d)) if t.is_temporal() => d.checked_neg().and_then(|n| plus(t, n)),
+        (BinaryOp::Multiply, Duration(d), n) | (BinaryOp::Multiply, n, Duration(d)) => {
+            d.checked_mul(number(n)?).map(Duration)
+        }
+        (BinaryOp::Divide, Duration(d), n) => {
+            let n = number(n)?;
+            if matches!(n, Amount::Int(0)) || matches!(n, Amount::Float(f) if f == 0.0) {
+                return Some(Err(Error::runtime(Code::ArithmeticError, "DivisionByZero", "/ by zero")));
+            }
+            d.checked_div(n).map(Duration)
+        }
+        _ => return None,
+    };
+    Some(result.map_err(temporal_overflow))
+}
+
+/// `t + d` for a temporal value `t`.
+fn plus(t: &Value, d: Duration) -> std::result::Result<Value, TemporalError> {
+    Ok(match t {
+        Value::Date(x) => Value::Date(x.plus(d)?),
+        Value::LocalTime(x) => Value::LocalTime(x.plus(d)?),
+        Value::Time(x) => Value::Time(x.plus(d)?),
+        Value::LocalDateTime(x) => Value::LocalDateTime(x.plus(d)?),
+        Value::DateTime(x) => Value::DateTime(x.plus(d)?),
+        v => return Err(TemporalError(format!("cannot add a duration to {}", v.type_name()))),
+    })
 }
 
 pub(super) fn type_error(message: String) -> Error {
@@ -253,6 +312,7 @@ impl<'a> Evaluator<'a> {
             Value::Rel(id) => self.graph.rel(*id).ok_or_else(deleted)?.props.get(key).cloned().unwrap_or(Value::Null),
             Value::Map(m) => m.get(key).cloned().unwrap_or(Value::Null),
             v if v.is_temporal() => temporal_component(v, key)?,
+            Value::Duration(d) => duration_component(*d, key)?,
             v => {
                 return Err(type_error(format!(
                     "type mismatch: expected a map, node or relationship but got {}",
@@ -447,6 +507,7 @@ fn unary(op: UnaryOp, v: Value) -> Result<Value> {
         (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
         (UnaryOp::Negate, Value::Int(i)) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
         (UnaryOp::Negate, Value::Float(f)) => Value::Float(-f),
+        (UnaryOp::Negate, Value::Duration(d)) => Value::Duration(d.checked_neg().map_err(temporal_overflow)?),
         (UnaryOp::Plus, v @ (Value::Int(_) | Value::Float(_))) => v,
         (op, v) => return Err(type_error(format!("cannot apply {op:?} to {}", v.type_name()))),
     })
@@ -476,6 +537,9 @@ pub(crate) fn binary(op: BinaryOp, a: Value, b: Value) -> Result<Value> {
     }
     if a.is_null() || b.is_null() {
         return Ok(Null);
+    }
+    if let Some(result) = duration_arithmetic(op, &a, &b) {
+        return result;
     }
     let int_op = |x: i64, y: i64| -> Result<Value> {
         let r = match op {

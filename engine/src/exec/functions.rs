@@ -4,6 +4,7 @@ use super::eval::{deleted, format_float, overflow, type_error};
 use super::Evaluator;
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
+use crate::graph::duration::{Amount, Duration};
 use crate::graph::temporal::{Components, Date, DateTime, LocalDateTime, LocalTime, TemporalError, Time};
 use crate::graph::Value;
 use std::cell::Cell;
@@ -40,6 +41,9 @@ impl Evaluator<'_> {
         if let Some(v) = temporal(full, &first)? {
             return Ok(v);
         }
+        if full == "duration" {
+            return duration(&first);
+        }
         Ok(match (full, first) {
             ("id", Value::Node(id) | Value::Rel(id)) => Value::Int(id as i64),
             ("elementid", Value::Node(id) | Value::Rel(id)) => Value::String(id.to_string()),
@@ -62,6 +66,7 @@ impl Evaluator<'_> {
             ("startnode", Value::Rel(id)) => self.graph.rel(id).map_or(Value::Null, |r| Value::Node(r.start)),
             ("endnode", Value::Rel(id)) => self.graph.rel(id).map_or(Value::Null, |r| Value::Node(r.end)),
             ("tostring", v) if v.is_temporal() => Value::String(temporal_text(&v)),
+            ("tostring", Value::Duration(d)) => Value::String(d.to_string()),
             ("tostring", v) => to_string(v)?,
             ("tointeger", v) => to_integer(v)?,
             ("tofloat", v) => to_float(v)?,
@@ -173,6 +178,28 @@ fn temporal(name: &str, v: &Value) -> Result<Option<Value>> {
         v => return Err(type_error(format!("{name}() cannot take a {}", v.type_name()))),
     };
     built.map(Some).map_err(|e| argument_error(name, &e))
+}
+
+/// `duration(x)` from a map of (possibly fractional) components or an ISO 8601 string.
+fn duration(v: &Value) -> Result<Value> {
+    let built = match v {
+        Value::Map(m) => {
+            let mut parts = Vec::with_capacity(m.len());
+            for (k, v) in m {
+                match v {
+                    Value::Int(i) => parts.push((k.as_str(), Amount::Int(*i))),
+                    Value::Float(f) => parts.push((k.as_str(), Amount::Float(*f))),
+                    Value::Null => {}
+                    v => return Err(type_error(format!("duration(): `{k}` cannot be a {}", v.type_name()))),
+                }
+            }
+            Duration::from_amounts(parts)
+        }
+        Value::String(s) => Duration::parse(s),
+        Value::Duration(d) => Ok(*d),
+        v => return Err(type_error(format!("duration() cannot take a {}", v.type_name()))),
+    };
+    built.map(Value::Duration).map_err(|e| argument_error("duration", &e))
 }
 
 /// The type `name()` builds.

@@ -7,6 +7,7 @@
 //!
 //! Invariants: ids are never reused (counters only grow); every relationship's endpoints
 //! exist; a node is deleted only when it has no relationships left.
+pub mod duration;
 pub mod temporal;
 pub mod tx;
 pub mod value;
@@ -195,6 +196,7 @@ const V_LOCALTIME: u8 = 8;
 const V_TIME: u8 = 9;
 const V_LOCALDATETIME: u8 = 10;
 const V_DATETIME: u8 = 11;
+const V_DURATION: u8 = 12;
 
 fn encode_props(w: &mut Writer, props: &Properties) {
     w.varint(props.len() as u64);
@@ -253,6 +255,13 @@ fn encode_value(w: &mut Writer, v: &Value) {
             w.ivarint(i64::from(t.offset.seconds()));
             w.str("");
         }
+        Value::Duration(d) => {
+            w.u8(V_DURATION);
+            w.ivarint(d.months());
+            w.ivarint(d.days());
+            w.ivarint(d.seconds());
+            w.ivarint(d.nanos());
+        }
         _ => w.u8(V_NULL),
     }
 }
@@ -294,8 +303,19 @@ fn decode_value(r: &mut Reader, depth: u32) -> Result<Value, Error> {
                 zone => return Err(Error::Corrupt(format!("unsupported time zone id {zone:?}"))),
             }
         }
+        V_DURATION => Value::Duration(decode_duration(r)?),
         t => return Err(Error::Corrupt(format!("unknown value tag {t}"))),
     })
+}
+
+/// Months, days, seconds, then the sub-second nanos (which must be `0..1e9`).
+fn decode_duration(r: &mut Reader) -> Result<duration::Duration, Error> {
+    let (months, days, seconds, nanos) = (r.ivarint()?, r.ivarint()?, r.ivarint()?, r.ivarint()?);
+    if !(0..1_000_000_000).contains(&nanos) {
+        return Err(Error::Corrupt(format!("bad duration nanoseconds {nanos}")));
+    }
+    let total = i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+    corrupt(duration::Duration::from_parts(i128::from(months), i128::from(days), total))
 }
 
 fn local_date_time(r: &mut Reader) -> Result<LocalDateTime, Error> {

@@ -2,6 +2,7 @@
 //!
 //! Entities are held by id: their labels and properties are read from the transaction that
 //! is current when they are used, so `SET` is visible to later expressions of the same query.
+use super::duration::Duration;
 use super::temporal::{Date, DateTime, LocalDateTime, LocalTime, Time};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ pub enum Value {
     Time(Time),
     LocalDateTime(LocalDateTime),
     DateTime(DateTime),
+    Duration(Duration),
 }
 
 /// Alternating nodes and relationships: `nodes.len() == rels.len() + 1`.
@@ -79,6 +81,7 @@ impl std::fmt::Display for Value {
             Value::Time(t) => write!(f, "time('{t}')"),
             Value::LocalDateTime(t) => write!(f, "localdatetime('{t}')"),
             Value::DateTime(t) => write!(f, "datetime('{t}')"),
+            Value::Duration(d) => write!(f, "duration('{d}')"),
         }
     }
 }
@@ -114,6 +117,7 @@ impl Value {
             Value::Time(_) => "ZONED TIME",
             Value::LocalDateTime(_) => "LOCAL DATETIME",
             Value::DateTime(_) => "ZONED DATETIME",
+            Value::Duration(_) => "DURATION",
         }
     }
 
@@ -132,7 +136,8 @@ impl Value {
     /// Whether the value may be stored as a property (no entities, lists of one scalar type).
     pub fn is_storable(&self) -> bool {
         let scalar = |v: &Value| {
-            matches!(v, Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_)) || v.is_temporal()
+            matches!(v, Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) | Value::Duration(_))
+                || v.is_temporal()
         };
         match self {
             Value::Null => true,
@@ -180,8 +185,10 @@ impl Value {
     }
 
     /// The total order of `ORDER BY` (and grouping): maps < nodes < rels < lists < paths <
-    /// datetimes < local datetimes < dates < times < local times < strings < booleans <
-    /// numbers < null, numbers compared by value with NaN last, zoned temporals by instant.
+    /// datetimes < local datetimes < dates < times < local times < durations < strings <
+    /// booleans < numbers < null (the openCypher orderability order), numbers compared by value
+    /// with NaN last, zoned temporals by instant, durations by approximate length
+    /// ([`Duration`]'s `Ord`).
     pub fn order(&self, other: &Value) -> Ordering {
         fn rank(v: &Value) -> u8 {
             match v {
@@ -195,10 +202,11 @@ impl Value {
                 Value::Date(_) => 7,
                 Value::Time(_) => 8,
                 Value::LocalTime(_) => 9,
-                Value::String(_) => 10,
-                Value::Bool(_) => 11,
-                Value::Int(_) | Value::Float(_) => 12,
-                Value::Null => 13,
+                Value::Duration(_) => 10,
+                Value::String(_) => 11,
+                Value::Bool(_) => 12,
+                Value::Int(_) | Value::Float(_) => 13,
+                Value::Null => 14,
             }
         }
         fn num(v: &Value) -> f64 {
@@ -236,6 +244,7 @@ impl Value {
                 .find(|o| o.is_ne())
                 .unwrap_or(a.len().cmp(&b.len())),
             (Value::Path(a), Value::Path(b)) => a.nodes.cmp(&b.nodes).then_with(|| a.rels.cmp(&b.rels)),
+            (Value::Duration(a), Value::Duration(b)) => a.cmp(b),
             (a, b) => temporal_cmp(a, b).unwrap_or_else(|| rank(a).cmp(&rank(b))),
         }
     }
@@ -305,5 +314,19 @@ mod tests {
         assert_eq!(v[4], Int(2));
         assert!(matches!(v[5], Float(f) if f.is_nan()));
         assert_eq!(v[6], Null);
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn durations_compare_for_equality_and_sort_before_strings() {
+        use crate::graph::duration::Duration as D;
+        let month = Duration(D::parse("P1M").unwrap());
+        let days = Duration(D::parse("P30D").unwrap());
+        assert_eq!(month.cypher_eq(&days), Some(false));
+        assert_eq!(month.cypher_eq(&Duration(D::parse("P1M").unwrap())), Some(true));
+        assert_eq!(month.cypher_cmp(&days), None);
+        assert_eq!(days.order(&month), Ordering::Less);
+        assert_eq!(month.order(&String("a".into())), Ordering::Less);
+        assert!(month.is_storable());
     }
 }

@@ -217,7 +217,7 @@ pub fn function_arity(name: &str) -> Option<(usize, usize)> {
         | "tobooleanornull" | "abs" | "sign" | "ceil" | "floor" | "sqrt" | "exp" | "log" | "log10" | "sin" | "cos"
         | "tan" | "asin" | "acos" | "atan" | "cot" | "degrees" | "radians" | "haversin" | "toupper" | "tolower"
         | "trim" | "ltrim" | "rtrim" | "isempty" | "exists" | "count" | "sum" | "avg" | "min" | "max" | "collect"
-        | "stdev" | "stdevp" | "date" | "localtime" | "time" | "localdatetime" | "datetime" => (1, 1),
+        | "stdev" | "stdevp" | "date" | "localtime" | "time" | "localdatetime" | "datetime" | "duration" => (1, 1),
         "atan2" => (2, 2),
         _ => return None,
     })
