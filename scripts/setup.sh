@@ -33,6 +33,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VER
   # no --locked: its lockfile pins webpki-roots 1.0.11, which this registry doesn't serve (note P4)
   cargo install -q wasm-bindgen-cli --version "$BINDGEN_VERSION" --force
 fi
+# cargo-fuzz for scripts/fuzz-smoke.sh (its fuzz builds need the nightly toolchain, which the image has).
+CARGO_FUZZ_VERSION=0.13.1
+if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+  echo "setup: cargo install cargo-fuzz $CARGO_FUZZ_VERSION (takes ~30 s)"
+  cargo install -q cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --force
+fi
 # never `npm ci` (note P7: the lockfile lacks other platforms' optional workerd entries)
 if [ ! -e node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
    || [ package.json -nt node_modules/.package-lock.json ]; then

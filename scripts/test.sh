@@ -28,6 +28,9 @@ bad=$(cargo tree -p engine --prefix none --format '{p}' | awk '{print $1}' | sor
 if [ -n "$bad" ]; then echo "engine must stay runtime-free, but its tree has: $bad"; false; fi
 echo "ok"
 
+step "fuzz smoke: scripts/fuzz-smoke.sh (cargo +nightly fuzz, parser and engine targets, ${FUZZ_SECONDS:-25}s each)"
+bash scripts/fuzz-smoke.sh
+
 step "build the Worker once: npm run bundle (wrangler deploy --dry-run --outdir dist)"
 rm -rf dist
 npm run bundle

@@ -387,8 +387,8 @@ pub fn error_body(e: &Error) -> String {
 #[cfg(test)]
 mod call_tests;
 #[cfg(test)]
+mod duration_tests;
+#[cfg(test)]
 mod temporal_tests;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod duration_tests;
