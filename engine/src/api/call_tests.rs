@@ -1,10 +1,8 @@
 //! Golden tests for `CALL`: fixture procedures registered from `/tck/procedure` bodies, then
 //! query text in, columns and rows (or the error's code and detail) out.
 #![allow(clippy::unwrap_used, clippy::panic)]
+use super::golden::Session;
 use super::*;
-use crate::store::MemoryStore;
-use futures::executor::block_on;
-use std::rc::Rc;
 
 /// The TCK's fixtures, as the runner posts them.
 const FIXTURES: [&str; 7] = [
@@ -22,47 +20,24 @@ const FIXTURES: [&str; 7] = [
         "rows": [[null, 1, 2]]}"#,
 ];
 
-struct Session {
-    db: Database<Rc<MemoryStore>, Graph>,
-    procedures: Procedures,
+/// A session with the TCK's fixtures registered.
+fn session() -> Session {
+    let mut procedures = Procedures::new();
+    for body in FIXTURES {
+        procedures.register(parse_procedure(body.as_bytes()).unwrap()).unwrap();
+    }
+    Session::with_procedures(procedures)
 }
 
-impl Session {
-    fn new() -> Self {
-        let mut procedures = Procedures::new();
-        for body in FIXTURES {
-            procedures.register(parse_procedure(body.as_bytes()).unwrap()).unwrap();
-        }
-        let db = block_on(Database::open(Rc::new(MemoryStore::new()), "test", &0u64)).unwrap();
-        Session { db, procedures }
-    }
-
-    fn run(&self, query: &str, params: &str) -> Result<Response> {
-        let mut body = String::from("{\"query\": ");
-        json::write_str(&mut body, query);
-        body.push_str(&format!(", \"params\": {params}}}"));
-        let req = parse_request(body.as_bytes())?;
-        block_on(execute(&self.db, &req, &ManualHost::new(1, 1), &self.procedures))
-    }
-
-    /// `"columns":[...],"rows":[...]` of the response.
-    fn table(&self, query: &str, params: &str) -> String {
-        let body = self.run(query, params).unwrap_or_else(|e| panic!("{query}: {e}")).body(None);
-        body.get(1..body.find(",\"stats\"").unwrap()).unwrap().to_string()
-    }
-
-    /// (code, detail, compile time) of the error the query must end with.
-    fn error(&self, query: &str, params: &str) -> (&'static str, &'static str, bool) {
-        match self.run(query, params) {
-            Ok(r) => panic!("{query} succeeded: {}", r.body(None)),
-            Err(e) => (e.code.as_str(), e.detail.unwrap_or_default(), e.compile_time),
-        }
-    }
+/// (code, detail, compile time) of the error the query must end with.
+fn error(s: &mut Session, query: &str, params: &str) -> (&'static str, &'static str, bool) {
+    let e = s.error_with(query, params);
+    (e.code.as_str(), e.detail.unwrap_or_default(), e.compile_time)
 }
 
 #[test]
 fn standalone_calls_return_every_output() {
-    let s = Session::new();
+    let mut s = session();
     assert_eq!(s.table("CALL test.labels()", "{}"), r#""columns":["label"],"rows":[["A"],["B"],["C"]]"#);
     let berlin = r#""columns":["city","country_code"],"rows":[["Berlin",49]]"#;
     assert_eq!(s.table("CALL test.my.proc('Stefan', 1)", "{}"), berlin);
@@ -74,7 +49,7 @@ fn standalone_calls_return_every_output() {
 
 #[test]
 fn in_query_calls_bind_what_they_yield() {
-    let s = Session::new();
+    let mut s = session();
     let q = "CALL test.my.proc('Stefan', 1) YIELD city, country_code RETURN city, country_code";
     assert_eq!(s.table(q, "{}"), r#""columns":["city","country_code"],"rows":[["Berlin",49]]"#);
     let q = "CALL test.ab(null) YIELD a AS b, b AS a RETURN b, a";
@@ -89,7 +64,7 @@ fn in_query_calls_bind_what_they_yield() {
 
 #[test]
 fn void_procedures_pass_rows_through() {
-    let s = Session::new();
+    let mut s = session();
     s.run("CREATE (:A {name: 'a'}), (:B {name: 'b'})", "{}").unwrap();
     let q = "MATCH (n) CALL test.doNothing() RETURN n.name AS name ORDER BY name";
     assert_eq!(s.table(q, "{}"), r#""columns":["name"],"rows":[["a"],["b"]]"#);
@@ -97,7 +72,7 @@ fn void_procedures_pass_rows_through() {
 
 #[test]
 fn arguments_are_matched_after_widening() {
-    let s = Session::new();
+    let mut s = session();
     assert_eq!(s.table("CALL test.num(42)", "{}"), r#""columns":["out"],"rows":[["wisdom"]]"#);
     assert_eq!(s.table("CALL test.num(42.3)", "{}"), r#""columns":["out"],"rows":[["about right"]]"#);
     assert_eq!(
@@ -110,7 +85,7 @@ fn arguments_are_matched_after_widening() {
 
 #[test]
 fn compile_time_errors() {
-    let s = Session::new();
+    let mut s = session();
     let cases = [
         ("CALL test.my.proc('Dobby')", "{}", "SyntaxError", "InvalidNumberOfArguments"),
         ("CALL test.int(1, 2, 3, 4) YIELD out RETURN out", "{}", "SyntaxError", "InvalidNumberOfArguments"),
@@ -131,21 +106,21 @@ fn compile_time_errors() {
         ("CALL test.labels() YIELD label WHERE nope RETURN label", "{}", "SyntaxError", "UndefinedVariable"),
     ];
     for (q, params, code, detail) in cases {
-        assert_eq!(s.error(q, params), (code, detail, true), "{q}");
+        assert_eq!(error(&mut s, q, params), (code, detail, true), "{q}");
     }
 }
 
 #[test]
 fn arguments_of_unknown_type_are_checked_when_run() {
-    let s = Session::new();
+    let mut s = session();
     let q = "WITH 1.5 AS x CALL test.int(x) YIELD out RETURN out";
-    assert_eq!(s.error(q, "{}"), ("TypeError", "InvalidArgumentType", false));
+    assert_eq!(error(&mut s, q, "{}"), ("TypeError", "InvalidArgumentType", false));
 }
 
 #[test]
 fn without_procedures_nothing_is_callable() {
-    let s = Session { procedures: Procedures::new(), ..Session::new() };
-    assert_eq!(s.error("CALL test.labels()", "{}"), ("ProcedureError", "ProcedureNotFound", true));
+    let mut s = Session::new();
+    assert_eq!(error(&mut s, "CALL test.labels()", "{}"), ("ProcedureError", "ProcedureNotFound", true));
 }
 
 #[test]

@@ -1,58 +1,9 @@
 //! Golden tests for durations: construction, canonical text, arithmetic with every temporal
 //! type, equality and ORDER BY position, storage (tag 12) and `$duration` parameters.
 #![allow(clippy::unwrap_used, clippy::panic)]
+use super::golden::Session;
 use super::*;
-use crate::store::MemoryStore;
-use futures::executor::block_on;
 use std::rc::Rc;
-
-struct Session {
-    db: Database<Rc<MemoryStore>, Graph>,
-    store: Rc<MemoryStore>,
-    n: u64,
-}
-
-impl Session {
-    fn new() -> Self {
-        let store = Rc::new(MemoryStore::new());
-        Session { db: block_on(Database::open(store.clone(), "test", &0u64)).unwrap(), store, n: 0 }
-    }
-
-    /// A second session over the same store: reads what the first one committed.
-    fn reopen(&self) -> Self {
-        let db = block_on(Database::open(self.store.clone(), "test", &0u64)).unwrap();
-        Session { db, store: self.store.clone(), n: self.n + 100 }
-    }
-
-    fn run(&mut self, query: &str, params: &str) -> Result<Response> {
-        self.n += 1;
-        let mut body = String::from("{\"query\": ");
-        json::write_str(&mut body, query);
-        body.push_str(&format!(", \"params\": {params}}}"));
-        let req = parse_request(body.as_bytes())?;
-        block_on(execute(&self.db, &req, &ManualHost::new(self.n, self.n), &Procedures::new()))
-    }
-
-    /// The `rows` part of the response body.
-    fn rows_with(&mut self, query: &str, params: &str) -> String {
-        let body = self.run(query, params).unwrap_or_else(|e| panic!("{query}: {e}")).body(None);
-        let start = body.find("\"rows\":").unwrap() + 7;
-        let end = body.find(",\"stats\"").unwrap();
-        body[start..end].to_string()
-    }
-
-    fn rows(&mut self, query: &str) -> String {
-        self.rows_with(query, "{}")
-    }
-
-    /// (code, detail) of the error the query must end with.
-    fn error(&mut self, query: &str) -> (&'static str, &'static str) {
-        match self.run(query, "{}") {
-            Ok(r) => panic!("{query} succeeded: {}", r.body(None)),
-            Err(e) => (e.code.as_str(), e.detail.unwrap_or_default()),
-        }
-    }
-}
 
 #[test]
 fn constructs_from_maps_and_strings_in_canonical_text() {
@@ -95,18 +46,18 @@ fn bad_durations_are_errors() {
         "RETURN duration({seconds: 1.0e300})",
         "RETURN duration('P1D').fortnights",
     ] {
-        assert_eq!(s.error(q), ("ArgumentError", "InvalidArgumentValue"), "{q}");
+        assert_eq!(s.error_kind(q), ("ArgumentError", "InvalidArgumentValue"), "{q}");
     }
-    assert_eq!(s.error("RETURN duration({days: 'x'})").0, "TypeError");
-    assert_eq!(s.error("RETURN duration(1)").0, "TypeError");
-    assert_eq!(s.error("RETURN duration('P1D') + 1").0, "TypeError");
-    assert_eq!(s.error("RETURN duration('P1D') / 0"), ("ArithmeticError", "DivisionByZero"));
-    assert_eq!(s.error("RETURN duration({months: 9223372036854775807}) * 2").0, "ArithmeticError");
+    assert_eq!(s.error_kind("RETURN duration({days: 'x'})").0, "TypeError");
+    assert_eq!(s.error_kind("RETURN duration(1)").0, "TypeError");
+    assert_eq!(s.error_kind("RETURN duration('P1D') + 1").0, "TypeError");
+    assert_eq!(s.error_kind("RETURN duration('P1D') / 0"), ("ArithmeticError", "DivisionByZero"));
+    assert_eq!(s.error_kind("RETURN duration({months: 9223372036854775807}) * 2").0, "ArithmeticError");
     assert_eq!(
-        s.error("RETURN -duration({months: -9223372036854775807}) + duration({months: 2})").0,
+        s.error_kind("RETURN -duration({months: -9223372036854775807}) + duration({months: 2})").0,
         "ArithmeticError"
     );
-    assert_eq!(s.error("RETURN date('2000-01-01') + duration({years: 999999999})").0, "ArithmeticError");
+    assert_eq!(s.error_kind("RETURN date('2000-01-01') + duration({years: 999999999})").0, "ArithmeticError");
 }
 
 #[test]
@@ -144,7 +95,7 @@ fn adds_durations_to_every_temporal_type() {
         s.rows("RETURN date('2020-01-31') + duration('P1M') AS a, date('2019-01-31') + duration('P1M') AS b, date('2020-03-31') - duration('P1M') AS c"),
         r#"[[{"$date":"2020-02-29"},{"$date":"2019-02-28"},{"$date":"2020-02-29"}]]"#
     );
-    assert_eq!(s.error("RETURN duration('P1D') - date('2000-01-01')").0, "TypeError");
+    assert_eq!(s.error_kind("RETURN duration('P1D') - date('2000-01-01')").0, "TypeError");
 }
 
 #[test]

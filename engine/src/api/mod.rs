@@ -389,6 +389,8 @@ mod call_tests;
 #[cfg(test)]
 mod duration_tests;
 #[cfg(test)]
+mod golden;
+#[cfg(test)]
 mod temporal_tests;
 #[cfg(test)]
 mod tests;

@@ -1,57 +1,8 @@
 //! Golden tests for temporal values: construction, canonical text, ordering, storage, params.
 #![allow(clippy::unwrap_used, clippy::panic)]
+use super::golden::Session;
 use super::*;
-use crate::store::MemoryStore;
-use futures::executor::block_on;
 use std::rc::Rc;
-
-struct Session {
-    db: Database<Rc<MemoryStore>, Graph>,
-    store: Rc<MemoryStore>,
-    n: u64,
-}
-
-impl Session {
-    fn new() -> Self {
-        let store = Rc::new(MemoryStore::new());
-        Session { db: block_on(Database::open(store.clone(), "test", &0u64)).unwrap(), store, n: 0 }
-    }
-
-    /// A second session over the same store: reads what the first one committed.
-    fn reopen(&self) -> Self {
-        let db = block_on(Database::open(self.store.clone(), "test", &0u64)).unwrap();
-        Session { db, store: self.store.clone(), n: self.n + 100 }
-    }
-
-    fn run(&mut self, query: &str, params: &str) -> Result<Response> {
-        self.n += 1;
-        let mut body = String::from("{\"query\": ");
-        json::write_str(&mut body, query);
-        body.push_str(&format!(", \"params\": {params}}}"));
-        let req = parse_request(body.as_bytes())?;
-        block_on(execute(&self.db, &req, &ManualHost::new(self.n, self.n), &Procedures::new()))
-    }
-
-    /// The `rows` part of the response body.
-    fn rows_with(&mut self, query: &str, params: &str) -> String {
-        let body = self.run(query, params).unwrap_or_else(|e| panic!("{query}: {e}")).body(None);
-        let start = body.find("\"rows\":").unwrap() + 7;
-        let end = body.find(",\"stats\"").unwrap();
-        body[start..end].to_string()
-    }
-
-    fn rows(&mut self, query: &str) -> String {
-        self.rows_with(query, "{}")
-    }
-
-    /// (code, detail) of the error the query must end with.
-    fn error(&mut self, query: &str) -> (&'static str, &'static str) {
-        match self.run(query, "{}") {
-            Ok(r) => panic!("{query} succeeded: {}", r.body(None)),
-            Err(e) => (e.code.as_str(), e.detail.unwrap_or_default()),
-        }
-    }
-}
 
 #[test]
 fn constructs_from_maps_in_canonical_text() {
@@ -119,10 +70,10 @@ fn invalid_components_and_text_are_argument_errors() {
         "RETURN datetime('2015-07-21T21:40+01:00[Europe/Stockholm]')",
         "RETURN date('2015-07-21').hour",
     ] {
-        assert_eq!(s.error(q), ("ArgumentError", "InvalidArgumentValue"), "{q}");
+        assert_eq!(s.error_kind(q), ("ArgumentError", "InvalidArgumentValue"), "{q}");
     }
-    assert_eq!(s.error("RETURN date({year: 'x'})").0, "TypeError");
-    assert_eq!(s.error("RETURN date(1)").0, "TypeError");
+    assert_eq!(s.error_kind("RETURN date({year: 'x'})").0, "TypeError");
+    assert_eq!(s.error_kind("RETURN date(1)").0, "TypeError");
 }
 
 #[test]

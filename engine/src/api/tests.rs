@@ -1,50 +1,10 @@
 //! Golden tests: query text in, response JSON out, through the whole engine on a memory store.
 #![allow(clippy::unwrap_used, clippy::panic)]
+use super::golden::Session;
 use super::*;
 use crate::store::MemoryStore;
 use futures::executor::block_on;
 use std::rc::Rc;
-
-struct Session {
-    db: Database<Rc<MemoryStore>, Graph>,
-    store: Rc<MemoryStore>,
-    n: u64,
-}
-
-impl Session {
-    fn new() -> Self {
-        let store = Rc::new(MemoryStore::new());
-        Session { db: block_on(Database::open(store.clone(), "test", &0u64)).unwrap(), store, n: 0 }
-    }
-
-    fn run(&mut self, query: &str, params: &str) -> Result<Response> {
-        self.n += 1;
-        let body = format!("{{\"query\": {}, \"params\": {params}}}", quoted(query));
-        let req = parse_request(body.as_bytes())?;
-        block_on(execute(&self.db, &req, &ManualHost::new(self.n, self.n), &Procedures::new()))
-    }
-
-    /// The `rows` part of the response body.
-    fn rows(&mut self, query: &str) -> String {
-        let body = self.run(query, "{}").unwrap_or_else(|e| panic!("{query}: {e}")).body(None);
-        let start = body.find("\"rows\":").unwrap() + 7;
-        let end = body.find(",\"stats\"").unwrap();
-        body[start..end].to_string()
-    }
-
-    fn error(&mut self, query: &str) -> Error {
-        match self.run(query, "{}") {
-            Ok(r) => panic!("{query} succeeded: {}", r.body(None)),
-            Err(e) => e,
-        }
-    }
-}
-
-fn quoted(s: &str) -> String {
-    let mut out = String::new();
-    json::write_str(&mut out, s);
-    out
-}
 
 #[test]
 fn the_seed_quickstart() {
