@@ -1,9 +1,8 @@
 //! Golden tests for durations: construction, canonical text, arithmetic with every temporal
 //! type, equality and ORDER BY position, storage (tag 12) and `$duration` parameters.
 #![allow(clippy::unwrap_used, clippy::panic)]
-use super::golden::Session;
+use super::golden::{assert_properties_round_trip, Session};
 use super::*;
-use std::rc::Rc;
 
 #[test]
 fn constructs_from_maps_and_strings_in_canonical_text() {
@@ -181,22 +180,11 @@ fn duration_properties_and_params_survive() {
 #[test]
 fn durations_round_trip_through_apply_and_snapshot() {
     use crate::graph::duration::Duration;
-    use crate::graph::Tx;
-    use crate::storage::StateMachine;
     let values = [
         Value::Duration(Duration::parse("P1Y2M3DT4H5M6.000000007S").unwrap()),
         Value::Duration(Duration::parse("PT-0.3S").unwrap()),
         Value::Duration(Duration::from_parts(i128::from(i64::MIN), i128::from(i64::MAX), -1).unwrap()),
         Value::List(vec![Value::Duration(Duration::ZERO)]),
     ];
-    let props: crate::graph::Properties =
-        values.iter().enumerate().map(|(i, v)| (format!("p{i}"), v.clone())).collect();
-    let mut tx = Tx::new(Rc::new(Graph::default()));
-    let id = tx.create_node(Default::default(), props.clone()).unwrap();
-    let done = tx.finish();
-    let mut replica = Graph::default();
-    replica.apply(&done.payload.unwrap()).unwrap();
-    assert_eq!(replica.node(id).unwrap().props, props);
-    let restored = Graph::restore(&replica.snapshot()).unwrap();
-    assert_eq!(restored.node(id).unwrap().props, props);
+    assert_properties_round_trip(&values);
 }

@@ -79,3 +79,20 @@ impl Session {
         (e.code.as_str(), e.detail.unwrap_or_default())
     }
 }
+
+/// Stores `values` as properties of one node and checks they come back equal through a commit
+/// payload replayed on a replica (`apply`) and through a snapshot (`restore`).
+pub fn assert_properties_round_trip(values: &[Value]) {
+    use crate::graph::Tx;
+    use crate::storage::StateMachine;
+    let props: crate::graph::Properties =
+        values.iter().enumerate().map(|(i, v)| (format!("p{i}"), v.clone())).collect();
+    let mut tx = Tx::new(Rc::new(Graph::default()));
+    let id = tx.create_node(Default::default(), props.clone()).unwrap();
+    let done = tx.finish();
+    let mut replica = Graph::default();
+    replica.apply(&done.payload.unwrap()).unwrap();
+    assert_eq!(replica.node(id).unwrap().props, props);
+    let restored = Graph::restore(&replica.snapshot()).unwrap();
+    assert_eq!(restored.node(id).unwrap().props, props);
+}

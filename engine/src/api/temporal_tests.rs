@@ -1,8 +1,7 @@
 //! Golden tests for temporal values: construction, canonical text, ordering, storage, params.
 #![allow(clippy::unwrap_used, clippy::panic)]
-use super::golden::Session;
+use super::golden::{assert_properties_round_trip, Session};
 use super::*;
-use std::rc::Rc;
 
 #[test]
 fn constructs_from_maps_in_canonical_text() {
@@ -152,8 +151,6 @@ fn temporal_params_are_tagged_and_plain_strings_stay_strings() {
 #[test]
 fn temporal_values_round_trip_through_apply_and_snapshot() {
     use crate::graph::temporal::{Date, DateTime, LocalDateTime, LocalTime, Time};
-    use crate::graph::Tx;
-    use crate::storage::StateMachine;
     let values = [
         Value::Date(Date::parse("-999999999-01-01").unwrap()),
         Value::Date(Date::parse("+999999999-12-31").unwrap()),
@@ -163,14 +160,5 @@ fn temporal_values_round_trip_through_apply_and_snapshot() {
         Value::DateTime(DateTime::parse("2015-07-21T21:40:32.142+02:05:59").unwrap()),
         Value::List(vec![Value::Time(Time::parse("12:00+01:00").unwrap())]),
     ];
-    let props: crate::graph::Properties =
-        values.iter().enumerate().map(|(i, v)| (format!("p{i}"), v.clone())).collect();
-    let mut tx = Tx::new(Rc::new(Graph::default()));
-    let id = tx.create_node(Default::default(), props.clone()).unwrap();
-    let done = tx.finish();
-    let mut replica = Graph::default();
-    replica.apply(&done.payload.unwrap()).unwrap();
-    assert_eq!(replica.node(id).unwrap().props, props);
-    let restored = Graph::restore(&replica.snapshot()).unwrap();
-    assert_eq!(restored.node(id).unwrap().props, props);
+    assert_properties_round_trip(&values);
 }
