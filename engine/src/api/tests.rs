@@ -271,3 +271,47 @@ fn type_of_deleted_relationship() {
     s.run("CREATE ()-[:T]->()", "{}").unwrap();
     assert_eq!(s.rows("MATCH ()-[r]->() DELETE r RETURN type(r)"), "[[\"T\"]]");
 }
+
+/// A store on which every create-if-absent loses, as if a rival always committed first.
+struct AlwaysOutraced(MemoryStore);
+
+impl ObjectStore for AlwaysOutraced {
+    async fn get(&self, key: &str) -> crate::store::StoreResult<Option<Vec<u8>>> {
+        self.0.get(key).await
+    }
+    async fn get_range(&self, key: &str, o: u64, l: u64) -> crate::store::StoreResult<Option<Vec<u8>>> {
+        self.0.get_range(key, o, l).await
+    }
+    async fn head(&self, key: &str) -> crate::store::StoreResult<Option<crate::store::ObjectMeta>> {
+        self.0.head(key).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        mode: crate::store::PutMode,
+    ) -> crate::store::StoreResult<Option<crate::store::ObjectMeta>> {
+        match mode {
+            crate::store::PutMode::Create => Ok(None),
+            mode => self.0.put(key, body, mode).await,
+        }
+    }
+    async fn list(&self, prefix: &str) -> crate::store::StoreResult<Vec<crate::store::ObjectMeta>> {
+        self.0.list(prefix).await
+    }
+    async fn delete(&self, key: &str) -> crate::store::StoreResult<()> {
+        self.0.delete(key).await
+    }
+}
+
+#[test]
+fn a_write_that_keeps_losing_its_race_is_a_conflict_and_writes_nothing() {
+    let store = Rc::new(AlwaysOutraced(MemoryStore::new()));
+    let db: Database<_, Graph> = block_on(Database::open(store.clone(), "ns", &1u64)).unwrap();
+    let req = parse_request(b"{\"query\": \"CREATE (:X)\"}").unwrap();
+    let host = ManualHost::new(1, 7);
+    let e = block_on(execute(&db, &req, &host, &Procedures::new())).unwrap_err();
+    assert_eq!(e.code, Code::Conflict);
+    assert!(block_on(store.0.list("")).unwrap().is_empty(), "nothing was written");
+    assert!(host.now_ms() > 1, "the retries backed off");
+}
