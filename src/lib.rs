@@ -244,9 +244,9 @@ async fn cypher(env: &Env, ctx: &Context, ns: &str, request: &api::Request) -> s
     let body = result?.body(Some(db.store().counts()));
     // Checkpoints are off the response path (no I/O unless one is due); a failure here only
     // delays the next one.
-    let (ns, now) = (ns.to_string(), WorkerHost.now_ms());
+    let ns = ns.to_string();
     ctx.wait_until(async move {
-        if let Ok(true) = db.maybe_checkpoint(now).await {
+        if let Ok(true) = db.maybe_checkpoint(&WorkerHost).await {
             warm_put(&ns, db.cached());
         }
     });
@@ -262,8 +262,8 @@ async fn collect_garbage(env: &Env, ns: &str) -> std::result::Result<Response, E
         .await
         .map_err(|e| Error::new(Code::Unavailable, e.to_string()))?;
     let body = format!(
-        "{{\"boundary\":{},\"records_deleted\":{},\"checkpoints_deleted\":{}}}",
-        report.boundary, report.records_deleted, report.checkpoints_deleted
+        "{{\"boundary\":{},\"records_deleted\":{},\"checkpoints_deleted\":{},\"tables_deleted\":{}}}",
+        report.boundary, report.records_deleted, report.checkpoints_deleted, report.tables_deleted
     );
     json(200, body).map_err(|e| Error::new(Code::Internal, e.to_string()))
 }

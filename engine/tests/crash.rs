@@ -10,7 +10,7 @@ use engine::api::{execute, parse_request, ManualHost, Request};
 use engine::error::Code;
 use engine::graph::Graph;
 use engine::procedures::Procedures;
-use engine::storage::{Database, StateMachine};
+use engine::storage::{Database, StateMachine, Tuning};
 use engine::store::{Faults, Faulty, MemoryStore};
 use futures::executor::block_on;
 use std::rc::Rc;
@@ -32,7 +32,12 @@ fn workload() -> Vec<Request> {
         .collect()
 }
 
-/// One statement per simulated second, so checkpoints (every 32 commits, >= 1 s apart) happen.
+/// Checkpoints every 8 commits with tiny tables, so the workload's I/O includes level-0
+/// tables, compaction steps and manifests, and faults hit all of them.
+const TUNING: Tuning =
+    Tuning { commits_per_checkpoint: 8, table_bytes: 512, step_bytes: 512, l0_trigger: 2, steps_per_checkpoint: 1 };
+
+/// One statement per simulated second, so checkpoints (>= 1 s apart) happen.
 fn now(step: usize) -> u64 {
     step as u64 * 1000
 }
@@ -43,8 +48,10 @@ fn host(step: usize) -> ManualHost {
 
 type Db<S> = Database<S, Graph>;
 
-fn state<S: engine::store::ObjectStore>(db: &Db<S>) -> Vec<u8> {
-    db.cached().state.snapshot()
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn state<S: engine::store::ObjectStore>(db: &Db<S>) -> Entries {
+    db.cached().state.entries()
 }
 
 /// The model: the same engine on a store that never fails, fed only what was acknowledged.
@@ -62,7 +69,7 @@ impl Model {
     }
 
     /// The model's state if `req` were applied too, without changing the model.
-    fn with(&self, req: &Request, step: usize) -> Vec<u8> {
+    fn with(&self, req: &Request, step: usize) -> Entries {
         let scratch = Database::resume(Rc::new(MemoryStore::new()), NS, self.db.cached());
         block_on(execute(&scratch, req, &host(step), &Procedures::new())).expect("the model never fails");
         state(&scratch)
@@ -110,7 +117,7 @@ fn run(faults: Faults) -> Run {
                 model.apply(&work[step], step);
                 step += 1;
                 // A failed checkpoint loses nothing: it only delays the next one.
-                if block_on(handle.maybe_checkpoint(now(step))).is_ok() {
+                if block_on(handle.maybe_checkpoint(&now(step))).is_ok() {
                     db = Some(handle);
                 }
             }
@@ -141,17 +148,16 @@ fn the_workload_checkpoints_and_survives_without_faults() {
     let r = run(Faults::default());
     assert_eq!(r.failures, 0);
     let base = Rc::new(MemoryStore::new());
-    let db: Db<_> = block_on(Database::open(base.clone(), NS, &0u64)).unwrap();
+    let mut db: Db<_> = block_on(Database::open(base.clone(), NS, &0u64)).unwrap();
+    db.set_tuning(TUNING);
     for (i, req) in workload().iter().enumerate() {
         block_on(execute(&db, req, &host(i), &Procedures::new())).unwrap();
-        block_on(db.maybe_checkpoint(now(i + 1))).unwrap();
+        block_on(db.maybe_checkpoint(&now(i + 1))).unwrap();
     }
-    let keys: Vec<String> = block_on(engine::store::ObjectStore::list(&*base, "ns/manifest/"))
-        .unwrap()
-        .into_iter()
-        .map(|m| m.key)
-        .collect();
-    assert!(!keys.is_empty(), "the workload is long enough to checkpoint");
+    let keys: Vec<String> =
+        block_on(engine::store::ObjectStore::list(&*base, "ns/")).unwrap().into_iter().map(|m| m.key).collect();
+    assert!(keys.iter().any(|k| k.starts_with("ns/manifest/")), "the workload is long enough to checkpoint");
+    assert!(keys.iter().any(|k| k.ends_with("-1.sst")), "and to compact: {keys:?}");
 }
 
 #[test]

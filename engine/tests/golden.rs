@@ -1,13 +1,14 @@
-//! Format golden files: `engine/testdata/golden-v1/` holds a namespace written by format
-//! version 1 — commit records, a checkpoint (manifest + snapshot) and `head`. Every later
-//! build must still read it to exactly the same graph. The objects are checked in; regenerate
-//! them only for a new format version, into a new folder:
-//! `NAMIDB_WRITE_GOLDEN=1 cargo test -p engine --test golden`.
+//! Format golden files: `engine/testdata/golden-v1/` holds a namespace written by the first
+//! format — commit records, a checkpoint (manifest + snapshot) and `head`;
+//! `engine/testdata/golden-v2/` one written with sorted tables (level 0 and level 1, partly
+//! merged level-0 tables). Every later build must still read both to exactly the same graph.
+//! The objects are checked in; write them only for a new format, into a new folder:
+//! `NAMIDB_WRITE_GOLDEN=golden-vN cargo test -p engine --test golden`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use engine::api::{execute, parse_request, ManualHost};
 use engine::graph::Graph;
 use engine::procedures::Procedures;
-use engine::storage::Database;
+use engine::storage::{Database, Tuning, CHECKPOINT_EVERY};
 use engine::store::{MemoryStore, ObjectStore, PutMode};
 use futures::executor::block_on;
 use std::path::{Path, PathBuf};
@@ -15,8 +16,8 @@ use std::rc::Rc;
 
 const NS: &str = "golden";
 
-fn folder() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/golden-v1")
+fn folder(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
 }
 
 fn run(db: &Database<Rc<MemoryStore>, Graph>, q: &str, now: u64) -> String {
@@ -34,7 +35,7 @@ fn write_golden(db: &Database<Rc<MemoryStore>, Graph>) {
     let mut step = |q: &str| {
         now += 2_000;
         run(db, q, now);
-        block_on(db.maybe_checkpoint(now)).unwrap();
+        block_on(db.maybe_checkpoint(&now)).unwrap();
     };
     step("CREATE (:Person:Admin {name: 'Ada', age: 36, score: 1.5, ok: true, tags: ['x', 'y'], big: -9223372036854775808})");
     step("CREATE (:Person {name: 'Bob', nan: 0.0 / 0.0, unicode: 'héllo 😀'})");
@@ -59,47 +60,107 @@ const CHECKS: [(&str, &str); 6] = [
     ("MATCH (n) RETURN max(id(n))", "[[39]]"),
 ];
 
-#[test]
-fn format_v1_golden_files_still_read() {
-    let dir = folder();
-    if std::env::var("NAMIDB_WRITE_GOLDEN").is_ok() {
+/// Format 2 adds sorted tables: the same workload, then enough commits (nodes created and
+/// deleted again, so the checks still hold) for level-0 tables, compaction steps and
+/// partly merged level-0 tables. Small tables make every part of the format appear.
+fn write_golden_v2(db: &mut Database<Rc<MemoryStore>, Graph>) {
+    db.set_tuning(Tuning {
+        commits_per_checkpoint: CHECKPOINT_EVERY,
+        table_bytes: 512,
+        step_bytes: 512,
+        l0_trigger: 2,
+        steps_per_checkpoint: 1,
+    });
+    write_golden(db);
+    let mut now = 1_700_000_100_000;
+    for i in 0..130 {
+        now += 2_000;
+        let q = if i % 10 == 9 {
+            "MATCH (f:Filler) DETACH DELETE f".to_string()
+        } else {
+            format!("CREATE (:Filler {{i: {i}}})")
+        };
+        run(db, &q, now);
+        block_on(db.maybe_checkpoint(&now)).unwrap();
+    }
+}
+
+/// Loads a golden folder into a fresh store (writing it first if `NAMIDB_WRITE_GOLDEN` names
+/// it) and returns the store.
+fn load_golden(name: &str, write: impl FnOnce(&mut Database<Rc<MemoryStore>, Graph>)) -> Rc<MemoryStore> {
+    let dir = folder(name);
+    if std::env::var("NAMIDB_WRITE_GOLDEN").is_ok_and(|v| v == name) {
         assert!(!dir.exists(), "{} exists: golden files are never rewritten; use a new folder", dir.display());
         let store = Rc::new(MemoryStore::new());
-        let db = block_on(Database::open(store.clone(), NS, &0u64)).unwrap();
-        write_golden(&db);
+        let mut db = block_on(Database::open(store.clone(), NS, &0u64)).unwrap();
+        write(&mut db);
         for meta in block_on(store.list("")).unwrap() {
             let path = dir.join(&meta.key);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, block_on(store.get(&meta.key)).unwrap().unwrap()).unwrap();
         }
     }
-    // Load the checked-in objects into a fresh store and read them back.
     let store = Rc::new(MemoryStore::new());
     let mut files = vec![dir.clone()];
-    let mut loaded = 0;
     while let Some(path) = files.pop() {
-        for entry in std::fs::read_dir(&path).expect("engine/testdata/golden-v1 exists") {
+        for entry in std::fs::read_dir(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 files.push(path);
             } else {
                 let key = path.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/");
                 block_on(store.put(&key, std::fs::read(&path).unwrap(), PutMode::Create)).unwrap();
-                loaded += 1;
             }
         }
     }
     let keys: Vec<String> = block_on(store.list("golden/")).unwrap().into_iter().map(|m| m.key).collect();
     assert!(keys.iter().any(|k| k.starts_with("golden/manifest/")), "a checkpoint: {keys:?}");
     assert!(keys.iter().any(|k| k == "golden/head"));
-    assert!(loaded > 40);
     for key in &keys {
         let data = block_on(store.get(key)).unwrap().unwrap();
-        assert_eq!((&data[..4], data[5]), (&b"NMDB"[..], 1), "{key}: magic and format version 1");
+        if key.ends_with(".sst") {
+            assert_eq!(&data[data.len() - 4..], b"NSST", "{key}: table footer");
+        } else {
+            assert_eq!((&data[..4], data[5]), (&b"NMDB"[..], 1), "{key}: magic and frame version 1");
+        }
     }
-    let db = block_on(Database::open(store, NS, &0u64)).unwrap();
-    assert_eq!(db.cached().seq, 42);
+    store
+}
+
+fn check(db: &Database<Rc<MemoryStore>, Graph>) {
     for (query, expected) in CHECKS {
-        assert_eq!(run(&db, query, 1), expected, "{query}");
+        assert_eq!(run(db, query, 1), expected, "{query}");
     }
+}
+
+#[test]
+fn format_v1_golden_files_still_read_and_convert_to_tables() {
+    let store = load_golden("golden-v1", |db| write_golden(db));
+    let db = block_on(Database::open(store.clone(), NS, &0u64)).unwrap();
+    assert_eq!(db.cached().seq, 42);
+    check(&db);
+    // The next checkpoint writes every entry into a table; the namespace then reads from it.
+    let mut now = 1_800_000_000_000;
+    for i in 0..32 {
+        now += 2_000;
+        run(&db, &format!("CREATE (:Filler {{i: {i}}})"), now);
+    }
+    run(&db, "MATCH (f:Filler) DELETE f", now);
+    assert!(block_on(db.maybe_checkpoint(&now)).unwrap());
+    assert_eq!(db.cached().table_counts(), (1, 0));
+    let reopened = block_on(Database::open(store, NS, &now)).unwrap();
+    assert_eq!(reopened.cached().table_counts(), (1, 0));
+    check(&reopened);
+}
+
+#[test]
+fn format_v2_golden_files_still_read() {
+    let store = load_golden("golden-v2", write_golden_v2);
+    let keys: Vec<String> = block_on(store.list("golden/sst/")).unwrap().into_iter().map(|m| m.key).collect();
+    assert!(keys.iter().filter(|k| k.ends_with(".sst")).count() > 10, "{keys:?}");
+    let db = block_on(Database::open(store, NS, &0u64)).unwrap();
+    assert_eq!(db.cached().seq, 172);
+    let (l0, l1) = db.cached().table_counts();
+    assert!(l0 >= 1 && l1 >= 2, "both levels: {l0} {l1}");
+    check(&db);
 }

@@ -81,7 +81,7 @@ impl Session {
 }
 
 /// Stores `values` as properties of one node and checks they come back equal through a commit
-/// payload replayed on a replica (`apply`) and through a snapshot (`restore`).
+/// payload replayed on a replica (`apply`) and through its key-value entries (`load`).
 pub fn assert_properties_round_trip(values: &[Value]) {
     use crate::graph::Tx;
     use crate::storage::StateMachine;
@@ -93,6 +93,6 @@ pub fn assert_properties_round_trip(values: &[Value]) {
     let mut replica = Graph::default();
     replica.apply(&done.payload.unwrap()).unwrap();
     assert_eq!(replica.node(id).unwrap().props, props);
-    let restored = Graph::restore(&replica.snapshot()).unwrap();
+    let restored = Graph::load(replica.entries().into_iter().map(Ok)).unwrap();
     assert_eq!(restored.node(id).unwrap().props, props);
 }

@@ -8,12 +8,13 @@
 //! Invariants: ids are never reused (counters only grow); every relationship's endpoints
 //! exist; a node is deleted only when it has no relationships left.
 pub mod duration;
+mod kv;
 pub mod temporal;
 pub mod tx;
 pub mod value;
 
 use crate::storage::codec::{Reader, Writer};
-use crate::storage::{Error, StateMachine};
+use crate::storage::{Entry, Error, StateMachine};
 use std::collections::{BTreeMap, BTreeSet};
 use temporal::{Date, DateTime, LocalDateTime, LocalTime, Offset, Time};
 pub use tx::{Stats, Tx, TxError};
@@ -327,44 +328,74 @@ fn corrupt<T>(v: Result<T, temporal::TemporalError>) -> Result<T, Error> {
     v.map_err(|e| Error::Corrupt(format!("bad temporal value: {e}")))
 }
 
+/// One entity's new state in a commit payload (`None`: deleted).
+enum Change {
+    Node(NodeId, Option<NodeData>),
+    Rel(RelId, Option<RelData>),
+}
+
+/// Decodes a payload: the id counters, then every entity it sets or deletes.
+fn decode_payload(payload: &[u8]) -> Result<(NodeId, RelId, Vec<Change>), Error> {
+    let mut r = Reader::new(payload);
+    let (next_node, next_rel) = (r.varint()?, r.varint()?);
+    let mut changes = Vec::new();
+    while !r.is_empty() {
+        changes.push(match r.u8()? {
+            TAG_NODE => {
+                let id = r.varint()?;
+                let n = r.len()?;
+                let labels = (0..n).map(|_| r.str().map(str::to_string)).collect::<Result<_, _>>()?;
+                let props = decode_props(&mut r)?;
+                Change::Node(id, Some(NodeData { labels, props }))
+            }
+            TAG_NODE_DELETED => Change::Node(r.varint()?, None),
+            TAG_REL => {
+                let id = r.varint()?;
+                let rel_type = r.str()?.to_string();
+                let (start, end) = (r.varint()?, r.varint()?);
+                let props = decode_props(&mut r)?;
+                Change::Rel(id, Some(RelData { rel_type, start, end, props }))
+            }
+            TAG_REL_DELETED => Change::Rel(r.varint()?, None),
+            t => return Err(Error::Corrupt(format!("unknown record tag {t}"))),
+        });
+    }
+    Ok((next_node, next_rel, changes))
+}
+
 impl StateMachine for Graph {
-    fn apply(&mut self, payload: &[u8]) -> Result<(), Error> {
-        let mut r = Reader::new(payload);
-        let (next_node, next_rel) = (r.varint()?, r.varint()?);
-        while !r.is_empty() {
-            match r.u8()? {
-                TAG_NODE => {
-                    let id = r.varint()?;
-                    let n = r.len()?;
-                    let labels = (0..n).map(|_| r.str().map(str::to_string)).collect::<Result<_, _>>()?;
-                    let props = decode_props(&mut r)?;
-                    self.put_node(id, Some(NodeData { labels, props }));
-                }
-                TAG_NODE_DELETED => {
-                    let id = r.varint()?;
-                    self.put_node(id, None);
-                }
-                TAG_REL => {
-                    let id = r.varint()?;
-                    let rel_type = r.str()?.to_string();
-                    let (start, end) = (r.varint()?, r.varint()?);
-                    let props = decode_props(&mut r)?;
-                    self.put_rel(id, Some(RelData { rel_type, start, end, props }));
-                }
-                TAG_REL_DELETED => {
-                    let id = r.varint()?;
-                    self.put_rel(id, None);
-                }
-                t => return Err(Error::Corrupt(format!("unknown record tag {t}"))),
+    fn apply(&mut self, payload: &[u8]) -> Result<Vec<Entry>, Error> {
+        let (next_node, next_rel, changes) = decode_payload(payload)?;
+        let mut entries = Vec::new();
+        for change in changes {
+            kv::change_entries(self, &change, &mut entries);
+            match change {
+                Change::Node(id, data) => self.put_node(id, data),
+                Change::Rel(id, data) => self.put_rel(id, data),
             }
         }
         self.next_node = self.next_node.max(next_node);
         self.next_rel = self.next_rel.max(next_rel);
-        Ok(())
+        entries.push(kv::counters(self.next_node, self.next_rel));
+        Ok(entries)
     }
 
-    fn snapshot(&self) -> Vec<u8> {
-        self.encode(self.nodes.keys(), self.rels.keys())
+    fn changes(&self, payload: &[u8]) -> Result<Vec<Entry>, Error> {
+        let (next_node, next_rel, changes) = decode_payload(payload)?;
+        let mut entries = Vec::new();
+        for change in &changes {
+            kv::change_entries(self, change, &mut entries);
+        }
+        entries.push(kv::counters(self.next_node.max(next_node), self.next_rel.max(next_rel)));
+        Ok(entries)
+    }
+
+    fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        kv::all_entries(self)
+    }
+
+    fn load(entries: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), Error>>) -> Result<Self, Error> {
+        kv::load(entries)
     }
 
     fn restore(snapshot: &[u8]) -> Result<Self, Error> {

@@ -30,7 +30,7 @@ fn stats_follow_observability_rules() {
 }
 
 #[test]
-fn payloads_replay_to_the_same_graph_and_snapshots_restore_it() {
+fn payloads_replay_to_the_same_graph_and_entries_reload_it() {
     let mut tx = Tx::new(Rc::new(Graph::default()));
     let a = tx.create_node(labels(&["Person"]), props(&[("name", Value::String("Alice".into()))])).unwrap();
     let b = tx.create_node(labels(&["Person", "X"]), props(&[("l", Value::List(vec![Value::Float(1.5)]))])).unwrap();
@@ -45,8 +45,8 @@ fn payloads_replay_to_the_same_graph_and_snapshots_restore_it() {
     assert_eq!(replica.outgoing(a).count(), 2);
     assert_eq!(replica.nodes_with_label("Person").count(), 2);
 
-    let restored = Graph::restore(&replica.snapshot()).unwrap();
-    assert_eq!(restored.snapshot(), replica.snapshot());
+    let restored = Graph::load(replica.entries().into_iter().map(Ok)).unwrap();
+    assert_eq!(restored.entries(), replica.entries());
 
     let mut tx = Tx::new(Rc::new(restored));
     tx.delete_node(a, false);
@@ -68,4 +68,49 @@ fn unstorable_values_are_rejected() {
     let map = Value::Map(Properties::new());
     assert!(tx.create_node(BTreeSet::new(), props(&[("m", map)])).is_err());
     assert!(tx.finish().payload.is_none(), "nothing to commit");
+}
+
+/// The key-value invariant checkpoints rely on: folding the entries each payload reports
+/// (`apply`, and `changes` before applying) into the previous entries gives exactly the
+/// entries of the new graph, including the label and adjacency indexes.
+#[test]
+fn the_entries_payloads_report_fold_to_the_graphs_entries() {
+    use std::collections::BTreeMap;
+    let mut graph = Graph::default();
+    let mut folded: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut step = |graph: &mut Graph, edit: &dyn Fn(&mut Tx)| {
+        let mut tx = Tx::new(Rc::new(graph.clone()));
+        edit(&mut tx);
+        let payload = tx.finish().payload.unwrap();
+        let predicted = graph.changes(&payload).unwrap();
+        let applied = graph.apply(&payload).unwrap();
+        assert_eq!(predicted, applied);
+        for (k, v) in applied {
+            match v {
+                Some(v) => folded.insert(k, v),
+                None => folded.remove(&k),
+            };
+        }
+        assert_eq!(folded.clone().into_iter().collect::<Vec<_>>(), graph.entries());
+    };
+    step(&mut graph, &|tx| {
+        let a = tx.create_node(labels(&["A", "B"]), props(&[("x", Value::Int(1))])).unwrap();
+        let b = tx.create_node(labels(&["B"]), Properties::new()).unwrap();
+        tx.create_rel("T", a, b, Properties::new()).unwrap();
+        tx.create_rel("T", a, b, Properties::new()).unwrap();
+        tx.create_rel("U", b, b, Properties::new()).unwrap();
+    });
+    step(&mut graph, &|tx| {
+        tx.set_labels(1, &["A".to_string()], false);
+        tx.set_labels(1, &["C".to_string()], true);
+        tx.set_rel_property(1, "w", Value::Float(0.5)).unwrap();
+    });
+    step(&mut graph, &|tx| tx.delete_rel(2));
+    step(&mut graph, &|tx| tx.delete_node(2, true));
+    step(&mut graph, &|tx| {
+        let c = tx.create_node(BTreeSet::new(), Properties::new()).unwrap();
+        tx.delete_node(c, false);
+    });
+    let keys: Vec<char> = graph.entries().iter().map(|(k, _)| char::from(k[0])).collect();
+    assert_eq!(keys, ['C', 'L', 'L', 'N'], "counters, labels B and C of node 1, node 1");
 }

@@ -21,6 +21,10 @@ pub enum Kind {
     Manifest = 2,
     Snapshot = 3,
     Head = 4,
+    /// A manifest that lists sorted tables (format 1 manifests name one snapshot).
+    TableManifest = 5,
+    Block = 6,
+    TableIndex = 7,
 }
 
 pub fn crc32(data: &[u8]) -> u32 {
@@ -176,6 +180,10 @@ impl<'a> Reader<'a> {
     }
     pub fn bytes(&mut self) -> Result<&'a [u8], Error> {
         let n = self.len()?;
+        self.take(n)
+    }
+    /// Exactly `n` bytes (a length stored elsewhere).
+    pub fn bytes_exact(&mut self, n: usize) -> Result<&'a [u8], Error> {
         self.take(n)
     }
     pub fn str(&mut self) -> Result<&'a str, Error> {

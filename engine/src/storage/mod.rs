@@ -18,18 +18,23 @@
 //! - A commit whose base is older than [`MAX_STALL_MS`] when its PUT returns is checked against
 //!   `head` before it is acknowledged, so a stalled writer re-creating a collected slot is never
 //!   acknowledged, and a writer fenced by a newer epoch never commits at all.
+mod checkpoint;
 pub mod codec;
 mod gc;
 mod records;
+pub mod table;
 
 use crate::store::{ObjectStore, PutMode, StoreError};
-use codec::{frame, unframe, Kind};
+pub use checkpoint::Tuning;
+use codec::{unframe, Kind};
 pub use gc::GcReport;
-use records::{decode_head, encode_head, Manifest, ObjectName};
+use records::{decode_head, encode_head, Contents, Manifest, ObjectName, Tables};
 pub use records::{Layout, WalRecord};
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
+pub use table::Entry;
+use table::{Merge, Table, TableMeta};
 
 /// Commits between checkpoints: bounds the WAL records a cold open replays.
 pub const CHECKPOINT_EVERY: u64 = 32;
@@ -47,6 +52,8 @@ pub const MAX_STALL_MS: u64 = 60_000;
 pub const GC_MIN_AGE_MS: u64 = 3_600_000;
 /// Attempts at creating a commit record before reporting its outcome as unknown.
 const PUT_ATTEMPTS: u32 = 3;
+/// Concurrent GETs a read issues at most (a Worker may have 6 object-store calls in flight).
+const PARALLEL_GETS: usize = 6;
 /// Attempts at a cold open before giving up because the store is too slow to open consistently.
 const OPEN_ATTEMPTS: u32 = 3;
 
@@ -78,10 +85,18 @@ impl From<StoreError> for Error {
     }
 }
 
-/// The replicated state: a deterministic fold over commit payloads.
+/// The replicated state: a deterministic fold over commit payloads, which is also a set of
+/// key-value entries (what checkpoints store in sorted tables).
 pub trait StateMachine: Clone + Default {
-    fn apply(&mut self, payload: &[u8]) -> Result<(), Error>;
-    fn snapshot(&self) -> Vec<u8>;
+    /// Applies one commit payload; returns the entries it changed (`None`: deleted).
+    fn apply(&mut self, payload: &[u8]) -> Result<Vec<Entry>, Error>;
+    /// What [`StateMachine::apply`] would return, without applying.
+    fn changes(&self, payload: &[u8]) -> Result<Vec<Entry>, Error>;
+    /// Every live entry, in key order.
+    fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)>;
+    /// Rebuilds a state from its live entries in key order.
+    fn load(entries: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), Error>>) -> Result<Self, Error>;
+    /// Rebuilds a state from a format 1 snapshot.
     fn restore(snapshot: &[u8]) -> Result<Self, Error>;
 }
 
@@ -104,10 +119,28 @@ pub struct Version<M> {
     /// The writer epoch of the latest record (0 until someone claims the namespace).
     pub epoch: u64,
     pub state: Rc<M>,
-    checkpoint_seq: u64,
-    checkpoint_time_ms: u64,
+    /// The checkpoint whose tables hold the state as of `checkpoint.seq`.
+    checkpoint: Rc<Checkpoint>,
+    /// The entries each record after `checkpoint.seq` changed, oldest first: what the next
+    /// checkpoint writes.
+    unflushed: Rc<Vec<Rc<Changes>>>,
     /// Host time at which this version was last known to be the latest.
     validated_ms: u64,
+}
+
+/// A checkpoint as a version uses it (`seq` 0: none, no tables).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Checkpoint {
+    seq: u64,
+    time_ms: u64,
+    tables: Tables,
+}
+
+/// The entries record `seq` changed.
+#[derive(Debug)]
+struct Changes {
+    seq: u64,
+    entries: Vec<Entry>,
 }
 
 impl<M: Default> Default for Version<M> {
@@ -117,8 +150,8 @@ impl<M: Default> Default for Version<M> {
             seq: 0,
             epoch: 0,
             state: Rc::new(M::default()),
-            checkpoint_seq: 0,
-            checkpoint_time_ms: 0,
+            checkpoint: Rc::default(),
+            unflushed: Rc::default(),
             validated_ms: 0,
         }
     }
@@ -128,6 +161,11 @@ impl<M> Version<M> {
     /// Whether a write may run on this version without a freshness read first.
     pub fn is_recent(&self, now_ms: u64) -> bool {
         self.validated_ms > 0 && now_ms.saturating_sub(self.validated_ms) < MAX_UNVALIDATED_MS
+    }
+
+    /// How many tables hold this version's checkpoint: (level 0, level 1).
+    pub fn table_counts(&self) -> (usize, usize) {
+        (self.checkpoint.tables.l0.len(), self.checkpoint.tables.l1.len())
     }
 
     fn within_stall_bound(&self, now_ms: u64) -> bool {
@@ -152,6 +190,7 @@ pub struct Database<S, M> {
     current: RefCell<Version<M>>,
     /// The writer epoch this handle claimed, if it is an exclusive writer.
     owner_epoch: Option<u64>,
+    tuning: Tuning,
 }
 
 impl<S: ObjectStore, M: StateMachine> Database<S, M> {
@@ -167,7 +206,18 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     /// Rebuilds a handle from a version cached earlier, e.g. across requests of one isolate,
     /// with a store bound to the current request.
     pub fn resume(store: S, namespace: &str, version: Version<M>) -> Self {
-        Database { store, layout: Layout::new(namespace), current: RefCell::new(version), owner_epoch: None }
+        Database {
+            store,
+            layout: Layout::new(namespace),
+            current: RefCell::new(version),
+            owner_epoch: None,
+            tuning: Tuning::default(),
+        }
+    }
+
+    /// Overrides table sizes and compaction triggers (tests use small ones).
+    pub fn set_tuning(&mut self, tuning: Tuning) {
+        self.tuning = tuning;
     }
 
     pub fn layout(&self) -> &Layout {
@@ -231,19 +281,60 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         Ok(None)
     }
 
-    /// The checkpoint at `seq`, or `None` if its manifest or snapshot is missing.
+    /// The checkpoint at `seq`, or `None` if its manifest or any object it names is missing.
+    /// Costs one GET for the manifest and one per table (up to [`PARALLEL_GETS`] at a time).
     async fn checkpoint_at(&self, seq: u64) -> Result<Option<Version<M>>, Error> {
-        let Some(manifest) = self.store.get(&self.layout.manifest(seq)).await? else { return Ok(None) };
-        let manifest = Manifest::decode(&manifest)?;
-        let Some(snapshot) = self.store.get(&manifest.snapshot).await? else { return Ok(None) };
+        let Some(manifest) = self.read_manifest(seq).await? else { return Ok(None) };
+        let (state, checkpoint, unflushed) = match manifest.contents {
+            Contents::Snapshot(key) => {
+                let Some(snapshot) = self.store.get(&key).await? else { return Ok(None) };
+                let state = M::restore(&unframe(Kind::Snapshot, &snapshot)?)?;
+                // A format 1 checkpoint has no tables: the next checkpoint writes everything.
+                let entries = state.entries().into_iter().map(|(k, v)| (k, Some(v))).collect();
+                let changes = Rc::new(Changes { seq: manifest.seq, entries });
+                let checkpoint = Checkpoint { seq: 0, time_ms: manifest.time_ms, tables: Tables::default() };
+                (state, checkpoint, vec![changes])
+            }
+            Contents::Tables(tables) => {
+                let Some(all) = self.fetch_tables(tables.all()).await? else { return Ok(None) };
+                let (l0, l1) = all.split_at(tables.l0.len());
+                let sources = tables.l0.iter().zip(l0).map(|(t, table)| level0_entries(table, &t.from_key, None));
+                let l1_entries: Box<dyn Iterator<Item = _>> = Box::new(l1.iter().flat_map(Table::iter));
+                let live =
+                    Merge::new(sources.chain([l1_entries]), true).map(|e| e.map(|(k, v)| (k, v.unwrap_or_default())));
+                let state = M::load(live)?;
+                (state, Checkpoint { seq: manifest.seq, time_ms: manifest.time_ms, tables }, Vec::new())
+            }
+        };
         Ok(Some(Version {
             seq: manifest.seq,
             epoch: manifest.epoch,
-            state: Rc::new(M::restore(&unframe(Kind::Snapshot, &snapshot)?)?),
-            checkpoint_seq: manifest.seq,
-            checkpoint_time_ms: manifest.time_ms,
+            state: Rc::new(state),
+            checkpoint: Rc::new(checkpoint),
+            unflushed: Rc::new(unflushed),
             validated_ms: 0,
         }))
+    }
+
+    async fn read_manifest(&self, seq: u64) -> Result<Option<Manifest>, Error> {
+        match self.store.get(&self.layout.manifest(seq)).await? {
+            Some(data) => Ok(Some(Manifest::decode(&data)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads whole tables, [`PARALLEL_GETS`] at a time; `None` if any is missing.
+    async fn fetch_tables<'a>(&self, metas: impl Iterator<Item = &'a TableMeta>) -> Result<Option<Vec<Table>>, Error> {
+        let metas: Vec<&TableMeta> = metas.collect();
+        let mut tables = Vec::with_capacity(metas.len());
+        for chunk in metas.chunks(PARALLEL_GETS) {
+            let reads = futures::future::join_all(chunk.iter().map(|m| self.store.get(&m.key))).await;
+            for (meta, data) in chunk.iter().zip(reads) {
+                let Some(data) = data? else { return Ok(None) };
+                tables.push(Table::from_bytes(data, meta)?);
+            }
+        }
+        Ok(Some(tables))
     }
 
     /// Applies records after the cached version until one is absent; stamps the version as
@@ -295,7 +386,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             return Err(Error::Corrupt(format!("record {} is from fenced epoch {}", record.seq, record.epoch)));
         }
         if !record.payload.is_empty() {
-            Rc::make_mut(&mut cur.state).apply(&record.payload)?;
+            let entries = Rc::make_mut(&mut cur.state).apply(&record.payload)?;
+            Rc::make_mut(&mut cur.unflushed).push(Rc::new(Changes { seq: record.seq, entries }));
         }
         cur.seq = record.seq;
         cur.epoch = record.epoch;
@@ -324,6 +416,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             None => base.epoch,
         };
         let seq = base.seq + 1;
+        let entries = if payload.is_empty() { Vec::new() } else { base.state.changes(&payload)? };
+        let changes = Rc::new(Changes { seq, entries });
         let record = WalRecord { seq, epoch, time_ms: clock.now_ms(), txn_id, payload };
         let key = self.layout.wal(seq);
         if !self.create_record(&key, &record).await? {
@@ -340,6 +434,9 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             cur.seq = seq;
             cur.epoch = epoch;
             cur.state = Rc::new(next_state);
+            if !record.payload.is_empty() {
+                Rc::make_mut(&mut cur.unflushed).push(changes);
+            }
             // Winning the create proves this is now the latest version.
             cur.validated_ms = cur.validated_ms.max(record.time_ms);
         }
@@ -415,30 +512,20 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         };
         Ok(self.store.put(&key, encode_head(seq), mode).await?.is_some())
     }
+}
 
-    /// Writes a checkpoint of the cached version when enough commits and time have passed
-    /// since the last one. Safe to run concurrently with anything: the snapshot and manifest
-    /// are create-only and deterministic, and `head` only moves forward. Returns whether it
-    /// wrote one.
-    pub async fn maybe_checkpoint(&self, now_ms: u64) -> Result<bool, Error> {
-        let v = self.cached();
-        let due = v.seq >= v.checkpoint_seq + CHECKPOINT_EVERY
-            && now_ms >= v.checkpoint_time_ms.saturating_add(CHECKPOINT_MIN_INTERVAL_MS);
-        if !due {
-            return Ok(false);
-        }
-        let snapshot = self.layout.snapshot(v.seq);
-        self.store.put(&snapshot, frame(Kind::Snapshot, &v.state.snapshot()), PutMode::Create).await?;
-        let manifest = Manifest { seq: v.seq, epoch: v.epoch, time_ms: now_ms, snapshot };
-        self.store.put(&self.layout.manifest(v.seq), manifest.encode(), PutMode::Create).await?;
-        self.advance_head(v.seq).await?;
-        let mut cur = self.current.borrow_mut();
-        if v.seq > cur.checkpoint_seq {
-            cur.checkpoint_seq = v.seq;
-            cur.checkpoint_time_ms = now_ms;
-        }
-        Ok(true)
-    }
+/// The level-0 table's entries at or above `from_key` (and below `below`, if given).
+fn level0_entries<'a>(
+    table: &'a Table,
+    from_key: &'a [u8],
+    below: Option<&'a [u8]>,
+) -> Box<dyn Iterator<Item = Result<Entry, Error>> + 'a> {
+    Box::new(
+        table
+            .iter()
+            .filter(move |e| e.as_ref().map_or(true, |(k, _)| k.as_slice() >= from_key))
+            .take_while(move |e| e.as_ref().map_or(true, |(k, _)| below.is_none_or(|b| k.as_slice() < b))),
+    )
 }
 
 #[cfg(test)]

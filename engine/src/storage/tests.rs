@@ -5,17 +5,32 @@ use futures::executor::block_on;
 use records::decode_head;
 use std::cell::Cell;
 
-/// A state machine that appends bytes: easy to check that every commit is applied once, in order.
+/// A state machine that appends bytes: easy to check that every commit is applied once, in
+/// order. As entries, byte `i` is stored under key `i` (big-endian).
 #[derive(Clone, Default, Debug, PartialEq)]
 struct Bytes(Vec<u8>);
 
 impl StateMachine for Bytes {
-    fn apply(&mut self, payload: &[u8]) -> Result<(), Error> {
+    fn apply(&mut self, payload: &[u8]) -> Result<Vec<Entry>, Error> {
+        let changes = self.changes(payload)?;
         self.0.extend_from_slice(payload);
-        Ok(())
+        Ok(changes)
     }
-    fn snapshot(&self) -> Vec<u8> {
-        self.0.clone()
+    fn changes(&self, payload: &[u8]) -> Result<Vec<Entry>, Error> {
+        let at = self.0.len() as u64;
+        Ok(payload.iter().zip(at..).map(|(b, i)| (i.to_be_bytes().to_vec(), Some(vec![*b]))).collect())
+    }
+    fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.0.iter().zip(0u64..).map(|(b, i)| (i.to_be_bytes().to_vec(), vec![*b])).collect()
+    }
+    fn load(entries: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), Error>>) -> Result<Self, Error> {
+        let mut bytes = Vec::new();
+        for (i, entry) in entries.enumerate() {
+            let (k, v) = entry?;
+            assert_eq!(k, (i as u64).to_be_bytes(), "entries arrive in key order, none missing");
+            bytes.extend_from_slice(&v);
+        }
+        Ok(Bytes(bytes))
     }
     fn restore(snapshot: &[u8]) -> Result<Self, Error> {
         Ok(Bytes(snapshot.to_vec()))
@@ -120,7 +135,7 @@ fn checkpoints_bound_the_cost_of_opening() {
         for i in 0..total {
             append(&db, i as u8, i).await;
             now += 100;
-            db.maybe_checkpoint(now).await.unwrap();
+            db.maybe_checkpoint(&now).await.unwrap();
         }
         let gets = store.gets.get();
         let reopened: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
@@ -139,9 +154,9 @@ fn checkpoints_respect_the_minimum_interval() {
         for i in 0..CHECKPOINT_EVERY {
             append(&db, 0, i).await;
         }
-        assert!(!db.maybe_checkpoint(CHECKPOINT_MIN_INTERVAL_MS - 1).await.unwrap());
-        assert!(db.maybe_checkpoint(CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
-        assert!(!db.maybe_checkpoint(10 * CHECKPOINT_MIN_INTERVAL_MS).await.unwrap(), "nothing new");
+        assert!(!db.maybe_checkpoint(&(CHECKPOINT_MIN_INTERVAL_MS - 1)).await.unwrap());
+        assert!(db.maybe_checkpoint(&CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
+        assert!(!db.maybe_checkpoint(&(10 * CHECKPOINT_MIN_INTERVAL_MS)).await.unwrap(), "nothing new");
     });
 }
 
@@ -169,7 +184,7 @@ async fn write(db: &Database<Rc<Counting>, Bytes>, byte: u8, now: u64) -> u64 {
         if let CommitOutcome::Committed(seq) =
             db.commit(&base, vec![byte], next, now ^ u64::from(byte), &now).await.unwrap()
         {
-            db.maybe_checkpoint(now).await.unwrap();
+            db.maybe_checkpoint(&now).await.unwrap();
             return seq;
         }
     }

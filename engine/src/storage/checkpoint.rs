@@ -1,0 +1,217 @@
+//! Checkpoints and compaction: folding the log into sorted tables.
+//!
+//! A checkpoint of version `v` writes the entries changed since its *base* (the newest
+//! checkpoint `head` names, or the handle's own if newer) as one new level-0 table, then, if
+//! level 0 has [`Tuning::l0_trigger`] tables, compaction steps (at most
+//! [`Tuning::steps_per_checkpoint`]), then the manifest
+//! `manifest/<v>` listing every table, then moves `head` forward. Tables and manifests are
+//! create-only and their content is determined by their names, so racing checkpoints agree.
+//!
+//! A compaction step merges level 0 into level 1 over one key range: the level-1 tables from
+//! the lowest unmerged key onwards, up to [`Tuning::step_bytes`] of them, together with the
+//! level-0 entries in that range. The step writes new level-1 tables of at most
+//! [`Tuning::table_bytes`] and raises every level-0 table's `from_key` to the end of the
+//! range; a level-0 table merged to its end is dropped. Memory is bounded by the level-0
+//! tables, one step of level 1 and one output table; CPU by the same, so a step fits in the
+//! time a Worker gives `waitUntil` work after a response.
+//!
+//! Safety (see `docs/format.md`): a checkpoint writes only a version validated within
+//! [`MAX_STALL_MS`], never builds on a base older than half of [`GC_MIN_AGE_MS`] without first
+//! looking for a newer manifest, and writes neither manifest nor `head` once it has run for
+//! longer than [`MAX_STALL_MS`]; garbage collection deletes only tables that no manifest at or
+//! after its boundary names. So no manifest `head` names can refer to a collected table.
+use super::records::{Contents, Level0, Manifest, ObjectName, Tables};
+use super::table::{Merge, Table, TableBuilder, TableMeta};
+use super::{level0_entries, Changes, Checkpoint, Clock, Database, Error, StateMachine};
+use super::{CHECKPOINT_EVERY, CHECKPOINT_MIN_INTERVAL_MS, GC_MIN_AGE_MS, MAX_STALL_MS};
+use crate::store::{ObjectStore, PutMode};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Table sizes and compaction triggers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// Commits after which a checkpoint is due ([`CHECKPOINT_EVERY`] outside tests).
+    pub commits_per_checkpoint: u64,
+    /// Raw bytes of entries after which a compaction output table is closed.
+    pub table_bytes: usize,
+    /// Stored bytes of level-1 tables one compaction step reads at most (at least one table).
+    pub step_bytes: u64,
+    /// Level-0 tables that make a checkpoint run compaction steps.
+    pub l0_trigger: usize,
+    /// Compaction steps one checkpoint runs at most (fewer once level 0 is below the trigger).
+    pub steps_per_checkpoint: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            commits_per_checkpoint: CHECKPOINT_EVERY,
+            table_bytes: 4 << 20,
+            step_bytes: 16 << 20,
+            l0_trigger: 4,
+            steps_per_checkpoint: 4,
+        }
+    }
+}
+
+impl<S: ObjectStore, M: StateMachine> Database<S, M> {
+    /// Writes a checkpoint of the cached version when enough commits and time have passed
+    /// since the last one (see the module doc). Safe to run concurrently with anything.
+    /// Returns whether this call's manifest is the checkpoint of its version.
+    pub async fn maybe_checkpoint(&self, clock: &impl Clock) -> Result<bool, Error> {
+        let started = clock.now_ms();
+        let v = self.cached();
+        let due = v.seq >= v.checkpoint.seq + self.tuning.commits_per_checkpoint
+            && started >= v.checkpoint.time_ms.saturating_add(CHECKPOINT_MIN_INTERVAL_MS);
+        if !due || !v.within_stall_bound(started) {
+            return Ok(false);
+        }
+        let Some(base) = self.checkpoint_base(&v.checkpoint, v.seq, started).await? else { return Ok(false) };
+        let mut tables = base.tables.clone();
+        let delta = changes_since(&v.unflushed, base.seq);
+        if !delta.is_empty() {
+            let mut builder = TableBuilder::new();
+            for (key, value) in &delta {
+                builder.add(key, value.as_deref())?;
+            }
+            let table = self.put_table(builder, self.layout.table(v.seq, base.seq, 0)).await?;
+            tables.l0.insert(0, Level0 { table, from_key: Vec::new() });
+        }
+        let (mut steps, mut outputs) = (0, 0);
+        while tables.l0.len() >= self.tuning.l0_trigger && steps < self.tuning.steps_per_checkpoint {
+            tables = self.compact_step(tables, v.seq, base.seq, &mut outputs).await?;
+            steps += 1;
+        }
+        if clock.now_ms().saturating_sub(started) > MAX_STALL_MS {
+            return Ok(false);
+        }
+        let manifest = Manifest { seq: v.seq, epoch: v.epoch, time_ms: started, contents: Contents::Tables(tables) };
+        let landed = self.store.put(&self.layout.manifest(v.seq), manifest.encode(), PutMode::Create).await?.is_some();
+        // A rival's manifest for this version is complete too, so `head` may name it either way.
+        if clock.now_ms().saturating_sub(started) <= MAX_STALL_MS {
+            self.advance_head(v.seq).await?;
+        }
+        if landed {
+            let Contents::Tables(tables) = manifest.contents else { return Ok(true) };
+            let mut cur = self.current.borrow_mut();
+            if cur.checkpoint.seq < v.seq && cur.seq >= v.seq {
+                cur.checkpoint = Rc::new(Checkpoint { seq: v.seq, time_ms: started, tables });
+                let rest: Vec<_> = cur.unflushed.iter().filter(|c| c.seq > v.seq).cloned().collect();
+                cur.unflushed = Rc::new(rest);
+            }
+        }
+        Ok(landed)
+    }
+
+    /// The checkpoint to build version `seq` on: the newest of ours and the one `head` names
+    /// (one GET, two if `head` moved); `None` if someone has checkpointed `seq` or later. A
+    /// base older than half of [`GC_MIN_AGE_MS`] could have been superseded by a manifest whose
+    /// `head` update was lost, so then the newest manifest is looked up by listing.
+    async fn checkpoint_base(
+        &self,
+        ours: &Rc<Checkpoint>,
+        seq: u64,
+        now_ms: u64,
+    ) -> Result<Option<Rc<Checkpoint>>, Error> {
+        let mut base = ours.clone();
+        let head = self.head_seq().await?;
+        if head >= seq {
+            return Ok(None);
+        }
+        if head > base.seq {
+            base = self.tables_checkpoint(head).await?.unwrap_or(base);
+        }
+        let has_tables = !base.tables.l0.is_empty() || !base.tables.l1.is_empty();
+        if has_tables && now_ms.saturating_sub(base.time_ms) > GC_MIN_AGE_MS / 2 {
+            let listed = self.store.list(&format!("{}manifest/", self.layout.prefix())).await?;
+            let newest = listed
+                .iter()
+                .filter_map(|m| match self.layout.parse(&m.key) {
+                    ObjectName::Manifest(n) => Some(n),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            if newest >= seq {
+                return Ok(None);
+            }
+            if newest > base.seq {
+                base = self.tables_checkpoint(newest).await?.unwrap_or(base);
+            }
+        }
+        Ok(Some(base))
+    }
+
+    /// The table list of the checkpoint at `seq`, if it exists and has one.
+    async fn tables_checkpoint(&self, seq: u64) -> Result<Option<Rc<Checkpoint>>, Error> {
+        Ok(match self.read_manifest(seq).await? {
+            Some(Manifest { seq, time_ms, contents: Contents::Tables(tables), .. }) => {
+                Some(Rc::new(Checkpoint { seq, time_ms, tables }))
+            }
+            _ => None,
+        })
+    }
+
+    /// Stores a finished table. Its name determines its content, so finding it already
+    /// there (a rival, or an earlier attempt of ours that errored but landed) is success.
+    async fn put_table(&self, builder: TableBuilder, key: String) -> Result<TableMeta, Error> {
+        let (bytes, meta) = builder.finish(key);
+        self.store.put(&meta.key, bytes, PutMode::Create).await?;
+        Ok(meta)
+    }
+
+    /// One compaction step (see the module doc); output tables are named
+    /// `table(seq, base, n)` for `n` from `outputs + 1` on, and `outputs` counts them.
+    async fn compact_step(&self, mut tables: Tables, seq: u64, base: u64, outputs: &mut u32) -> Result<Tables, Error> {
+        let lo = tables.l0.iter().map(|t| t.from_key.clone()).min().unwrap_or_default();
+        let start = tables.l1.partition_point(|t| t.max_key < lo);
+        let (mut end, mut bytes) = (start, 0);
+        while end < tables.l1.len() && (end == start || bytes < self.tuning.step_bytes) {
+            bytes += tables.l1[end].size;
+            end += 1;
+        }
+        let hi = tables.l1.get(end).map(|t| t.min_key.clone());
+        let missing = || Error::Corrupt("a table named by the checkpoint being compacted is missing".into());
+        let inputs = tables.l0.iter().map(|t| &t.table).chain(&tables.l1[start..end]);
+        let inputs = self.fetch_tables(inputs).await?.ok_or_else(missing)?;
+        let (l0, l1) = inputs.split_at(tables.l0.len());
+        let sources = tables.l0.iter().zip(l0).map(|(t, table)| level0_entries(table, &t.from_key, hi.as_deref()));
+        let l1_entries: Box<dyn Iterator<Item = _>> = Box::new(l1.iter().flat_map(Table::iter));
+        let mut written = Vec::new();
+        let mut builder = TableBuilder::new();
+        for entry in Merge::new(sources.chain([l1_entries]), true) {
+            let (key, value) = entry?;
+            builder.add(&key, value.as_deref())?;
+            if builder.raw_len() >= self.tuning.table_bytes {
+                *outputs += 1;
+                written
+                    .push(self.put_table(std::mem::take(&mut builder), self.layout.table(seq, base, *outputs)).await?);
+            }
+        }
+        if !builder.is_empty() {
+            *outputs += 1;
+            written.push(self.put_table(builder, self.layout.table(seq, base, *outputs)).await?);
+        }
+        tables.l1.splice(start..end, written);
+        tables.l0.retain_mut(|t| match &hi {
+            Some(hi) => {
+                t.from_key = t.from_key.clone().max(hi.clone());
+                t.from_key <= t.table.max_key
+            }
+            None => false,
+        });
+        Ok(tables)
+    }
+}
+
+/// The entries changed after version `after`, each key's latest, in key order.
+fn changes_since(unflushed: &[Rc<Changes>], after: u64) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+    let mut delta = BTreeMap::new();
+    for changes in unflushed.iter().filter(|c| c.seq > after) {
+        for (key, value) in &changes.entries {
+            delta.insert(key.clone(), value.clone());
+        }
+    }
+    delta
+}
