@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 use super::{ObjectStore, PutMode};
 
-pub(crate) async fn check(s: &impl ObjectStore) {
+pub async fn check(s: &impl ObjectStore) {
     assert_eq!(s.get("ns/a").await.unwrap(), None);
     assert_eq!(s.head("ns/a").await.unwrap(), None);
 

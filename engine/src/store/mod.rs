@@ -114,5 +114,7 @@ pub(crate) fn content_etag(data: &[u8]) -> String {
     format!("{h:016x}-{}", data.len())
 }
 
-#[cfg(test)]
-pub(crate) mod conformance;
+/// The contract's test suite, for every store's tests (other crates enable the
+/// `conformance` feature in their dev-dependencies).
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
