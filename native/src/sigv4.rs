@@ -3,6 +3,7 @@
 //! The canonical request is `METHOD \n path \n query \n headers \n signed-headers \n
 //! payload-hash`; the key is derived by chained HMAC-SHA256 over date, region, service and
 //! `aws4_request`. Secrets never leave this module except inside the signature.
+use engine::graph::temporal::Date;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
@@ -99,16 +100,7 @@ pub fn authorization(creds: &Credentials, req: &Signing) -> String {
 pub fn amz_date(unix_ms: u64) -> String {
     let secs = unix_ms / 1000;
     let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil date from days since 1970-01-01 (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = Date::from_days(days).map_or((1970, 1, 1), Date::ymd);
     format!("{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z", rest / 3600, rest / 60 % 60, rest % 60)
 }
 
