@@ -40,6 +40,11 @@ for f in dist/*.js dist/*.wasm; do
 done
 echo "bundle: $gz bytes gzipped ($raw bytes raw: $(cd dist && ls *.js *.wasm | tr '\n' ' '))"
 
+step "JS client: tsc -p js (strict type-check, builds js/dist for the tests)"
+rm -rf js/dist
+tsc -p js
+echo "ok"
+
 step "end-to-end tests: node --test 'tests/*.test.mjs' (against dist/)"
 node --test --test-timeout=120000 'tests/*.test.mjs'
 
