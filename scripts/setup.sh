@@ -46,3 +46,11 @@ if [ ! -e node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund
   touch node_modules/.package-lock.json
 fi
+# The Python client's test interpreter (tests/python.test.mjs): a venv with pandas, and
+# setuptools so that `pip install ./python` builds offline in the test.
+if ! .py-venv/bin/python -c "import pandas, setuptools" 2>/dev/null; then
+  echo "setup: python3 -m venv .py-venv; pip install pandas setuptools"
+  rm -rf .py-venv
+  python3 -m venv .py-venv
+  .py-venv/bin/pip install -q --disable-pip-version-check "pandas>=2.2,<4" "setuptools>=70.1"
+fi
