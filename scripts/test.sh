@@ -40,9 +40,10 @@ for f in dist/*.js dist/*.wasm; do
 done
 echo "bundle: $gz bytes gzipped ($raw bytes raw: $(cd dist && ls *.js *.wasm | tr '\n' ' '))"
 
-step "JS client: tsc -p js (strict type-check, builds js/dist for the tests)"
+step "JS client: tsc -p js (strict type-check, builds js/dist for the tests), tsc -p js/test (API type tests)"
 rm -rf js/dist
 tsc -p js
+tsc -p js/test
 echo "ok"
 
 step "end-to-end tests: node --test 'tests/*.test.mjs' (against dist/)"
