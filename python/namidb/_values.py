@@ -94,14 +94,17 @@ class Temporal:
 
 
 def _trim_fraction(text: str) -> str:
-    """Cuts a fractional second to the 6 digits Python's datetime holds."""
+    """Makes the text readable by fromisoformat on Python 3.9+: the fractional second as exactly
+    the 6 digits datetime holds, and "Z" as "+00:00"."""
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
     dot = text.find(".")
     if dot < 0:
         return text
     end = dot + 1
     while end < len(text) and text[end].isdigit():
         end += 1
-    return text[: min(end, dot + 7)] + text[end:]
+    return text[: dot + 1] + (text[dot + 1 : end] + "000000")[:6] + text[end:]
 
 
 def decode(v: Any) -> Any:
