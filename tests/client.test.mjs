@@ -1,7 +1,7 @@
 // The JS client (js/, built to js/dist by `tsc -p js`, a step of npm test) against the real
 // Worker on workerd with local R2: the seed quickstart, every value type of the contract both
-// ways, errors, and retries of real Conflict-free races and real Unavailable answers. Only the
-// last group is a unit test of the retry loop with a scripted fetcher, and says so.
+// ways, errors, a real 503 Unavailable retried, and racing writers. Only the last group is a
+// unit test of the retry loop with a scripted fetcher, and says so.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
