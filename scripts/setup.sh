@@ -46,3 +46,5 @@ if [ ! -e node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund
   touch node_modules/.package-lock.json
 fi
+# Test-only tools (the Python test venv) are installed by scripts/test.sh, not here: `npm start`
+# does not need them.

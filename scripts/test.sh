@@ -23,14 +23,19 @@ cargo test -p engine
 step "cargo test -p namidb-worker (the Worker's pure logic, natively: SHA-256, token lists)"
 cargo test -p namidb-worker
 
-step "cargo test -p namidb (native: S3 store, URIs, CLI; against a local moto S3 server)"
-MOTO_VERSION=5.2.5
-if [ "$(out/venv/bin/python -c 'import moto; print(moto.__version__)' 2>/dev/null)" != "$MOTO_VERSION" ]; then
-  echo "setup: python3 -m venv out/venv; pip install moto[server]==$MOTO_VERSION (takes ~1 min)"
-  python3 -m venv out/venv
-  out/venv/bin/pip install -q "moto[server]==$MOTO_VERSION"
+step "Python test venv .py-venv: pandas and setuptools (the Python client's tests), moto (a local S3 server)"
+PY_PACKAGES=("pandas==3.1.1" "setuptools==84.2.1" "moto[server]==5.2.5")
+if [ "$(cat .py-venv/.packages 2>/dev/null)" != "${PY_PACKAGES[*]}" ]; then
+  echo "setup: python3 -m venv .py-venv; pip install ${PY_PACKAGES[*]} (takes ~1-2 min)"
+  rm -rf .py-venv
+  python3 -m venv .py-venv
+  .py-venv/bin/pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+  echo "${PY_PACKAGES[*]}" > .py-venv/.packages
 fi
-NAMIDB_REQUIRE_S3=1 NAMIDB_MOTO_SERVER="$PWD/out/venv/bin/moto_server" cargo test -p namidb
+echo "ok"
+
+step "cargo test -p namidb (native: S3 store, URIs, CLI; against a local moto S3 server)"
+NAMIDB_REQUIRE_S3=1 NAMIDB_MOTO_SERVER="$PWD/.py-venv/bin/moto_server" cargo test -p namidb
 
 step "engine dependency tree has no tokio / worker / wasm-bindgen"
 bad=$(cargo tree -p engine --prefix none --format '{p}' | awk '{print $1}' | sort -u | grep -xE 'tokio|worker|wasm-bindgen' || true)
@@ -48,6 +53,12 @@ for f in dist/*.js dist/*.wasm; do
   raw=$((raw + $(wc -c <"$f"))); gz=$((gz + $(gzip -9 -c "$f" | wc -c)))
 done
 echo "bundle: $gz bytes gzipped ($raw bytes raw: $(cd dist && ls *.js *.wasm | tr '\n' ' '))"
+
+step "JS client: tsc -p js (strict type-check, builds js/dist for the tests), tsc -p js/test (API type tests)"
+rm -rf js/dist
+tsc -p js
+tsc -p js/test
+echo "ok"
 
 step "end-to-end tests: node --test 'tests/*.test.mjs' (against dist/)"
 node --test --test-timeout=120000 'tests/*.test.mjs'

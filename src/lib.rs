@@ -9,6 +9,7 @@
 //! registers fixture procedures, kept per namespace in the isolate; otherwise that path is 404
 //! and every query runs with no procedures.
 mod auth;
+mod console;
 mod r2;
 mod recent;
 mod sha256;
@@ -118,6 +119,7 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> std::result::Resul
     let internal = |e: worker::Error| Error::new(Code::Internal, e.to_string());
     let path = req.path();
     match (path.as_str(), req.method()) {
+        ("/", Method::Get) => console::page().map_err(internal),
         ("/health", Method::Get) => json(200, "{\"ok\":true}".into()).map_err(internal),
         ("/cypher", Method::Post) => {
             let principal = auth::authenticate(&req, env)?;

@@ -76,6 +76,8 @@ export async function startWorker({ persistTo, vars = {}, secrets } = {}) {
       const res = await fetch(base + p, { method, headers, body: method === "GET" ? undefined : bodyText });
       return parseResponse(res);
     },
+    /** The Worker's R2 bucket binding itself (ephemeral mode), to plant or remove objects. */
+    bucket: async () => (await getEnv()).BUCKET,
     /** All object keys in the R2 bucket (ephemeral mode). */
     async listKeys(prefix) {
       const bucket = (await getEnv()).BUCKET;

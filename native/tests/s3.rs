@@ -1,5 +1,5 @@
 //! The S3 store, URIs, sessions and the CLI against a real S3-compatible server: moto's
-//! (`moto_server`, installed by `scripts/setup.sh` into `out/venv`). moto answers conditional
+//! (`moto_server`, installed by `scripts/test.sh` into `.py-venv`). moto answers conditional
 //! writes correctly one request at a time, which is all these tests need; racing writers are
 //! tested on the engine's own stores.
 //!
@@ -36,14 +36,14 @@ fn repo() -> PathBuf {
 fn moto(bucket: &str) -> Option<Moto> {
     let binary = std::env::var_os("NAMIDB_MOTO_SERVER")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("out/venv/bin/moto_server"));
+        .unwrap_or_else(|| repo().join(".py-venv/bin/moto_server"));
     if !binary.exists() {
         assert!(
             std::env::var("NAMIDB_REQUIRE_S3").is_err(),
-            "NAMIDB_REQUIRE_S3 is set but {} does not exist (run scripts/setup.sh)",
+            "NAMIDB_REQUIRE_S3 is set but {} does not exist (npm test installs it)",
             binary.display()
         );
-        eprintln!("skipped: {} not found (scripts/setup.sh installs it)", binary.display());
+        eprintln!("skipped: {} not found (npm test installs it)", binary.display());
         return None;
     }
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
