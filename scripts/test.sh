@@ -23,8 +23,8 @@ cargo test -p engine
 step "cargo test -p namidb-worker (the Worker's pure logic, natively: SHA-256, token lists)"
 cargo test -p namidb-worker
 
-step "Python test venv .py-venv: pandas and setuptools (the Python client's tests), moto (a local S3 server)"
-PY_PACKAGES=("pandas==3.1.1" "setuptools==84.2.1" "moto[server]==5.2.5")
+step "Python test venv .py-venv: pandas, setuptools and maturin (the Python package and its tests), moto (a local S3 server)"
+PY_PACKAGES=("pandas==3.1.1" "setuptools==84.2.1" "moto[server]==5.2.5" "maturin==1.16.0")
 if [ "$(cat .py-venv/.packages 2>/dev/null)" != "${PY_PACKAGES[*]}" ]; then
   echo "setup: python3 -m venv .py-venv; pip install ${PY_PACKAGES[*]} (takes ~1-2 min)"
   rm -rf .py-venv

@@ -73,6 +73,10 @@ class Result:
         return f"Result(columns={self.columns!r}, rows={len(self.rows)}, stats={self.stats!r})"
 
 
+# URI schemes served by the engine in-process (namidb._native) instead of a Worker over HTTP.
+NATIVE_SCHEMES = ("s3", "file", "memory")
+
+
 class Client:
     """Client("http://127.0.0.1:8787?ns=prod", token="dev-token"): the namespace comes from ?ns=
     (or namespace=...). `attempts` is the number of HTTP requests per call, the first included."""
@@ -82,20 +86,37 @@ class Client:
                  on_retry: Optional[Callable[[int, NamiDBError, float], None]] = None,
                  sleep: Callable[[float], None] = time.sleep, rand: Callable[[], float] = random.random):
         parts = urllib.parse.urlsplit(url)
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        self._token, self._attempts, self._timeout = token, attempts, timeout
+        self._backoff, self._max_backoff = backoff, max_backoff
+        self._on_retry, self._sleep, self._rand = on_retry, sleep, rand
+        self._native = None
+        if parts.scheme in NATIVE_SCHEMES:
+            # The engine in-process on a bucket, a folder or memory: the URI names the namespace.
+            if namespace is not None or token is not None:
+                raise ValueError(f"{parts.scheme}:// URIs carry the namespace and need no token")
+            try:
+                from . import _native
+            except ImportError as e:
+                raise ImportError("namidb was installed without its engine extension (namidb._native); "
+                                  "pip install builds it with maturin") from e
+            try:
+                self._native = _native.Session(url)
+            except RuntimeError as e:
+                raise _error(0, str(e), 1) from None
+            self.namespace = parts.netloc if parts.scheme == "memory" else dict(urllib.parse.parse_qsl(parts.query)).get("ns")
+            self.endpoint = url
+            return
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"not an http(s) URL: {url!r}")
+            raise ValueError(f"not an http(s), s3, file or memory URL: {url!r}")
         ns = namespace or dict(urllib.parse.parse_qsl(parts.query)).get("ns")
         if not ns:
             raise ValueError(f"no namespace: add ?ns=<namespace> to {url!r} or pass namespace=")
         path = parts.path.rstrip("/")
         path = path[: -len("/cypher")] if path.endswith("/cypher") else path
-        if attempts < 1:
-            raise ValueError("attempts must be at least 1")
         self.namespace = ns
         self.endpoint = f"{parts.scheme}://{parts.netloc}{path}/cypher?ns={urllib.parse.quote(ns, safe='')}"
-        self._token, self._attempts, self._timeout = token, attempts, timeout
-        self._backoff, self._max_backoff = backoff, max_backoff
-        self._on_retry, self._sleep, self._rand = on_retry, sleep, rand
 
     def cypher(self, query: str, params: Optional[Dict[str, Any]] = None) -> Result:
         """Runs one query as one transaction; raises NamiDBError."""
@@ -120,6 +141,9 @@ class Client:
         return self._rand() * min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
 
     def _send(self, body: bytes, attempt: int) -> Result:
+        if self._native is not None:
+            ok, text = self._native.request(body)
+            return _decode(200 if ok else 0, text, attempt)
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._token is not None:
             headers["Authorization"] = f"Bearer {self._token}"
@@ -131,23 +155,37 @@ class Client:
             status, raw = e.code, e.read()
         except (urllib.error.URLError, OSError) as e:
             raise NamiDBError("ConnectionError", f"no answer from {self.endpoint}: {e}", 0, attempts=attempt) from e
-        text = raw.decode("utf-8", errors="replace")
-        try:
-            answer = json.loads(text)
-        except ValueError:
-            raise NamiDBError("BadResponse", f"HTTP {status} with a body that is not JSON: {text[:200]}", status,
-                              attempts=attempt) from None
-        if not isinstance(answer, dict):
-            answer = {}
-        if status >= 400 or "error" in answer:
-            err = answer.get("error") if isinstance(answer.get("error"), dict) else {}
-            pos = err.get("position")
-            position = Position(pos.get("offset"), pos.get("line"), pos.get("column")) if isinstance(pos, dict) else None
-            raise NamiDBError(str(err.get("code") or "BadResponse"), str(err.get("message") or f"HTTP {status}: {text[:200]}"),
-                              status, err.get("detail"), err.get("phase"), position, attempt)
-        if not isinstance(answer.get("columns"), list) or not isinstance(answer.get("rows"), list):
-            raise NamiDBError("BadResponse", f"HTTP {status} without columns and rows: {text[:200]}", status,
-                              attempts=attempt)
-        rows = [decode(row) if isinstance(row, list) else [] for row in answer["rows"]]
-        return Result([str(c) for c in answer["columns"]], rows, answer.get("stats") or {}, answer.get("meta") or {},
-                      attempt)
+        return _decode(status, raw.decode("utf-8", errors="replace"), attempt)
+
+
+def _error(status: int, text: str, attempt: int) -> NamiDBError:
+    """The NamiDBError an error answer (the contract's JSON error body) stands for."""
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        answer = None
+    err = answer.get("error") if isinstance(answer, dict) and isinstance(answer.get("error"), dict) else {}
+    pos = err.get("position")
+    position = Position(pos.get("offset"), pos.get("line"), pos.get("column")) if isinstance(pos, dict) else None
+    return NamiDBError(str(err.get("code") or "BadResponse"), str(err.get("message") or f"HTTP {status}: {text[:200]}"),
+                       status, err.get("detail"), err.get("phase"), position, attempt)
+
+
+def _decode(status: int, text: str, attempt: int) -> Result:
+    """A Result from an answer's status and body text (status 200/0 for in-process answers);
+    raises NamiDBError for an error answer."""
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        raise NamiDBError("BadResponse", f"HTTP {status} with a body that is not JSON: {text[:200]}", status,
+                          attempts=attempt) from None
+    if not isinstance(answer, dict):
+        answer = {}
+    if status >= 400 or "error" in answer:
+        raise _error(status, text, attempt)
+    if not isinstance(answer.get("columns"), list) or not isinstance(answer.get("rows"), list):
+        raise NamiDBError("BadResponse", f"HTTP {status} without columns and rows: {text[:200]}", status,
+                          attempts=attempt)
+    rows = [decode(row) if isinstance(row, list) else [] for row in answer["rows"]]
+    return Result([str(c) for c in answer["columns"]], rows, answer.get("stats") or {}, answer.get("meta") or {},
+                  attempt)
