@@ -12,6 +12,8 @@ mod kv;
 pub mod temporal;
 pub mod tx;
 pub mod value;
+pub mod zones;
+mod zones_data;
 
 use crate::storage::codec::{Reader, Writer};
 use crate::storage::{Entry, Error, StateMachine};

@@ -74,7 +74,7 @@ fn days_in_year(year: i64) -> i64 {
 }
 
 /// Days since 1970-01-01 of a valid `year-month-day`.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -85,7 +85,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// `(year, month, day)` of a day count produced by [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -99,7 +99,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 }
 
 /// ISO day of week, Monday = 1 … Sunday = 7 (1970-01-01 was a Thursday).
-fn day_of_week(days: i64) -> i64 {
+pub(crate) fn day_of_week(days: i64) -> i64 {
     (days + 3).rem_euclid(7) + 1
 }
 
