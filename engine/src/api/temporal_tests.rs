@@ -253,12 +253,14 @@ fn current_time_comes_from_the_host_clock() {
         s.rows(
             "RETURN datetime() AS a, datetime.transaction('Europe/Stockholm') AS b, date.statement() AS c,
                        localtime.realtime() AS d, datetime() = datetime.statement() AS same,
-                       datetime.fromepoch(416779, 999999999) AS e, datetime.fromepochmillis(237821673987) AS f"
+                       datetime.fromepoch(416779, 999999999) AS e, datetime.fromepochmillis(237821673987) AS f,
+                       time({hour: 12, timezone: 'Europe/Stockholm'}) AS g, datetime({timezone: 'Asia/Tokyo'}) AS h"
         ),
         concat!(
             r#"[[{"$datetime":"1970-01-01T00:00:00.002Z"},{"$datetime":"1970-01-01T01:00:00.002+01:00[Europe/Stockholm]"},"#,
             r#"{"$date":"1970-01-01"},{"$localtime":"00:00:00.002"},true,"#,
-            r#"{"$datetime":"1970-01-05T19:46:19.999999999Z"},{"$datetime":"1977-07-15T13:34:33.987Z"}]]"#
+            r#"{"$datetime":"1970-01-05T19:46:19.999999999Z"},{"$datetime":"1977-07-15T13:34:33.987Z"},"#,
+            r#"{"$time":"12:00+01:00"},{"$datetime":"1970-01-01T09:00:00.002+09:00[Asia/Tokyo]"}]]"#
         )
     );
 }

@@ -211,8 +211,12 @@ fn construct(kind: &str, v: &Value) -> Result<Value> {
 }
 
 /// A component map, with `date`, `time` or `datetime` selecting a base temporal value whose
-/// components the other keys override.
+/// components the other keys override; `{timezone: z}` alone is the current time in `z`.
 fn from_map(kind: &str, m: &BTreeMap<String, Value>) -> Result<Value> {
+    // `{timezone: z}` alone: the current time in that zone.
+    if let (1, Some(Value::String(tz))) = (m.len(), m.get("timezone")) {
+        return TimeZone::parse(tz).map_err(|e| argument_error(kind, &e)).and_then(|tz| now(kind, tz));
+    }
     let mut c = Components::default();
     let (mut date_src, mut time_src) = (None, None);
     for (k, v) in m {

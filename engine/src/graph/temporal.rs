@@ -906,10 +906,11 @@ impl LocalDateTime {
 
 impl DateTime {
     pub fn component(&self, key: &str) -> Option<Component> {
-        let epoch = |div: i128| Component::Int(i64::try_from(self.instant_nanos().div_euclid(div)).unwrap_or(0));
+        // `None` (an error to the caller) when the count overflows an integer.
+        let epoch = |div: i128| i64::try_from(self.instant_nanos().div_euclid(div)).ok().map(Component::Int);
         match key {
-            "epochSeconds" => Some(epoch(i128::from(NANOS_PER_SECOND))),
-            "epochMillis" => Some(epoch(1_000_000)),
+            "epochSeconds" => epoch(i128::from(NANOS_PER_SECOND)),
+            "epochMillis" => epoch(1_000_000),
             "timezone" if self.zone.is_some() => {
                 Some(Component::Text(self.zone.map(ZoneId::name).unwrap_or_default().into()))
             }
@@ -1082,5 +1083,8 @@ mod tests {
         assert_eq!(t.component("timezone"), Some(Component::Text("+01:00".into())));
         assert_eq!(t.component("offsetSeconds"), Some(Component::Int(3600)));
         assert_eq!(t.component("epochSeconds"), Some(Component::Int(466_342_274)));
+        let far = DateTime::parse("+999999999-12-31T23:59:59.999999999Z").unwrap();
+        assert_eq!(far.component("epochMillis"), None, "overflows an integer");
+        assert!(far.component("epochSeconds").is_some());
     }
 }
