@@ -1,7 +1,9 @@
 //! Format golden files: `engine/testdata/golden-v1/` holds a namespace written by the first
 //! format — commit records, a checkpoint (manifest + snapshot) and `head`;
 //! `engine/testdata/golden-v2/` one written with sorted tables (level 0 and level 1, partly
-//! merged level-0 tables). Every later build must still read both to exactly the same graph.
+//! merged level-0 tables); `engine/testdata/golden-v3/` temporal properties, including a
+//! date-time in a named zone (the zone id slot). Every later build must still read each of
+//! them to exactly the same graph.
 //! The objects are checked in; write them only for a new format, into a new folder:
 //! `NAMIDB_WRITE_GOLDEN=golden-vN cargo test -p engine --test golden`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -163,4 +165,38 @@ fn format_v2_golden_files_still_read() {
     let (l0, l1) = db.cached().table_counts();
     assert!(l0 >= 1 && l1 >= 2, "both levels: {l0} {l1}");
     check(&db);
+}
+
+/// Format 3 fills the date-time zone id slot: temporal properties of every type, one in a
+/// named zone, written in a commit record and then in a checkpoint.
+fn write_golden_v3(db: &mut Database<Rc<MemoryStore>, Graph>) {
+    let mut now = 1_700_000_000_000;
+    let mut step = |q: &str| {
+        now += 2_000;
+        run(db, q, now);
+        block_on(db.maybe_checkpoint(&now)).unwrap();
+    };
+    step(TEMPORAL_CREATE);
+    for i in 0..CHECKPOINT_EVERY + 2 {
+        step(&format!("CREATE (:Filler {{i: {i}}})"));
+    }
+    step("MATCH (f:Filler) DELETE f");
+    step(TEMPORAL_CREATE);
+}
+
+const TEMPORAL_CREATE: &str = "CREATE (:T {d: date('1984-10-11'), lt: localtime('12:31:14.645876123'), \
+     t: time('10:35-08:00'), ldt: localdatetime('-0001-01-01T01:01'), dt: datetime('2015-07-21T21:40:32.142+02:05:59'), \
+     zoned: datetime('1818-07-21T21:40:32.142[Europe/Stockholm]'), dur: duration('P1Y2M3DT-0.5S'), \
+     l: [datetime('2017-10-29T02:30+01:00[Europe/Stockholm]')]})";
+
+#[test]
+fn format_v3_golden_files_still_read() {
+    let store = load_golden("golden-v3", write_golden_v3);
+    let db = block_on(Database::open(store, NS, &0u64)).unwrap();
+    let one = r#"["1984-10-11","12:31:14.645876123","10:35-08:00","-0001-01-01T01:01","2015-07-21T21:40:32.142+02:05:59","1818-07-21T21:40:32.142+00:53:28[Europe/Stockholm]","P1Y2M3DT-0.5S",["2017-10-29T02:30+01:00[Europe/Stockholm]"]]"#;
+    assert_eq!(
+        run(&db, "MATCH (n:T) RETURN toString(n.d), toString(n.lt), toString(n.t), toString(n.ldt), toString(n.dt), toString(n.zoned), toString(n.dur), [x IN n.l | toString(x)]", 1),
+        format!("[{one},{one}]")
+    );
+    assert_eq!(run(&db, "MATCH (f:Filler) RETURN count(f)", 1), "[[0]]");
 }

@@ -270,6 +270,7 @@ pub async fn execute<S: ObjectStore>(
         let base = if optimistic { cached } else { db.refresh(host).await.map_err(storage_error)? };
         let mut tx = Tx::new(base.state.clone());
         exec::seed_random(host.random());
+        exec::set_clock(host.now_ms());
         let output = exec::run(&plan, &mut tx, &req.params)?;
         let done = tx.finish();
         let results = results(&output, &done.stats, &done.graph);

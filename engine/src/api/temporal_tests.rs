@@ -64,9 +64,11 @@ fn invalid_components_and_text_are_argument_errors() {
         "RETURN localtime({hour: 24})",
         "RETURN localtime({hour: 1, timezone: '+01:00'})",
         "RETURN time({hour: 1, timezone: '+19:00'})",
-        "RETURN time({hour: 1, timezone: 'Europe/Stockholm'})",
+        "RETURN time({hour: 1, timezone: 'Europe/Nowhere'})",
         "RETURN date('2015-13-01')",
-        "RETURN datetime('2015-07-21T21:40+01:00[Europe/Stockholm]')",
+        "RETURN datetime('2015-07-21T21:40+01:00[Europe/Nowhere]')",
+        "RETURN date.truncate('hour', date('2015-07-21'))",
+        "RETURN localtime.truncate('month', localtime('12:00'))",
         "RETURN date('2015-07-21').hour",
     ] {
         assert_eq!(s.error_kind(q), ("ArgumentError", "InvalidArgumentValue"), "{q}");
@@ -158,7 +160,107 @@ fn temporal_values_round_trip_through_apply_and_snapshot() {
         Value::Time(Time::parse("00:00-18:00").unwrap()),
         Value::LocalDateTime(LocalDateTime::parse("1984-10-11T12:31").unwrap()),
         Value::DateTime(DateTime::parse("2015-07-21T21:40:32.142+02:05:59").unwrap()),
+        Value::DateTime(DateTime::parse("1818-07-21T21:40:32.142[Europe/Stockholm]").unwrap()),
         Value::List(vec![Value::Time(Time::parse("12:00+01:00").unwrap())]),
     ];
     assert_properties_round_trip(&values);
+}
+
+#[test]
+fn named_zones_resolve_offsets_and_survive_storage() {
+    let mut s = Session::new();
+    assert_eq!(
+        s.rows(
+            "RETURN datetime({year: 1984, month: 7, day: 20, hour: 12, timezone: 'Europe/Stockholm'}) AS a,
+                       datetime('2015-07-21T21:40:32.142[Europe/London]') AS b,
+                       datetime('2017-03-26T02:30[Europe/Stockholm]') AS gap"
+        ),
+        r#"[[{"$datetime":"1984-07-20T12:00+02:00[Europe/Stockholm]"},{"$datetime":"2015-07-21T21:40:32.142+01:00[Europe/London]"},{"$datetime":"2017-03-26T03:30+02:00[Europe/Stockholm]"}]]"#
+    );
+    assert_eq!(
+        s.rows(
+            "WITH datetime('1984-11-11T12:31:14.645876123[Europe/Stockholm]') AS d
+                RETURN d.timezone, d.offset, d.offsetMinutes, d.epochSeconds"
+        ),
+        r#"[["Europe/Stockholm","+01:00",60,469020674]]"#
+    );
+    s.run("CREATE (:Z {at: datetime('2017-10-29T02:30+01:00[Europe/Stockholm]')})", "{}").unwrap();
+    let want = r#"[[{"$datetime":"2017-10-29T02:30+01:00[Europe/Stockholm]"}]]"#;
+    assert_eq!(s.rows("MATCH (z:Z) RETURN z.at"), want);
+    assert_eq!(s.reopen().rows("MATCH (z:Z) RETURN z.at"), want);
+}
+
+#[test]
+fn selects_and_overrides_components_of_other_values() {
+    let mut s = Session::new();
+    assert_eq!(
+        s.rows(
+            "WITH date('1984-11-11') AS d, datetime('1984-10-11T12:00[Europe/Stockholm]') AS t
+                RETURN date({date: d, week: 1}) AS a, date({date: d, quarter: 3}) AS b,
+                       localdatetime({date: d, time: t, second: 42}) AS c,
+                       datetime({date: d, time: t, timezone: 'Pacific/Honolulu'}) AS e,
+                       time({time: t, timezone: '+05:00'}) AS f, date(t) AS g"
+        ),
+        concat!(
+            r#"[[{"$date":"1984-01-08"},{"$date":"1984-08-11"},{"$localdatetime":"1984-11-11T12:00:42"},"#,
+            r#"{"$datetime":"1984-11-11T01:00-10:00[Pacific/Honolulu]"},{"$time":"16:00+05:00"},{"$date":"1984-10-11"}]]"#
+        )
+    );
+}
+
+#[test]
+fn truncates_to_units_and_sets_components() {
+    let mut s = Session::new();
+    let dt = "datetime('2017-10-11T12:31:14.645876123-01:00')";
+    assert_eq!(
+        s.rows(&format!(
+            "RETURN date.truncate('millennium', {dt}) AS a, date.truncate('weekYear', date('1984-01-01'), {{day: 5}}) AS b,
+                    datetime.truncate('hour', {dt}, {{timezone: 'Europe/Stockholm'}}) AS c,
+                    localtime.truncate('millisecond', {dt}, {{nanosecond: 2}}) AS d,
+                    time.truncate('day', {dt}) AS e, date.truncate('week', null) AS f"
+        )),
+        concat!(
+            r#"[[{"$date":"2000-01-01"},{"$date":"1983-01-05"},{"$datetime":"2017-10-11T12:00+02:00[Europe/Stockholm]"},"#,
+            r#"{"$localtime":"12:31:14.645000002"},{"$time":"00:00-01:00"},null]]"#
+        )
+    );
+    assert_eq!(s.error_kind(&format!("RETURN time.truncate('week', {dt})")).0, "ArgumentError");
+    assert_eq!(s.error_kind(&format!("RETURN date.truncate('fortnight', {dt})")).0, "ArgumentError");
+}
+
+#[test]
+fn durations_between_temporals() {
+    let mut s = Session::new();
+    assert_eq!(
+        s.rows(
+            "RETURN duration.between(date('1984-10-11'), date('2015-06-24')) AS a,
+                       duration.inMonths(date('2018-03-11'), date('2016-06-24')) AS b,
+                       duration.inDays(localdatetime('2015-07-21T21:40:32.142'), date('2015-06-24')) AS c,
+                       duration.inSeconds(datetime('2017-10-29T00:00[Europe/Stockholm]'), localtime('04:00')) AS d,
+                       duration.between(time('14:30'), time('16:30+01:00')) AS e,
+                       duration.between(null, date()) AS f"
+        ),
+        r#"[[{"$duration":"P30Y8M13D"},{"$duration":"P-1Y-8M"},{"$duration":"P-27D"},{"$duration":"PT5H"},{"$duration":"PT1H"},null]]"#
+    );
+}
+
+#[test]
+fn current_time_comes_from_the_host_clock() {
+    let mut s = Session::new();
+    // The session's host clock reads n ms after the epoch on its n-th request.
+    s.run("RETURN 1", "{}").unwrap();
+    assert_eq!(
+        s.rows(
+            "RETURN datetime() AS a, datetime.transaction('Europe/Stockholm') AS b, date.statement() AS c,
+                       localtime.realtime() AS d, datetime() = datetime.statement() AS same,
+                       datetime.fromepoch(416779, 999999999) AS e, datetime.fromepochmillis(237821673987) AS f,
+                       time({hour: 12, timezone: 'Europe/Stockholm'}) AS g, datetime({timezone: 'Asia/Tokyo'}) AS h"
+        ),
+        concat!(
+            r#"[[{"$datetime":"1970-01-01T00:00:00.002Z"},{"$datetime":"1970-01-01T01:00:00.002+01:00[Europe/Stockholm]"},"#,
+            r#"{"$date":"1970-01-01"},{"$localtime":"00:00:00.002"},true,"#,
+            r#"{"$datetime":"1970-01-05T19:46:19.999999999Z"},{"$datetime":"1977-07-15T13:34:33.987Z"},"#,
+            r#"{"$time":"12:00+01:00"},{"$datetime":"1970-01-01T09:00:00.002+09:00[Asia/Tokyo]"}]]"#
+        )
+    );
 }

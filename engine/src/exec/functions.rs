@@ -4,14 +4,15 @@ use super::eval::{deleted, format_float, overflow, type_error};
 use super::Evaluator;
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
-use crate::graph::duration::{Amount, Duration};
-use crate::graph::temporal::{Components, Date, DateTime, LocalDateTime, LocalTime, TemporalError, Time};
 use crate::graph::Value;
 use std::cell::Cell;
 
 impl Evaluator<'_> {
     pub(super) fn function(&self, name: &[Ident], args: Vec<Value>) -> Result<Value> {
         let full = name.iter().map(|i| i.name.to_ascii_lowercase()).collect::<Vec<_>>().join(".");
+        if let Some(result) = super::temporal::call(&full, &args) {
+            return result;
+        }
         match full.as_str() {
             "coalesce" => return Ok(args.into_iter().find(|v| !v.is_null()).unwrap_or(Value::Null)),
             "range" => return range(&args),
@@ -38,12 +39,6 @@ impl Evaluator<'_> {
         if let Some(v) = math(full, &first)? {
             return Ok(v);
         }
-        if let Some(v) = temporal(full, &first)? {
-            return Ok(v);
-        }
-        if full == "duration" {
-            return duration(&first);
-        }
         Ok(match (full, first) {
             ("id", Value::Node(id) | Value::Rel(id)) => Value::Int(id as i64),
             ("elementid", Value::Node(id) | Value::Rel(id)) => Value::String(id.to_string()),
@@ -65,8 +60,9 @@ impl Evaluator<'_> {
             ("relationships", Value::Path(p)) => Value::List(p.rels.into_iter().map(Value::Rel).collect()),
             ("startnode", Value::Rel(id)) => self.graph.rel(id).map_or(Value::Null, |r| Value::Node(r.start)),
             ("endnode", Value::Rel(id)) => self.graph.rel(id).map_or(Value::Null, |r| Value::Node(r.end)),
-            ("tostring", v) if v.is_temporal() => Value::String(temporal_text(&v)),
-            ("tostring", Value::Duration(d)) => Value::String(d.to_string()),
+            ("tostring", v) if v.is_temporal() || matches!(v, Value::Duration(_)) => {
+                Value::String(super::temporal::text(&v))
+            }
             ("tostring", v) => to_string(v)?,
             ("tointeger", v) => to_integer(v)?,
             ("tofloat", v) => to_float(v)?,
@@ -147,101 +143,6 @@ fn math(name: &str, v: &Value) -> Result<Option<Value>> {
     match float_of(v) {
         Some(x) => Ok(Some(Value::Float(f(x)))),
         None => Err(type_error(format!("{name}() needs a number, got {}", v.type_name()))),
-    }
-}
-
-/// `date(x)`, `localtime(x)`, `time(x)`, `localdatetime(x)`, `datetime(x)` from a map of
-/// components or an ISO string; `None` if `name` is not one of them.
-fn temporal(name: &str, v: &Value) -> Result<Option<Value>> {
-    if !matches!(name, "date" | "localtime" | "time" | "localdatetime" | "datetime") {
-        return Ok(None);
-    }
-    let built = match v {
-        Value::Map(m) => {
-            let c = components(name, m)?;
-            match name {
-                "date" => c.date().map(Value::Date),
-                "localtime" => c.local_time().map(Value::LocalTime),
-                "time" => c.time().map(Value::Time),
-                "localdatetime" => c.local_date_time().map(Value::LocalDateTime),
-                _ => c.date_time().map(Value::DateTime),
-            }
-        }
-        Value::String(s) => match name {
-            "date" => Date::parse(s).map(Value::Date),
-            "localtime" => LocalTime::parse(s).map(Value::LocalTime),
-            "time" => Time::parse(s).map(Value::Time),
-            "localdatetime" => LocalDateTime::parse(s).map(Value::LocalDateTime),
-            _ => DateTime::parse(s).map(Value::DateTime),
-        },
-        v if v.type_name() == temporal_type(name) => Ok(v.clone()),
-        v => return Err(type_error(format!("{name}() cannot take a {}", v.type_name()))),
-    };
-    built.map(Some).map_err(|e| argument_error(name, &e))
-}
-
-/// `duration(x)` from a map of (possibly fractional) components or an ISO 8601 string.
-fn duration(v: &Value) -> Result<Value> {
-    let built = match v {
-        Value::Map(m) => {
-            let mut parts = Vec::with_capacity(m.len());
-            for (k, v) in m {
-                match v {
-                    Value::Int(i) => parts.push((k.as_str(), Amount::Int(*i))),
-                    Value::Float(f) => parts.push((k.as_str(), Amount::Float(*f))),
-                    Value::Null => {}
-                    v => return Err(type_error(format!("duration(): `{k}` cannot be a {}", v.type_name()))),
-                }
-            }
-            Duration::from_amounts(parts)
-        }
-        Value::String(s) => Duration::parse(s),
-        Value::Duration(d) => Ok(*d),
-        v => return Err(type_error(format!("duration() cannot take a {}", v.type_name()))),
-    };
-    built.map(Value::Duration).map_err(|e| argument_error("duration", &e))
-}
-
-/// The type `name()` builds.
-fn temporal_type(name: &str) -> &'static str {
-    match name {
-        "date" => "DATE",
-        "localtime" => "LOCAL TIME",
-        "time" => "ZONED TIME",
-        "localdatetime" => "LOCAL DATETIME",
-        _ => "ZONED DATETIME",
-    }
-}
-
-fn argument_error(name: &str, e: &TemporalError) -> Error {
-    Error::runtime(Code::ArgumentError, "InvalidArgumentValue", format!("{name}(): {e}"))
-}
-
-/// A temporal map's components: integers, and `timezone` as a string.
-fn components(name: &str, m: &std::collections::BTreeMap<String, Value>) -> Result<Components> {
-    let mut c = Components::default();
-    for (k, v) in m {
-        match (k.as_str(), v) {
-            ("timezone", Value::String(s)) => c.timezone = Some(s.clone()),
-            (_, Value::Int(i)) => {
-                c.ints.insert(k.clone(), *i);
-            }
-            (_, Value::Null) => {}
-            (k, v) => return Err(type_error(format!("{name}(): `{k}` cannot be a {}", v.type_name()))),
-        }
-    }
-    Ok(c)
-}
-
-/// The canonical text of a temporal value (empty for anything else).
-fn temporal_text(v: &Value) -> String {
-    match v {
-        Value::Date(d) => d.to_string(),
-        Value::LocalTime(t) => t.to_string(),
-        Value::Time(t) => t.to_string(),
-        Value::LocalDateTime(t) => t.to_string(),
-        Value::DateTime(t) => t.to_string(),
-        _ => String::new(),
     }
 }
 

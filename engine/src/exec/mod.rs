@@ -7,6 +7,7 @@ mod eval;
 mod functions;
 mod merge;
 mod pattern;
+mod temporal;
 
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
@@ -15,6 +16,7 @@ use crate::plan::{Plan, ProjectionPlan, Step};
 pub use eval::{format_float, Evaluator};
 pub use functions::seed_random;
 use std::collections::{BTreeMap, BTreeSet};
+pub use temporal::set_clock;
 
 /// Variable name → value.
 pub type Row = BTreeMap<String, Value>;

@@ -18,7 +18,7 @@
 //!
 //! Text is `P[nY][nM][nD][T[nH][nM][n.fffS]]`, each part signed, hours/minutes/seconds split
 //! from the seconds part truncating toward zero; `PT0S` for the zero duration.
-use super::temporal::{days_in_month, Date, DateTime, LocalDateTime, LocalTime, TemporalError, Time};
+use super::temporal::{days_in_month, Date, DateTime, LocalDateTime, LocalTime, TemporalError, Time, TimeZone};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -330,8 +330,93 @@ impl LocalDateTime {
 
 impl DateTime {
     pub fn plus(&self, dur: Duration) -> Res<DateTime> {
-        Ok(DateTime { local: plus_local(self.local, dur)?, offset: self.offset })
+        DateTime::from_local(plus_local(self.local, dur)?, self.time_zone())
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `duration.between` and friends
+// ---------------------------------------------------------------------------------------------
+
+/// A temporal value's parts, as `duration.between` sees them: a date only when it has one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Moment {
+    pub date: Option<Date>,
+    pub time: LocalTime,
+    pub zone: Option<TimeZone>,
+}
+
+/// Which of `duration.between`, `inMonths`, `inDays`, `inSeconds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    All,
+    Months,
+    Days,
+    Seconds,
+}
+
+/// Days (or months) from `a` to `b` as Java's `LocalDateTime.until` counts them: only whole
+/// units, so the end date steps back a day when its time of day has not yet been reached.
+fn end_date(a: LocalDateTime, b: LocalDateTime) -> Date {
+    let step = if b.date > a.date && b.time < a.time {
+        -1
+    } else if b.date < a.date && b.time > a.time {
+        1
+    } else {
+        0
+    };
+    Date::from_days(b.date.epoch_days() + step).unwrap_or(b.date)
+}
+
+fn months_until(a: LocalDateTime, b: LocalDateTime) -> i64 {
+    let packed = |d: Date| {
+        let (y, m, day) = d.ymd();
+        (i128::from(y) * 12 + i128::from(m) - 1) * 32 + i128::from(day)
+    };
+    i64::try_from((packed(end_date(a, b)) - packed(a.date)) / 32).unwrap_or(0)
+}
+
+fn days_until(a: LocalDateTime, b: LocalDateTime) -> i64 {
+    end_date(a, b).epoch_days() - a.date.epoch_days()
+}
+
+/// `duration.between(a, b)` (or one unit of it). A value without a date borrows the other's
+/// date, and one without a zone the other's zone; months and days count only when both have a
+/// date, on local date-times with `b` moved into `a`'s zone; the rest is the elapsed time.
+pub fn between(a: Moment, b: Moment, unit: Unit) -> Res<Duration> {
+    let both_dates = a.date.is_some() && b.date.is_some();
+    let epoch = Date::from_days(0)?;
+    let (da, db) = (a.date.or(b.date).unwrap_or(epoch), b.date.or(a.date).unwrap_or(epoch));
+    let (za, zb) = (a.zone.or(b.zone), b.zone.or(a.zone));
+    let local_a = LocalDateTime { date: da, time: a.time };
+    let local_b = LocalDateTime { date: db, time: b.time };
+    let b_local = match (za, zb) {
+        (Some(za), Some(zb)) => DateTime::from_instant(DateTime::from_local(local_b, zb)?.instant_nanos(), za)?.local,
+        _ => local_b,
+    };
+    let instant = |l: LocalDateTime, z: Option<TimeZone>| -> Res<i128> {
+        Ok(match z {
+            Some(z) => DateTime::from_local(l, z)?.instant_nanos(),
+            None => l.epoch_nanos(),
+        })
+    };
+    let end = instant(local_b, zb)?;
+    let (months, days) = match unit {
+        _ if !both_dates => (0, 0),
+        Unit::Seconds => (0, 0),
+        Unit::Months => return Duration::from_parts(i128::from(months_until(local_a, b_local)), 0, 0),
+        Unit::Days => return Duration::from_parts(0, i128::from(days_until(local_a, b_local)), 0),
+        Unit::All => {
+            let months = months_until(local_a, b_local);
+            let moved = plus_local(local_a, Duration { months, ..Duration::ZERO })?;
+            (months, days_until(moved, b_local))
+        }
+    };
+    if matches!(unit, Unit::Months | Unit::Days) {
+        return Ok(Duration::ZERO);
+    }
+    let start = plus_local(local_a, Duration { months, days, ..Duration::ZERO })?;
+    Duration::from_parts(i128::from(months), i128::from(days), end - instant(start, za)?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,7 +509,8 @@ impl Duration {
             None => (1, text.strip_prefix('+').unwrap_or(text)),
         };
         let body = rest.strip_prefix(['P', 'p']).ok_or_else(bad)?;
-        let d = if body.contains([':', '-']) && body.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        let designated = body.contains(|c: char| "YMWDHS".contains(c.to_ascii_uppercase()));
+        let d = if !designated && body.chars().next().is_some_and(|c| c.is_ascii_digit()) {
             parse_alternative(body).ok_or_else(bad)?
         } else {
             parse_designators(body).ok_or_else(bad)??
@@ -550,6 +636,8 @@ mod tests {
         assert_eq!(parsed("PT-0.5S"), "PT-0.5S");
         assert_eq!(parsed("P12Y5M14DT16H12M70S"), "P12Y5M14DT16H13M10S");
         assert_eq!(parsed("P2012-02-02T14:37:21.545"), "P2012Y2M2DT14H37M21.545S");
+        assert_eq!(parsed("P12Y5M-14DT16H"), "P12Y5M-14DT16H");
+        assert_eq!(parsed("P1DT-0.001S"), "P1DT-0.001S");
         let huge = "9".repeat(40);
         for bad in
             [&format!("P{huge}Y"), &format!("PT{huge}S"), &format!("P{huge}-01-01T00:00:00"), "P9223372036854775807Y"]

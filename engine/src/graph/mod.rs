@@ -12,6 +12,8 @@ mod kv;
 pub mod temporal;
 pub mod tx;
 pub mod value;
+pub mod zones;
+mod zones_data;
 
 use crate::storage::codec::{Reader, Writer};
 use crate::storage::{Entry, Error, StateMachine};
@@ -249,12 +251,12 @@ fn encode_value(w: &mut Writer, v: &Value) {
             w.varint(t.time.nanos_of_day());
         }
         Value::DateTime(t) => {
-            // The trailing empty string is the zone id slot: "" is a fixed offset.
+            // The trailing string is the zone id slot: "" is a fixed offset, else an IANA name.
             w.u8(V_DATETIME);
             w.ivarint(t.local.date.epoch_days());
             w.varint(t.local.time.nanos_of_day());
             w.ivarint(i64::from(t.offset.seconds()));
-            w.str("");
+            w.str(t.zone.map_or("", zones::ZoneId::name));
         }
         Value::Duration(d) => {
             w.u8(V_DURATION);
@@ -299,10 +301,14 @@ fn decode_value(r: &mut Reader, depth: u32) -> Result<Value, Error> {
         V_DATETIME => {
             let local = local_date_time(r)?;
             let offset = corrupt(Offset::from_seconds(r.ivarint()?))?;
-            match r.str()? {
-                "" => Value::DateTime(DateTime { local, offset }),
-                zone => return Err(Error::Corrupt(format!("unsupported time zone id {zone:?}"))),
-            }
+            let zone = match r.str()? {
+                "" => None,
+                name => Some(
+                    zones::ZoneId::find(name)
+                        .ok_or_else(|| Error::Corrupt(format!("unknown time zone id {name:?}")))?,
+                ),
+            };
+            Value::DateTime(DateTime { local, offset, zone })
         }
         V_DURATION => Value::Duration(decode_duration(r)?),
         t => return Err(Error::Corrupt(format!("unknown value tag {t}"))),

@@ -8,12 +8,13 @@
 //! - [`Offset`]: seconds east of UTC, `|s| <= 18h` (the range Cypher allows).
 //! - [`Time`], [`DateTime`]: a local value plus the offset in force. Ordering is by the instant
 //!   (UTC-normalised), ties broken by the offset so the order is total and agrees with `==`.
-//!   Named zones will add a zone id next to the offset (the offset stays the resolved one, so
-//!   ordering is unchanged).
+//!   A [`DateTime`] may also carry a named zone ([`ZoneId`]); its offset is then the one that
+//!   zone has in force at that instant (resolved on construction), so ordering is unchanged.
 //!
 //! Text is the canonical Cypher form: `1984-10-11`, `12:31`, `12:31:14.645876123+01:00`,
 //! `Z` for a zero offset; seconds appear only when non-zero or with a fraction, and the
 //! fraction in groups of three digits. Parsers accept the common ISO 8601 forms.
+use super::zones::ZoneId;
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -74,7 +75,7 @@ fn days_in_year(year: i64) -> i64 {
 }
 
 /// Days since 1970-01-01 of a valid `year-month-day`.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -85,7 +86,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// `(year, month, day)` of a day count produced by [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -99,7 +100,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 }
 
 /// ISO day of week, Monday = 1 … Sunday = 7 (1970-01-01 was a Thursday).
-fn day_of_week(days: i64) -> i64 {
+pub(crate) fn day_of_week(days: i64) -> i64 {
     (days + 3).rem_euclid(7) + 1
 }
 
@@ -144,11 +145,45 @@ pub struct LocalDateTime {
     pub time: LocalTime,
 }
 
-/// A date-time at a fixed offset. Not `Copy`, so a zone id can join it without API churn.
+/// A date-time at an offset, which a named zone (if any) has in force at that instant.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DateTime {
     pub local: LocalDateTime,
     pub offset: Offset,
+    pub zone: Option<ZoneId>,
+}
+
+/// A time zone as written: a fixed offset or a named IANA zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeZone {
+    Fixed(Offset),
+    Named(ZoneId),
+}
+
+impl TimeZone {
+    pub const UTC: TimeZone = TimeZone::Fixed(Offset::UTC);
+
+    /// `+01:00`, `Z`, or an IANA name such as `Europe/Stockholm`.
+    pub fn parse(text: &str) -> Res<TimeZone> {
+        match text.chars().next() {
+            Some('+' | '-' | 'Z' | 'z') => Offset::parse(text).map(TimeZone::Fixed),
+            _ => ZoneId::find(text)
+                .map(TimeZone::Named)
+                .ok_or_else(|| TemporalError(format!("unknown time zone {text:?}"))),
+        }
+    }
+
+    /// The offset in force at `instant` (nanoseconds since the epoch).
+    pub fn offset_at(self, instant: i128) -> Offset {
+        match self {
+            TimeZone::Fixed(o) => o,
+            TimeZone::Named(z) => {
+                let secs = instant.div_euclid(i128::from(NANOS_PER_SECOND));
+                let secs = i64::try_from(secs).unwrap_or(if secs < 0 { i64::MIN } else { i64::MAX });
+                Offset { seconds: z.offset_at(secs) }
+            }
+        }
+    }
 }
 
 impl Date {
@@ -278,6 +313,10 @@ impl Offset {
         self.seconds
     }
 
+    fn nanos(self) -> i128 {
+        i128::from(self.seconds) * i128::from(NANOS_PER_SECOND)
+    }
+
     /// `Z`, `+01:00`, `-02:05:07`, `+0100`, `+01`.
     pub fn parse(text: &str) -> Res<Offset> {
         let mut c = Cursor::new(text);
@@ -308,8 +347,15 @@ impl PartialOrd for Time {
 
 impl LocalDateTime {
     /// Nanoseconds since 1970-01-01T00:00 (fits: |days| < 4e11, so < 4e25 ns).
-    fn epoch_nanos(self) -> i128 {
+    pub fn epoch_nanos(self) -> i128 {
         i128::from(self.date.days) * i128::from(NANOS_PER_DAY) + i128::from(self.time.nanos)
+    }
+
+    pub fn from_epoch_nanos(nanos: i128) -> Res<LocalDateTime> {
+        let days = i64::try_from(nanos.div_euclid(i128::from(NANOS_PER_DAY)))
+            .map_err(|_| TemporalError("date-time out of range".into()))?;
+        let time = u64::try_from(nanos.rem_euclid(i128::from(NANOS_PER_DAY))).unwrap_or(0);
+        Ok(LocalDateTime { date: Date::from_days(days)?, time: LocalTime::from_nanos(time)? })
     }
 }
 
@@ -318,11 +364,50 @@ impl DateTime {
     pub fn instant_nanos(&self) -> i128 {
         self.local.epoch_nanos() - i128::from(self.offset.seconds) * i128::from(NANOS_PER_SECOND)
     }
+
+    pub fn time_zone(&self) -> TimeZone {
+        self.zone.map_or(TimeZone::Fixed(self.offset), TimeZone::Named)
+    }
+
+    /// `local` in `tz`; a named zone resolves its offset (a local time in a gap moves forward).
+    pub fn from_local(local: LocalDateTime, tz: TimeZone) -> Res<DateTime> {
+        match tz {
+            TimeZone::Fixed(offset) => Ok(DateTime { local, offset, zone: None }),
+            TimeZone::Named(z) => {
+                let secs = local.epoch_nanos().div_euclid(i128::from(NANOS_PER_SECOND));
+                let frac = local.epoch_nanos().rem_euclid(i128::from(NANOS_PER_SECOND));
+                let secs = i64::try_from(secs).map_err(|_| TemporalError("date-time out of range".into()))?;
+                let (offset, moved) = z.resolve_local(secs);
+                let local = LocalDateTime::from_epoch_nanos(i128::from(moved) * i128::from(NANOS_PER_SECOND) + frac)?;
+                Ok(DateTime { local, offset: Offset { seconds: offset }, zone: Some(z) })
+            }
+        }
+    }
+
+    /// The instant `instant` (nanoseconds since the epoch) as seen in `tz`.
+    pub fn from_instant(instant: i128, tz: TimeZone) -> Res<DateTime> {
+        let offset = tz.offset_at(instant);
+        let local =
+            LocalDateTime::from_epoch_nanos(instant + i128::from(offset.seconds) * i128::from(NANOS_PER_SECOND))?;
+        let zone = match tz {
+            TimeZone::Named(z) => Some(z),
+            TimeZone::Fixed(_) => None,
+        };
+        Ok(DateTime { local, offset, zone })
+    }
+
+    /// The same instant in another zone.
+    pub fn with_zone_same_instant(&self, tz: TimeZone) -> Res<DateTime> {
+        DateTime::from_instant(self.instant_nanos(), tz)
+    }
 }
 
 impl Ord for DateTime {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.instant_nanos().cmp(&other.instant_nanos()).then(self.offset.cmp(&other.offset))
+        self.instant_nanos()
+            .cmp(&other.instant_nanos())
+            .then(self.offset.cmp(&other.offset))
+            .then_with(|| self.zone.map(ZoneId::name).cmp(&other.zone.map(ZoneId::name)))
     }
 }
 
@@ -424,8 +509,16 @@ impl Components {
         LocalTime::from_hms_nano(hour, minute, second, ms * 1_000_000 + us * 1000 + ns)
     }
 
+    fn zone(&self) -> Res<TimeZone> {
+        self.timezone.as_deref().map_or(Ok(TimeZone::UTC), TimeZone::parse)
+    }
+
+    /// The offset of a time: a time has no date, so a named zone is an error.
     fn offset(&self) -> Res<Offset> {
-        self.timezone.as_deref().map_or(Ok(Offset::UTC), parse_zone)
+        match self.zone()? {
+            TimeZone::Fixed(o) => Ok(o),
+            TimeZone::Named(z) => err(format!("a time needs an offset, not the zone {}", z.name())),
+        }
     }
 
     pub fn time(&self) -> Res<Time> {
@@ -441,15 +534,7 @@ impl Components {
     pub fn date_time(&self) -> Res<DateTime> {
         self.only(&[&DATE_KEYS, &TIME_KEYS])?;
         let local = LocalDateTime { date: self.date_part()?, time: self.time_part()? };
-        Ok(DateTime { local, offset: self.offset()? })
-    }
-}
-
-/// A time zone given as text: offsets only for now; named zones are an error until supported.
-fn parse_zone(text: &str) -> Res<Offset> {
-    match text.chars().next() {
-        Some('+' | '-' | 'Z' | 'z') => Offset::parse(text),
-        _ => err(format!("unsupported time zone {text:?} (only offsets such as '+01:00' or 'Z')")),
+        DateTime::from_local(local, self.zone()?)
     }
 }
 
@@ -514,7 +599,11 @@ impl fmt::Display for LocalDateTime {
 
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.local, self.offset)
+        write!(f, "{}{}", self.local, self.offset)?;
+        match self.zone {
+            Some(z) => write!(f, "[{}]", z.name()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -662,13 +751,27 @@ impl<'a> Cursor<'a> {
         Offset::from_seconds(sign * (h * 3600 + m * 60 + s))
     }
 
-    /// An optional offset; a trailing `[Zone/Name]` is not supported yet.
+    /// An optional offset (default `Z`).
     fn offset_or_utc(&mut self) -> Res<Offset> {
-        let o = if matches!(self.peek(), None | Some(b'[')) { Offset::UTC } else { self.offset()? };
-        if self.peek() == Some(b'[') {
-            return err(format!("named time zones are not supported yet: {:?}", self.text));
+        if self.peek().is_none() {
+            Ok(Offset::UTC)
+        } else {
+            self.offset()
         }
-        Ok(o)
+    }
+
+    /// An optional offset, then an optional `[Zone/Name]`.
+    fn zone(&mut self) -> Res<(Option<Offset>, Option<ZoneId>)> {
+        let offset = if matches!(self.peek(), None | Some(b'[')) { None } else { Some(self.offset()?) };
+        if !self.eat(b'[') {
+            return Ok((offset, None));
+        }
+        let rest = self.s.get(self.pos..).unwrap_or_default();
+        let Some(len) = rest.iter().position(|&b| b == b']') else { return self.bad() };
+        let name = std::str::from_utf8(rest.get(..len).unwrap_or_default()).unwrap_or("");
+        let zone = ZoneId::find(name).ok_or_else(|| TemporalError(format!("unknown time zone {name:?}")))?;
+        self.pos += len + 1;
+        Ok((offset, Some(zone)))
     }
 
     fn local_date_time(&mut self) -> Res<LocalDateTime> {
@@ -714,7 +817,18 @@ impl LocalDateTime {
 impl DateTime {
     /// A date-time with an optional offset (default `Z`).
     pub fn parse(text: &str) -> Res<DateTime> {
-        parse_all(text, |c| Ok(DateTime { local: c.local_date_time()?, offset: c.offset_or_utc()? }))
+        parse_all(text, |c| {
+            let local = c.local_date_time()?;
+            match c.zone()? {
+                (offset, None) => Ok(DateTime { local, offset: offset.unwrap_or(Offset::UTC), zone: None }),
+                (Some(o), Some(z))
+                    if DateTime::from_instant(local.epoch_nanos() - o.nanos(), TimeZone::Named(z))?.local == local =>
+                {
+                    Ok(DateTime { local, offset: o, zone: Some(z) })
+                }
+                (_, Some(z)) => DateTime::from_local(local, TimeZone::Named(z)),
+            }
+        })
     }
 }
 
@@ -792,10 +906,14 @@ impl LocalDateTime {
 
 impl DateTime {
     pub fn component(&self, key: &str) -> Option<Component> {
-        let epoch = |div: i128| Component::Int(i64::try_from(self.instant_nanos().div_euclid(div)).unwrap_or(0));
+        // `None` (an error to the caller) when the count overflows an integer.
+        let epoch = |div: i128| i64::try_from(self.instant_nanos().div_euclid(div)).ok().map(Component::Int);
         match key {
-            "epochSeconds" => Some(epoch(i128::from(NANOS_PER_SECOND))),
-            "epochMillis" => Some(epoch(1_000_000)),
+            "epochSeconds" => epoch(i128::from(NANOS_PER_SECOND)),
+            "epochMillis" => epoch(1_000_000),
+            "timezone" if self.zone.is_some() => {
+                Some(Component::Text(self.zone.map(ZoneId::name).unwrap_or_default().into()))
+            }
             _ => self.local.component(key).or_else(|| offset_component(self.offset, key)),
         }
     }
@@ -935,8 +1053,18 @@ mod tests {
         for bad in ["25:00", "12:60", "12:00:00.", "12:00:00.1234567891", "12:00+25:00", "12:00+01:00[Europe/Berlin]"] {
             assert!(time(bad).is_err(), "{bad:?}");
         }
-        assert!(dt("2015-07-21T21:40+01:00[Europe/Berlin]").unwrap_err().0.contains("named time zones"));
-        assert!(dt("2015-07-21T21:40[Europe/Berlin]").unwrap_err().0.contains("named time zones"));
+        assert_eq!(ok("2015-07-21T21:40+02:00[Europe/Berlin]", dt), "2015-07-21T21:40+02:00[Europe/Berlin]");
+        assert_eq!(ok("2015-07-21T21:40[Europe/London]", dt), "2015-07-21T21:40+01:00[Europe/London]");
+        assert_eq!(
+            ok("1818-07-21T21:40:32.142[Europe/Stockholm]", dt),
+            "1818-07-21T21:40:32.142+00:53:28[Europe/Stockholm]"
+        );
+        assert_eq!(
+            ok("2015-07-21T21:40:32.142+0845[Australia/Eucla]", dt),
+            "2015-07-21T21:40:32.142+08:45[Australia/Eucla]"
+        );
+        assert!(dt("2015-07-21T21:40[Europe/Nowhere]").is_err());
+        assert!(dt("2015-07-21T21:40[Europe/Berlin").is_err());
     }
 
     #[test]
@@ -955,5 +1083,8 @@ mod tests {
         assert_eq!(t.component("timezone"), Some(Component::Text("+01:00".into())));
         assert_eq!(t.component("offsetSeconds"), Some(Component::Int(3600)));
         assert_eq!(t.component("epochSeconds"), Some(Component::Int(466_342_274)));
+        let far = DateTime::parse("+999999999-12-31T23:59:59.999999999Z").unwrap();
+        assert_eq!(far.component("epochMillis"), None, "overflows an integer");
+        assert!(far.component("epochSeconds").is_some());
     }
 }

@@ -217,8 +217,27 @@ pub fn function_arity(name: &str) -> Option<(usize, usize)> {
         | "tobooleanornull" | "abs" | "sign" | "ceil" | "floor" | "sqrt" | "exp" | "log" | "log10" | "sin" | "cos"
         | "tan" | "asin" | "acos" | "atan" | "cot" | "degrees" | "radians" | "haversin" | "toupper" | "tolower"
         | "trim" | "ltrim" | "rtrim" | "isempty" | "exists" | "count" | "sum" | "avg" | "min" | "max" | "collect"
-        | "stdev" | "stdevp" | "date" | "localtime" | "time" | "localdatetime" | "datetime" | "duration" => (1, 1),
+        | "stdev" | "stdevp" | "duration" => (1, 1),
         "atan2" => (2, 2),
+        _ => return temporal_arity(name),
+    })
+}
+
+/// Argument counts of the temporal functions: `date([x])`, `date.transaction([zone])`,
+/// `date.truncate(unit, x[, map])`, `datetime.fromepoch(s, ns)`, `duration.between(a, b)`, ….
+fn temporal_arity(name: &str) -> Option<(usize, usize)> {
+    let (kind, op) = name.split_once('.').unwrap_or((name, ""));
+    if kind == "duration" {
+        return matches!(op, "between" | "inmonths" | "indays" | "inseconds").then_some((2, 2));
+    }
+    if !matches!(kind, "date" | "localtime" | "time" | "localdatetime" | "datetime") {
+        return None;
+    }
+    Some(match (kind, op) {
+        (_, "" | "transaction" | "statement" | "realtime") => (0, 1),
+        (_, "truncate") => (2, 3),
+        ("datetime", "fromepoch") => (2, 2),
+        ("datetime", "fromepochmillis") => (1, 1),
         _ => return None,
     })
 }
