@@ -4,7 +4,8 @@
 // runs tests/python/test_client.py (value round trips, errors, retries) with unittest.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import net from "node:net";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,8 +22,10 @@ before(async () => {
   assert.ok(existsSync(PYTHON), `${PYTHON} is missing: run scripts/setup.sh (npm test does)`);
   rmSync(TARGET, { recursive: true, force: true });
   // setup.sh put setuptools in the venv, so this builds offline.
+  // pip builds the in-process engine (namidb._native) with the venv's maturin, which must be on PATH.
   await run(PYTHON, ["-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-build-isolation", "--no-deps",
-    "--target", TARGET, path.join(ROOT, "python")], { timeout: 120_000 });
+    "--target", TARGET, path.join(ROOT, "python")],
+    { timeout: 600_000, env: { ...process.env, PATH: `${path.dirname(PYTHON)}:${process.env.PATH}` } });
   w = await startWorker();
   // A corrupt commit record: every request on namespace "pysick" is a real 503 Unavailable.
   await (await w.bucket()).put("pysick/wal/00000000000000000001", "not a commit record");
@@ -52,4 +55,46 @@ test("python: value round trips, errors and retries (tests/python/test_client.py
   const ran = /^Ran (\d+) tests? in/m.exec(stderr);
   assert.ok(ran && Number(ran[1]) >= 14, `expected at least 14 Python tests:\n${stderr}`);
   assert.match(stderr, /^OK$/m);
+});
+
+test("python: in-process file:// and memory:// clients (tests/python/test_native.py)", async () => {
+  const { stderr } = await python(["-m", "unittest", "discover", "-v", "-s", path.join(ROOT, "tests", "python"), "-p", "test_native.py"]);
+  console.log(stderr);
+  assert.match(stderr, /^Ran 3 tests in/m);
+  assert.match(stderr, /^OK$/m);
+});
+
+test("python: the seed's s3:// notebook quickstart against a local S3 server, then a new process reads it back", async () => {
+  const moto = path.join(ROOT, ".py-venv", "bin", "moto_server");
+  assert.ok(existsSync(moto), `${moto} is missing (npm test installs it)`);
+  const port = await new Promise((resolve) => {
+    const srv = net.createServer().listen(0, "127.0.0.1", () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+  });
+  const server = spawn(moto, ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+  try {
+    const endpoint = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      try { await fetch(endpoint); break; } catch (e) { if (i > 300) throw e; await new Promise((r) => setTimeout(r, 100)); }
+    }
+    assert.equal((await fetch(`${endpoint}/my-bucket`, { method: "PUT" })).status, 200);
+    const env = { AWS_ACCESS_KEY_ID: "AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "example-secret" };
+    const URI = "s3://my-bucket/data?ns=prod&region=us-east-1";
+    const seed = readFileSync(path.join(ROOT, "tests", "python", "quickstart_s3.py"), "utf8");
+    assert.equal(seed.split(URI).length, 2, `the quickstart must contain ${URI} once`);
+    const uri = `${URI}&endpoint=${endpoint}`;
+    const { stdout } = await python(["-c", seed.replace(URI, uri)], env);
+    console.log(stdout);
+    const lines = stdout.trim().split("\n").map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(lines[0], ["name", "age"]);
+    assert.deepEqual(lines.slice(1).map((l) => l.slice(1)).sort(), [["Alice", "30"], ["Bob", "25"]]);
+    // A new process on the same URI: the graph is in the bucket, under data/prod/.
+    const again = await python(["-c", `import namidb as tg
+r = tg.Client(${JSON.stringify(uri)}).cypher("MATCH (a:Person)-[k:KNOWS]->(b) RETURN a.name, k.since, b.name")
+print(r.rows)`], env);
+    assert.equal(again.stdout.trim(), "[['Alice', 2020, 'Bob']]");
+    const list = await (await fetch(`${endpoint}/my-bucket?list-type=2&prefix=data/prod/wal/`)).text();
+    assert.match(list, /<Key>data\/prod\/wal\/00000000000000000003<\/Key>/);
+  } finally {
+    server.kill();
+  }
 });

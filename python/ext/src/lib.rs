@@ -19,9 +19,7 @@ impl Session {
     /// error body when the URI is bad or the store cannot be read.
     #[new]
     fn new(uri: &str) -> PyResult<Self> {
-        namidb::Session::open(uri)
-            .map(|inner| Session { inner })
-            .map_err(|e| PyRuntimeError::new_err(error_body(&e)))
+        namidb::Session::open(uri).map(|inner| Session { inner }).map_err(|e| PyRuntimeError::new_err(error_body(&e)))
     }
 
     /// Runs one request body (`{"query": …, "params": …}`) as one transaction; returns
