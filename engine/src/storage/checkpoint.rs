@@ -20,7 +20,7 @@
 //! looking for a newer manifest, and writes neither manifest nor `head` once it has run for
 //! longer than [`MAX_STALL_MS`]; garbage collection deletes only tables that no manifest at or
 //! after its boundary names. So no manifest `head` names can refer to a collected table.
-use super::records::{Contents, Level0, Manifest, ObjectName, Tables};
+use super::records::{Contents, Layout, Level0, Manifest, ObjectName, Tables};
 use super::table::{Merge, Table, TableBuilder, TableMeta};
 use super::{level0_entries, Changes, Checkpoint, Clock, Database, Error, StateMachine};
 use super::{CHECKPOINT_EVERY, CHECKPOINT_MIN_INTERVAL_MS, GC_MIN_AGE_MS, MAX_STALL_MS};
@@ -75,7 +75,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             for (key, value) in &delta {
                 builder.add(key, value.as_deref())?;
             }
-            let table = self.put_table(builder, self.layout.table(v.seq, base.seq, 0)).await?;
+            let table = self.put_table(builder, Layout::table_name(v.seq, base.seq, 0)).await?;
             tables.l0.insert(0, Level0 { table, from_key: Vec::new() });
         }
         let (mut steps, mut outputs) = (0, 0);
@@ -155,14 +155,14 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
 
     /// Stores a finished table. Its name determines its content, so finding it already
     /// there (a rival, or an earlier attempt of ours that errored but landed) is success.
-    async fn put_table(&self, builder: TableBuilder, key: String) -> Result<TableMeta, Error> {
-        let (bytes, meta) = builder.finish(key);
-        self.store.put(&meta.key, bytes, PutMode::Create).await?;
+    async fn put_table(&self, builder: TableBuilder, name: String) -> Result<TableMeta, Error> {
+        let (bytes, meta) = builder.finish(name);
+        self.store.put(&self.layout.object(&meta.name), bytes, PutMode::Create).await?;
         Ok(meta)
     }
 
     /// One compaction step (see the module doc); output tables are named
-    /// `table(seq, base, n)` for `n` from `outputs + 1` on, and `outputs` counts them.
+    /// `table_name(seq, base, n)` for `n` from `outputs + 1` on, and `outputs` counts them.
     async fn compact_step(&self, mut tables: Tables, seq: u64, base: u64, outputs: &mut u32) -> Result<Tables, Error> {
         let lo = tables.l0.iter().map(|t| t.from_key.clone()).min().unwrap_or_default();
         let start = tables.l1.partition_point(|t| t.max_key < lo);
@@ -186,12 +186,12 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             if builder.raw_len() >= self.tuning.table_bytes {
                 *outputs += 1;
                 written
-                    .push(self.put_table(std::mem::take(&mut builder), self.layout.table(seq, base, *outputs)).await?);
+                    .push(self.put_table(std::mem::take(&mut builder), Layout::table_name(seq, base, *outputs)).await?);
             }
         }
         if !builder.is_empty() {
             *outputs += 1;
-            written.push(self.put_table(builder, self.layout.table(seq, base, *outputs)).await?);
+            written.push(self.put_table(builder, Layout::table_name(seq, base, *outputs)).await?);
         }
         tables.l1.splice(start..end, written);
         tables.l0.retain_mut(|t| match &hi {

@@ -44,7 +44,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             let Some(data) = self.store().get(&layout.manifest(seq)).await? else { continue };
             let manifest = Manifest::decode(&data)?;
             if let Contents::Tables(tables) = &manifest.contents {
-                live_tables.extend(tables.all().map(|t| t.key.clone()));
+                live_tables.extend(tables.all().map(|t| layout.object(&t.name)));
             }
             if manifest.time_ms <= cutoff {
                 boundary = seq;

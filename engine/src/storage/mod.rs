@@ -328,7 +328,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         let metas: Vec<&TableMeta> = metas.collect();
         let mut tables = Vec::with_capacity(metas.len());
         for chunk in metas.chunks(PARALLEL_GETS) {
-            let reads = futures::future::join_all(chunk.iter().map(|m| self.store.get(&m.key))).await;
+            let keys: Vec<String> = chunk.iter().map(|m| self.layout.object(&m.name)).collect();
+            let reads = futures::future::join_all(keys.iter().map(|k| self.store.get(k))).await;
             for (meta, data) in chunk.iter().zip(reads) {
                 let Some(data) = data? else { return Ok(None) };
                 tables.push(Table::from_bytes(data, meta)?);

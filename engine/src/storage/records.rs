@@ -24,10 +24,15 @@ impl Layout {
     pub fn snapshot(&self, seq: u64) -> String {
         format!("{}sst/{seq:020}.snap", self.prefix)
     }
-    /// Table `n` written by the checkpoint of version `seq` built on checkpoint `base`: the
-    /// three numbers determine the content, so two writers racing on one name write the same.
-    pub fn table(&self, seq: u64, base: u64, n: u32) -> String {
-        format!("{}sst/{seq:020}-{base:020}-{n}.sst", self.prefix)
+    /// The name (inside the namespace folder) of table `n` written by the checkpoint of
+    /// version `seq` built on checkpoint `base`: the three numbers determine the content, so
+    /// two writers racing on one name write the same.
+    pub fn table_name(seq: u64, base: u64, n: u32) -> String {
+        format!("sst/{seq:020}-{base:020}-{n}.sst")
+    }
+    /// The key of an object named relative to the namespace folder.
+    pub fn object(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
     }
     pub fn head(&self) -> String {
         format!("{}head", self.prefix)
@@ -114,7 +119,7 @@ impl Tables {
 }
 
 fn encode_table(w: &mut Writer, t: &TableMeta) {
-    w.str(&t.key);
+    w.str(&t.name);
     w.varint(t.size);
     w.varint(t.index_offset);
     w.varint(t.index_len);
@@ -125,7 +130,7 @@ fn encode_table(w: &mut Writer, t: &TableMeta) {
 
 fn decode_table(r: &mut Reader) -> Result<TableMeta, Error> {
     Ok(TableMeta {
-        key: r.str()?.to_string(),
+        name: r.str()?.to_string(),
         size: r.varint()?,
         index_offset: r.varint()?,
         index_len: r.varint()?,

@@ -25,8 +25,9 @@ pub type Entry = (Vec<u8>, Option<Vec<u8>>);
 /// What a manifest records about one table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableMeta {
-    /// The object key.
-    pub key: String,
+    /// The object's name inside the namespace folder (`sst/…​.sst`): manifests never name the
+    /// namespace, so a copy of the folder under another name still reads.
+    pub name: String,
     pub size: u64,
     pub index_offset: u64,
     pub index_len: u64,
@@ -127,8 +128,8 @@ impl TableBuilder {
         self.out.extend_from_slice(&framed);
     }
 
-    /// The table's bytes and its metadata (to be stored under `key`).
-    pub fn finish(mut self, key: String) -> (Vec<u8>, TableMeta) {
+    /// The table's bytes and its metadata (to be stored as `name`).
+    pub fn finish(mut self, name: String) -> (Vec<u8>, TableMeta) {
         self.close_block();
         let mut w = Writer::new();
         w.varint(self.index.len() as u64);
@@ -144,7 +145,7 @@ impl TableBuilder {
         self.out.extend_from_slice(&(index.len() as u32).to_le_bytes());
         self.out.extend_from_slice(FOOTER_MAGIC);
         let meta = TableMeta {
-            key,
+            name,
             size: self.out.len() as u64,
             index_offset,
             index_len: index.len() as u64,
@@ -207,14 +208,14 @@ impl Table {
     /// Checks the footer against the manifest's metadata and decodes the index.
     pub fn from_bytes(data: Vec<u8>, meta: &TableMeta) -> Result<Self, Error> {
         if data.len() as u64 != meta.size || data.len() < FOOTER_LEN {
-            return Err(Error::Corrupt(format!("table {} has the wrong size", meta.key)));
+            return Err(Error::Corrupt(format!("table {} has the wrong size", meta.name)));
         }
         let footer = &data[data.len() - FOOTER_LEN..];
         let mut expect = meta.index_offset.to_le_bytes().to_vec();
         expect.extend_from_slice(&u32::try_from(meta.index_len).unwrap_or(u32::MAX).to_le_bytes());
         expect.extend_from_slice(FOOTER_MAGIC);
         if footer != expect.as_slice() {
-            return Err(Error::Corrupt(format!("table {} footer does not match its manifest entry", meta.key)));
+            return Err(Error::Corrupt(format!("table {} footer does not match its manifest entry", meta.name)));
         }
         let index = decode_index(slice(&data, meta.index_offset, meta.index_len)?)?;
         Ok(Table { data, index })
@@ -253,17 +254,22 @@ impl Iterator for TableIter<'_> {
     }
 }
 
-/// Point lookup in a table on the store: one ranged GET for the index (skipped when `index`
-/// is already known) and one for the block that may hold `key`. `Some(None)` is a tombstone.
-pub async fn lookup(store: &impl ObjectStore, meta: &TableMeta, key: &[u8]) -> Result<Option<Option<Vec<u8>>>, Error> {
+/// Point lookup in the table stored at `object`: one ranged GET for the index and one for the
+/// block that may hold `key`. `Some(None)` is a tombstone.
+pub async fn lookup(
+    store: &impl ObjectStore,
+    object: &str,
+    meta: &TableMeta,
+    key: &[u8],
+) -> Result<Option<Option<Vec<u8>>>, Error> {
     if key < meta.min_key.as_slice() || key > meta.max_key.as_slice() {
         return Ok(None);
     }
-    let missing = || Error::Corrupt(format!("table {} is missing", meta.key));
-    let index = store.get_range(&meta.key, meta.index_offset, meta.index_len).await?.ok_or_else(missing)?;
+    let missing = || Error::Corrupt(format!("table {object} is missing"));
+    let index = store.get_range(object, meta.index_offset, meta.index_len).await?.ok_or_else(missing)?;
     let index = decode_index(&index)?;
     let Some(handle) = index.iter().find(|b| b.last_key.as_slice() >= key) else { return Ok(None) };
-    let block = store.get_range(&meta.key, handle.offset, handle.len).await?.ok_or_else(missing)?;
+    let block = store.get_range(object, handle.offset, handle.len).await?.ok_or_else(missing)?;
     Ok(decode_block(&block)?.into_iter().find(|(k, _)| k == key).map(|(_, v)| v))
 }
 
@@ -324,7 +330,7 @@ mod tests {
         for (k, v) in entries {
             b.add(k, v.as_deref()).unwrap();
         }
-        b.finish("ns/sst/t".into())
+        b.finish("sst/t".into())
     }
 
     fn entries(n: u32) -> Vec<Entry> {
@@ -377,14 +383,14 @@ mod tests {
             let all = entries(20_000);
             let (bytes, meta) = build(&all);
             let memory = MemoryStore::new();
-            memory.put(&meta.key, bytes, PutMode::Create).await.unwrap();
+            memory.put("ns/sst/t", bytes, PutMode::Create).await.unwrap();
             let store = Counting::new(memory);
             for i in [0usize, 4_567, 19_999] {
                 let (k, v) = &all[i];
-                assert_eq!(lookup(&store, &meta, k).await.unwrap(), Some(v.clone()));
+                assert_eq!(lookup(&store, "ns/sst/t", &meta, k).await.unwrap(), Some(v.clone()));
             }
-            assert_eq!(lookup(&store, &meta, b"key-00004567x").await.unwrap(), None, "absent key");
-            assert_eq!(lookup(&store, &meta, b"zzz").await.unwrap(), None, "beyond the table: no I/O");
+            assert_eq!(lookup(&store, "ns/sst/t", &meta, b"key-00004567x").await.unwrap(), None, "absent key");
+            assert_eq!(lookup(&store, "ns/sst/t", &meta, b"zzz").await.unwrap(), None, "beyond the table: no I/O");
             let c = store.counts();
             assert_eq!((c.gets, c.heads, c.lists), (8, 0, 0));
             assert!(c.bytes_read < 8 * (BLOCK_BYTES as u64 + meta.index_len), "{c:?}");
