@@ -74,7 +74,8 @@ fn result_bytes_are_counted_exactly() {
 #[test]
 fn memory_for_a_cartesian_product() {
     let mut s = hundred_nodes();
-    s.limits = only(|q| q.max_memory_bytes = 64 * 1024);
+    // A row of up to 11 variables is about 800 bytes (one B-tree node): 100 fit, 10,000 do not.
+    s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
     assert_eq!(s.rows("MATCH (a) RETURN count(a)"), "[[100]]");
     assert_exceeded(&mut s, "MATCH (a), (b) RETURN count(*)", "max_query_memory_bytes");
     assert_exceeded(&mut s, "MATCH (a), (b), (c) CREATE (:Evil)", "max_query_memory_bytes");
@@ -84,25 +85,26 @@ fn memory_for_a_cartesian_product() {
 #[test]
 fn memory_for_collect_and_aggregates() {
     let mut s = hundred_nodes();
-    s.limits = only(|q| q.max_memory_bytes = 64 * 1024);
+    // 100 rows (~80 KB) fit; 100 KB of strings collected on top of them do not.
+    s.limits = only(|q| q.max_memory_bytes = 160 * 1024);
     assert_eq!(s.rows("MATCH (n) RETURN count(*), max(n.i)"), "[[100,100]]");
     // 100 strings of 1,000 bytes collected.
     assert_exceeded(&mut s, "MATCH (n) RETURN size(collect(n.s))", "max_query_memory_bytes");
     assert_exceeded(&mut s, "MATCH (n) WITH n.i % 2 AS k, collect(n.s) AS l RETURN k", "max_query_memory_bytes");
     // A list built in an expression is held as it grows.
-    assert_exceeded(&mut s, "MATCH (n) WITH collect(n) AS ns RETURN [x IN ns | x.s]", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (n) WITH collect(n) AS ns RETURN [x IN ns | x.s + x.s]", "max_query_memory_bytes");
     assert_exceeded(&mut s, "RETURN size(range(1, 100000))", "max_query_memory_bytes");
 }
 
 #[test]
 fn memory_for_sort_and_distinct_keys() {
     let mut s = hundred_nodes();
-    // Rows of node ids are small; the 2,000-byte sort keys are not.
-    s.limits = only(|q| q.max_memory_bytes = 64 * 1024);
+    // 100 input and 100 projected rows (~170 KB) fit; 200 KB of sort keys on top do not.
+    s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
     assert_eq!(s.rows("MATCH (n) RETURN n.i ORDER BY n.i LIMIT 1"), "[[1]]");
     assert_exceeded(&mut s, "MATCH (n) RETURN n.i ORDER BY n.s + n.s LIMIT 1", "max_query_memory_bytes");
-    // Projected strings (about 110 KB) pass under 160 KB; DISTINCT holds them again as keys.
-    s.limits = only(|q| q.max_memory_bytes = 160 * 1024);
+    // Input rows and projected strings (~260 KB) fit; DISTINCT holds the strings again as keys.
+    s.limits = only(|q| q.max_memory_bytes = 300 * 1024);
     assert_eq!(s.rows("MATCH (n) WITH n.s AS s RETURN count(*)"), "[[100]]");
     assert_exceeded(&mut s, "MATCH (n) WITH DISTINCT n.s + n.i AS s RETURN count(*)", "max_query_memory_bytes");
 }
@@ -195,7 +197,7 @@ fn the_defaults_fit_a_worker_and_let_ordinary_queries_run() {
     assert_eq!(d.query.time_ms, 10_000);
     let mut s = hundred_nodes();
     assert_eq!(s.rows("MATCH (a), (b) RETURN count(*)"), "[[10000]]");
-    assert_eq!(s.rows("UNWIND range(1, 100000) AS x RETURN sum(x)"), "[[5000050000]]");
+    assert_eq!(s.rows("UNWIND range(1, 20000) AS x RETURN sum(x)"), "[[200010000]]");
     assert_eq!(s.error("MATCH (a), (b), (c), (d) RETURN count(*)").code, Code::LimitExceeded);
 }
 
@@ -203,12 +205,13 @@ fn the_defaults_fit_a_worker_and_let_ordinary_queries_run() {
 fn temporaries_are_released_when_their_scope_ends() {
     let mut s = Session::new();
     s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
-    // Each row builds ~14 KB of strings that it drops: 14 MB in all, never more than a row's worth live.
-    let q = "UNWIND range(1, 1000) AS x WITH x WHERE size(reduce(s = '', y IN range(1, 50) | s + 'abcdefghij')) = 500 \
+    // Each row builds ~14 KB of strings that it drops: 1.4 MB in all, never more than a row's worth live.
+    let q = "UNWIND range(1, 100) AS x WITH x WHERE size(reduce(s = '', y IN range(1, 50) | s + 'abcdefghij')) = 500 \
              RETURN count(*)";
-    assert_eq!(s.rows(q), "[[1000]]");
+    assert_eq!(s.rows(q), "[[100]]");
     // Matches that WHERE drops are released (300 × 100 found, 300 kept), matches kept are not.
     s.run("UNWIND range(1, 100) AS i CREATE (:N {i: i})", "{}").unwrap();
+    s.limits = only(|q| q.max_memory_bytes = 1024 * 1024);
     assert_eq!(s.rows("UNWIND range(1, 300) AS x MATCH (n) WHERE n.i = x % 100 + 1 RETURN count(*)"), "[[300]]");
     assert_exceeded(&mut s, "UNWIND range(1, 300) AS x MATCH (n) RETURN count(*)", "max_query_memory_bytes");
 }

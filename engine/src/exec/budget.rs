@@ -5,7 +5,7 @@
 //! - Work ([`QueryLimits::max_work`]): one unit per expression node evaluated and per iteration
 //!   of the executor's loops (a candidate node, a relationship followed, a row unwound,
 //!   projected, grouped or compared, a list item folded), plus copying in proportion to size:
-//!   one unit per 32 bytes of a row built (a map allocates per entry), one per 256 bytes of a
+//!   one unit per 64 bytes of a row built (B-tree nodes, keys, values), one per 256 bytes of a
 //!   string, list or map built, or read from a variable, parameter or property (what comes
 //!   next, `IN`, `size()`, a comparison, scans at most what was copied). Deterministic, and the
 //!   budget that holds on a deployed Worker, whose clocks stand still while code runs.
@@ -34,8 +34,8 @@ pub const CLOCK_EVERY: u64 = 1024;
 /// Bytes of a string or list built per unit of work (copied in one piece).
 const VALUE_BYTES_PER_UNIT: usize = 256;
 
-/// Bytes of a row built per unit of work (a map: an allocation and key copy per entry).
-const ROW_BYTES_PER_UNIT: usize = 32;
+/// Bytes of a row built per unit of work (B-tree nodes and cloned keys and values).
+const ROW_BYTES_PER_UNIT: usize = 64;
 
 /// What one query may spend. Hosts configure these (the Worker from `wrangler.toml` `[vars]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,34 +194,53 @@ impl<'c> Budget<'c> {
     }
 }
 
-/// Per map or row entry beyond its key's and value's bytes: the key's `String` header and a
-/// share of the B-tree node holding it.
-const ENTRY_BYTES: usize = size_of::<String>() + 16;
+/// One node of a `BTreeMap<String, Value>` (a row or a map): room for 11 keys and 11 values
+/// plus a header, allocated whole however few entries it holds (so even a one-variable row
+/// costs about 800 bytes; measured natively: 872 bytes a row, key included).
+const NODE_BYTES: usize = 16 + 11 * (size_of::<String>() + size_of::<Value>());
+
+/// The nodes of a map of `n` entries: one up to 11; beyond, nodes split and hold about six.
+fn nodes_bytes(n: usize) -> usize {
+    NODE_BYTES
+        * match n {
+            0 => 0,
+            1..=11 => 1,
+            _ => 1 + n / 6,
+        }
+}
 
 /// Approximate bytes of a value: `size_of::<Value>()` for the value itself plus the heap it
-/// owns (string bytes, list items, map entries, a path's ids). Allocator slack and spare
-/// capacity are not counted, so the real figure can be up to about twice this. Iterative, so
-/// a deeply nested value cannot overflow the stack here.
+/// owns ([`heap_bytes`]).
 pub fn value_bytes(v: &Value) -> usize {
+    size_of::<Value>().saturating_add(heap_bytes(v))
+}
+
+/// The heap a value owns: string bytes, list slots, map nodes and keys, a path's ids, and
+/// recursively what its items own. Allocator slack and spare capacity are not counted.
+/// Iterative, so a deeply nested value cannot overflow the stack here.
+fn heap_bytes(v: &Value) -> usize {
     match v {
-        Value::String(s) => return size_of::<Value>() + s.len(),
+        Value::String(s) => return s.len(),
         Value::List(_) | Value::Map(_) | Value::Path(_) => {}
-        _ => return size_of::<Value>(),
+        _ => return 0,
     }
     let mut total = 0usize;
     let mut todo = vec![v];
     while let Some(v) = todo.pop() {
-        total = total.saturating_add(size_of::<Value>());
-        match v {
-            Value::String(s) => total = total.saturating_add(s.len()),
-            Value::List(items) => todo.extend(items),
-            Value::Map(m) => {
-                total = total.saturating_add(m.keys().map(|k| ENTRY_BYTES + k.len()).sum());
-                todo.extend(m.values());
+        let own = match v {
+            Value::String(s) => s.len(),
+            Value::List(items) => {
+                todo.extend(items);
+                items.len() * size_of::<Value>()
             }
-            Value::Path(p) => total = total.saturating_add((p.nodes.len() + p.rels.len()) * size_of::<u64>()),
-            _ => {}
-        }
+            Value::Map(m) => {
+                todo.extend(m.values());
+                nodes_bytes(m.len()) + m.keys().map(String::len).sum::<usize>()
+            }
+            Value::Path(p) => (p.nodes.len() + p.rels.len()) * size_of::<u64>(),
+            _ => 0,
+        };
+        total = total.saturating_add(own);
     }
     total
 }
@@ -231,8 +250,10 @@ pub fn row_bytes(row: &Row) -> usize {
     map_bytes(row)
 }
 
+/// Approximate bytes of a map's heap: its nodes (which hold the values themselves), its keys'
+/// text and whatever the values own.
 pub fn map_bytes(m: &BTreeMap<String, Value>) -> usize {
-    m.iter().map(|(k, v)| ENTRY_BYTES + k.len() + value_bytes(v)).fold(0, usize::saturating_add)
+    m.iter().map(|(k, v)| k.len().saturating_add(heap_bytes(v))).fold(nodes_bytes(m.len()), usize::saturating_add)
 }
 
 pub fn rows_bytes(rows: &[Row]) -> usize {
