@@ -215,3 +215,18 @@ fn temporaries_are_released_when_their_scope_ends() {
     assert_eq!(s.rows("UNWIND range(1, 300) AS x MATCH (n) WHERE n.i = x % 100 + 1 RETURN count(*)"), "[[300]]");
     assert_exceeded(&mut s, "UNWIND range(1, 300) AS x MATCH (n) RETURN count(*)", "max_query_memory_bytes");
 }
+
+#[test]
+fn values_cannot_nest_deep_enough_to_overflow_the_stack() {
+    let mut s = Session::new();
+    assert_eq!(s.rows("RETURN size(reduce(a = [], x IN range(1, 99) | [a])) AS s"), "[[1]]");
+    for q in [
+        "RETURN reduce(a = [], x IN range(1, 100) | [a])",
+        "RETURN size(reduce(a = [], x IN range(1, 20000) | [a]))",
+        "RETURN size(reduce(a = {}, x IN range(1, 20000) | {a: a}))",
+        "RETURN size(reduce(a = [], x IN range(1, 20000) | [y IN [1] | a]))",
+        "UNWIND range(1, 2) AS i WITH reduce(a = [], x IN range(1, 99) | [a]) AS a RETURN collect(a)",
+    ] {
+        assert_exceeded(&mut s, q, "max_value_nesting");
+    }
+}

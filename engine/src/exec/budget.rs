@@ -194,6 +194,32 @@ impl<'c> Budget<'c> {
     }
 }
 
+/// Deepest nesting of lists and maps a query may build. Dropping, cloning, comparing and
+/// encoding a value recurse once per level, and the wasm stack is small: a list nested 20,000
+/// deep (`reduce(a = [], x IN range(1, 20000) | [a])`) overflowed it and killed the isolate.
+pub const MAX_VALUE_NESTING: usize = 100;
+
+/// `LimitExceeded` (`max_value_nesting`) if `v` nests lists and maps deeper than
+/// [`MAX_VALUE_NESTING`]. Checked where a list or map is built, so no deeper value can exist.
+pub fn check_nesting(v: &Value) -> Result<()> {
+    let nested = |v: &&Value| matches!(v, Value::List(_) | Value::Map(_));
+    let mut todo: Vec<(&Value, usize)> = vec![(v, 1)];
+    while let Some((v, depth)) = todo.pop() {
+        if depth > MAX_VALUE_NESTING {
+            return Err(exceeded(
+                "max_value_nesting",
+                format!("a list or map would be nested more than {MAX_VALUE_NESTING} levels deep"),
+            ));
+        }
+        match v {
+            Value::List(items) => todo.extend(items.iter().filter(nested).map(|i| (i, depth + 1))),
+            Value::Map(m) => todo.extend(m.values().filter(nested).map(|i| (i, depth + 1))),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// One node of a `BTreeMap<String, Value>` (a row or a map): room for 11 keys and 11 values
 /// plus a header, allocated whole however few entries it holds (so even a one-variable row
 /// costs about 800 bytes; measured natively: 872 bytes a row, key included).

@@ -1,6 +1,6 @@
 //! Expression evaluation with Cypher's semantics: three-valued logic, null propagation,
 //! checked integer arithmetic, and aggregates evaluated over a group of rows.
-use super::budget::{value_bytes, Budget};
+use super::budget::{check_nesting, value_bytes, Budget};
 use super::Row;
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
@@ -163,7 +163,7 @@ impl<'a> Evaluator<'a> {
         }
         self.budget.tick(1)?;
         let ev = |x: &Expr| self.eval_in(x, row, group, depth + 1);
-        Ok(match &e.kind {
+        let v = match &e.kind {
             ExprKind::Literal(l) => match l {
                 Literal::Null => Value::Null,
                 Literal::Boolean(b) => Value::Bool(*b),
@@ -346,7 +346,20 @@ impl<'a> Evaluator<'a> {
             ExprKind::PatternPredicate(_) | ExprKind::Exists(_) | ExprKind::PatternComprehension { .. } => {
                 self.pattern_expr(e, row)?
             }
-        })
+        };
+        // The expressions that wrap values in a new list or map (`collect` among the calls).
+        if matches!(
+            e.kind,
+            ExprKind::List(_)
+                | ExprKind::Map(_)
+                | ExprKind::MapProjection { .. }
+                | ExprKind::ListComprehension { .. }
+                | ExprKind::PatternComprehension { .. }
+                | ExprKind::FunctionCall { .. }
+        ) {
+            check_nesting(&v)?;
+        }
+        Ok(v)
     }
 
     fn property(&self, target: &Value, key: &str) -> Result<Value> {
