@@ -147,7 +147,7 @@ impl<'c> Budget<'c> {
         Ok(bytes)
     }
 
-    pub fn check_time(&self) -> Result<()> {
+    fn check_time(&self) -> Result<()> {
         if self.clock.now_ms() > self.deadline_ms {
             return Err(exceeded("query_time_ms", format!("the query ran for more than {} ms", self.limits.time_ms)));
         }
