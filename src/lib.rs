@@ -17,6 +17,7 @@ mod tokens;
 
 use engine::api::{self, Host};
 use engine::error::{Code, Error};
+use engine::exec::QueryLimits;
 use engine::graph::Graph;
 use engine::procedures::Procedures;
 use engine::storage::{Clock, Database, Version, GC_MIN_AGE_MS};
@@ -139,7 +140,7 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> std::result::Resul
             if !principal.may_write(&ns) && api::writes(&request, &procedures_get(&ns))? {
                 auth::authorize(&principal, &ns, auth::Need::Write)?;
             }
-            cypher(env, ctx, &ns, &request).await
+            cypher(env, ctx, &ns, &request, &limits).await
         }
         ("/cypher", Method::Delete) => {
             let principal = auth::authenticate(&req, env)?;
@@ -190,15 +191,29 @@ async fn read_body(req: &mut Request, limits: &api::Limits) -> std::result::Resu
     Ok(body)
 }
 
-/// The engine's default limits, overridden by `[vars]` (`NAMIDB_MAX_BODY_BYTES`,
-/// `NAMIDB_MAX_QUERY_BYTES`) where set.
+/// The engine's default limits, overridden by `[vars]` where set (a value that is not a
+/// non-negative integer is logged and ignored).
 fn limits(env: &Env) -> api::Limits {
-    let var = |name: &str| env.var(name).ok().and_then(|v| v.to_string().parse().ok());
-    let default = api::Limits::default();
+    let d = api::Limits::default();
     api::Limits {
-        max_body_bytes: var("NAMIDB_MAX_BODY_BYTES").unwrap_or(default.max_body_bytes),
-        max_query_bytes: var("NAMIDB_MAX_QUERY_BYTES").unwrap_or(default.max_query_bytes),
+        max_body_bytes: var(env, "NAMIDB_MAX_BODY_BYTES", d.max_body_bytes),
+        max_query_bytes: var(env, "NAMIDB_MAX_QUERY_BYTES", d.max_query_bytes),
+        max_result_bytes: var(env, "NAMIDB_MAX_RESULT_BYTES", d.max_result_bytes),
+        query: QueryLimits {
+            max_result_rows: var(env, "NAMIDB_MAX_RESULT_ROWS", d.query.max_result_rows),
+            max_memory_bytes: var(env, "NAMIDB_MAX_QUERY_MEMORY_BYTES", d.query.max_memory_bytes),
+            max_work: var(env, "NAMIDB_MAX_QUERY_WORK", d.query.max_work),
+            time_ms: var(env, "NAMIDB_QUERY_TIME_MS", d.query.time_ms),
+        },
     }
+}
+
+fn var<T: std::str::FromStr>(env: &Env, name: &str, default: T) -> T {
+    let Ok(text) = env.var(name).map(|v| v.to_string()) else { return default };
+    text.trim().parse().unwrap_or_else(|_| {
+        console_error!("{name} is not a non-negative integer; using the default");
+        default
+    })
 }
 
 fn namespace(req: &Request) -> std::result::Result<String, Error> {
@@ -233,7 +248,13 @@ impl Host for WorkerHost {
     }
 }
 
-async fn cypher(env: &Env, ctx: &Context, ns: &str, request: &api::Request) -> std::result::Result<Response, Error> {
+async fn cypher(
+    env: &Env,
+    ctx: &Context,
+    ns: &str,
+    request: &api::Request,
+    limits: &api::Limits,
+) -> std::result::Result<Response, Error> {
     let store = Counting::new(bucket(env)?);
     let db = match warm_get(ns) {
         Some(version) => Database::resume(store, ns, version),
@@ -241,7 +262,7 @@ async fn cypher(env: &Env, ctx: &Context, ns: &str, request: &api::Request) -> s
             Database::open(store, ns, &WorkerHost).await.map_err(|e| Error::new(Code::Unavailable, e.to_string()))?
         }
     };
-    let result = api::execute(&db, request, &WorkerHost, &procedures_get(ns)).await;
+    let result = api::execute_within(&db, request, &WorkerHost, &procedures_get(ns), limits).await;
     warm_put(ns, db.cached());
     let body = result?.body(Some(db.store().counts()));
     // Checkpoints are off the response path (no I/O unless one is due); a failure here only

@@ -6,8 +6,13 @@
 //!   `[{"sha256": "<64 hex>", "namespace": "prod", "role": "read"},
 //!     {"sha256": "<64 hex>", "prefix": "team-a-", "role": "write", "name": "ci"}]`.
 //!   Each entry has exactly one of `namespace` (exact match) or `prefix` (namespaces starting
-//!   with it), a `role` (`read` or `write`) and an optional `name` (a label for operators).
-//!   A token listed several times holds the union of its entries' grants.
+//!   with it), a `role` (`read` or `write`), an optional `name` (a label for operators) and an
+//!   optional `expires`: an RFC 3339 UTC instant, exactly `YYYY-MM-DDTHH:MM:SSZ`, from which on
+//!   the entry grants nothing (an expired token gets the same 401 as an unknown one).
+//!   A token listed several times holds the union of its unexpired entries' grants.
+//!
+//! Parsing happens once per isolate and secret text: [`Cache`] keeps the last parsed
+//! [`Config`], keyed by a SHA-256 of the secrets' text, so a changed secret is parsed anew.
 //!
 //! Fails closed: a malformed `NAMIDB_TOKENS` refuses every non-admin token; no secrets at all
 //! refuses everything. The presented token is hashed and compared with the admin token's hash
@@ -15,6 +20,7 @@
 //! contain a token, a hash or any part of the secrets.
 use crate::sha256::sha256;
 use engine::api::json::{self, Json};
+use std::rc::Rc;
 
 /// What a scoped token may do inside its namespaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +53,8 @@ pub struct Grant {
 struct Entry {
     hash: [u8; 32],
     grant: Grant,
+    /// Milliseconds since the Unix epoch from which on the entry grants nothing.
+    expires_ms: Option<u64>,
 }
 
 /// Who the caller is, once authenticated.
@@ -105,9 +113,10 @@ impl Config {
         self.tokens.as_ref().err().map(String::as_str)
     }
 
-    /// Authenticates an `Authorization` header value. Only `Bearer <token>` is accepted, exactly
-    /// (case-sensitive scheme, one space, no trimming of the token).
-    pub fn authenticate(&self, header: Option<&str>) -> Result<Principal, Denied> {
+    /// Authenticates an `Authorization` header value at `now_ms` (milliseconds since the Unix
+    /// epoch). Only `Bearer <token>` is accepted, exactly (case-sensitive scheme, one space, no
+    /// trimming of the token).
+    pub fn authenticate(&self, header: Option<&str>, now_ms: u64) -> Result<Principal, Denied> {
         if self.admin.is_none() && !self.tokens_configured {
             return Err(Denied::Unauthorized(NO_TOKEN_CONFIGURED));
         }
@@ -121,8 +130,9 @@ impl Config {
         if is_admin {
             return Ok(Principal::Admin);
         }
+        let live = |e: &Entry| e.expires_ms.is_none_or(|x| now_ms < x);
         let grants: Vec<Grant> =
-            entries.iter().zip(matches).filter(|(_, m)| *m).map(|(e, _)| e.grant.clone()).collect();
+            entries.iter().zip(matches).filter(|(e, m)| *m && live(e)).map(|(e, _)| e.grant.clone()).collect();
         if grants.is_empty() {
             Err(Denied::Unauthorized(INVALID_TOKEN))
         } else {
@@ -193,10 +203,78 @@ fn entry(item: Json) -> Result<Entry, &'static str> {
         None | Some(Json::String(_)) => {}
         Some(_) => return Err("`name` must be a string"),
     }
+    let expires_ms = match fields.remove("expires") {
+        None => None,
+        Some(Json::String(t)) => Some(rfc3339_utc_ms(&t).ok_or("`expires` must be a UTC time YYYY-MM-DDTHH:MM:SSZ")?),
+        Some(_) => return Err("`expires` must be a UTC time YYYY-MM-DDTHH:MM:SSZ"),
+    };
     if !fields.is_empty() {
-        return Err("unknown field (allowed: sha256, namespace, prefix, role, name)");
+        return Err("unknown field (allowed: sha256, namespace, prefix, role, name, expires)");
     }
-    Ok(Entry { hash, grant: Grant { scope, role } })
+    Ok(Entry { hash, grant: Grant { scope, role }, expires_ms })
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, UTC, whole seconds, years 1970-9999) as milliseconds
+/// since the Unix epoch; `None` for anything else.
+fn rfc3339_utc_ms(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    let shape = b.len() == 20
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 => c == b':',
+            19 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape {
+        return None;
+    }
+    let num = |from: usize, to: usize| text.get(from..to).and_then(|d| d.parse::<i64>().ok());
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let date = engine::graph::temporal::Date::from_ymd(num(0, 4)?, num(5, 7)?, num(8, 10)?).ok()?;
+    let seconds = date.epoch_days() * 86_400 + hour * 3_600 + minute * 60 + second;
+    u64::try_from(seconds).ok().map(|s| s * 1000)
+}
+
+/// The last parsed secrets of this isolate, reused while their text is unchanged.
+#[derive(Default)]
+pub struct Cache {
+    last: Option<([u8; 32], Rc<Config>)>,
+}
+
+impl Cache {
+    /// The [`Config`] of these secrets, and whether it was parsed just now (rather than reused).
+    pub fn get(&mut self, admin: Option<&str>, tokens: Option<&str>) -> (Rc<Config>, bool) {
+        let key = secrets_key(admin, tokens);
+        if let Some((k, config)) = &self.last {
+            if *k == key {
+                return (config.clone(), false);
+            }
+        }
+        let config = Rc::new(Config::new(admin, tokens));
+        self.last = Some((key, config.clone()));
+        (config, true)
+    }
+}
+
+/// A SHA-256 of both secrets' text, each length-prefixed (and marked absent or present), so
+/// different secrets never share a key.
+fn secrets_key(admin: Option<&str>, tokens: Option<&str>) -> [u8; 32] {
+    let mut text = Vec::new();
+    for secret in [admin, tokens] {
+        match secret {
+            None => text.push(0),
+            Some(s) => {
+                text.push(1);
+                text.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                text.extend_from_slice(s.as_bytes());
+            }
+        }
+    }
+    sha256(&text)
 }
 
 fn decode_hex(hex: &str) -> Option<[u8; 32]> {
@@ -241,8 +319,11 @@ mod tests {
         Config::new(Some("admin-secret"), Some(&tokens_json()))
     }
 
+    /// The request time of these tests: 2026-11-24T05:20:58Z.
+    const NOW: u64 = 1_795_497_658_000;
+
     fn auth(c: &Config, header: &str) -> Result<Principal, Denied> {
-        c.authenticate(Some(header))
+        c.authenticate(Some(header), NOW)
     }
 
     #[test]
@@ -299,7 +380,7 @@ mod tests {
     fn no_secrets_refuse_everything() {
         for c in [Config::new(None, None), Config::new(Some(""), None)] {
             for header in [None, Some("Bearer "), Some("Bearer admin-secret"), Some("Bearer dev-token")] {
-                assert_eq!(c.authenticate(header), Err(Denied::Unauthorized(NO_TOKEN_CONFIGURED)));
+                assert_eq!(c.authenticate(header, NOW), Err(Denied::Unauthorized(NO_TOKEN_CONFIGURED)));
             }
         }
         // An empty list configured but no admin: every token is unknown.
@@ -309,7 +390,7 @@ mod tests {
     #[test]
     fn header_must_be_exactly_bearer_and_a_token() {
         let c = config();
-        assert_eq!(c.authenticate(None), Err(Denied::Unauthorized(MISSING_HEADER)));
+        assert_eq!(c.authenticate(None, NOW), Err(Denied::Unauthorized(MISSING_HEADER)));
         for header in ["", "Bearer", "Bearer ", "bearer admin-secret", "BEARER admin-secret", "admin-secret", "Basic x"]
         {
             assert_eq!(auth(&c, header), Err(Denied::Unauthorized(MISSING_HEADER)), "{header:?}");
@@ -381,6 +462,93 @@ mod tests {
         // A malformed list with no admin refuses everyone.
         let c = Config::new(None, Some("[{}]"));
         assert_eq!(auth(&c, "Bearer reader"), Err(Denied::Unauthorized(INVALID_TOKEN)));
+    }
+
+    #[test]
+    fn an_expired_entry_grants_nothing_and_says_nothing() {
+        let tokens = format!(
+            r#"[{{"sha256": "{}", "namespace": "prod", "role": "write", "expires": "2026-11-24T05:20:59Z"}},
+                {{"sha256": "{}", "namespace": "prod", "role": "write", "expires": "2026-11-24T05:20:58Z"}},
+                {{"sha256": "{}", "namespace": "prod", "role": "read"}},
+                {{"sha256": "{}", "namespace": "staging", "role": "write", "expires": "2020-01-01T00:00:00Z"}}]"#,
+            hex("fresh"),
+            hex("stale"),
+            hex("mixed"),
+            hex("mixed"),
+        );
+        let c = Config::new(None, Some(&tokens));
+        assert_eq!(c.tokens_error(), None);
+        // Valid until the second before `expires`, refused from it on, like an unknown token.
+        assert!(c.authenticate(Some("Bearer fresh"), NOW + 999).is_ok());
+        assert_eq!(c.authenticate(Some("Bearer fresh"), NOW + 1000), Err(Denied::Unauthorized(INVALID_TOKEN)));
+        assert_eq!(auth(&c, "Bearer stale"), Err(Denied::Unauthorized(INVALID_TOKEN)));
+        assert_eq!(c.authenticate(Some("Bearer stale"), NOW - 1), Ok(Principal::Scoped(vec![prod_write()])));
+        // A token listed twice keeps only its unexpired grant.
+        let Ok(p) = auth(&c, "Bearer mixed") else { panic!("mixed refused") };
+        assert_eq!(p.authorize("prod", Need::Read), Ok(()));
+        assert_eq!(p.authorize("staging", Need::Read), Err(Denied::Forbidden(NO_ACCESS)));
+    }
+
+    fn prod_write() -> Grant {
+        Grant { scope: Scope::Namespace("prod".into()), role: Role::Write }
+    }
+
+    #[test]
+    fn expires_is_a_strict_rfc3339_utc_instant() {
+        assert_eq!(rfc3339_utc_ms("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(rfc3339_utc_ms("2026-11-24T05:20:58Z"), Some(NOW));
+        assert_eq!(rfc3339_utc_ms("2000-02-29T12:34:56Z"), Some(951_827_696_000));
+        assert_eq!(rfc3339_utc_ms("9999-12-31T23:59:59Z"), Some(253_402_300_799_000));
+        for bad in [
+            "",
+            "2026-11-24",
+            "2026-11-24T05:20:58",
+            "2026-11-24T05:20:58z",
+            "2026-11-24T05:20:58+00:00",
+            "2026-11-24T05:20:58.5Z",
+            "2026-11-24 05:20:58Z",
+            "2026-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-24T24:00:00Z",
+            "2026-11-24T05:60:00Z",
+            "2026-11-24T05:20:60Z",
+            "1969-12-31T23:59:59Z",
+            "+026-11-24T05:20:58Z",
+            "2026-11-2٤T05:20:58Z",
+        ] {
+            assert_eq!(rfc3339_utc_ms(bad), None, "{bad}");
+        }
+        // A malformed `expires` anywhere refuses the whole list, without echoing it.
+        for bad in [r#""2026-11-24""#, "1795497658", "null"] {
+            let list =
+                format!(r#"[{{"sha256": "{}", "namespace": "prod", "role": "read", "expires": {bad}}}]"#, hex("x"));
+            let c = Config::new(Some("admin-secret"), Some(&list));
+            let err = c.tokens_error().unwrap_or_else(|| panic!("accepted {bad}"));
+            assert!(err.contains("`expires`") && !err.contains("2026"), "{err}");
+            assert_eq!(auth(&c, "Bearer x"), Err(Denied::Unauthorized(INVALID_TOKEN)));
+        }
+    }
+
+    #[test]
+    fn the_cache_parses_each_secret_text_once() {
+        let mut cache = Cache::default();
+        let list = tokens_json();
+        let (first, fresh) = cache.get(Some("admin-secret"), Some(&list));
+        assert!(fresh);
+        let (again, fresh) = cache.get(Some("admin-secret"), Some(&list));
+        assert!(!fresh && Rc::ptr_eq(&first, &again), "the same text is parsed once");
+        assert!(again.authenticate(Some("Bearer reader"), NOW).is_ok());
+        // Any change to either secret is parsed anew (and takes effect at once).
+        let (revoked, fresh) = cache.get(Some("admin-secret"), Some("[]"));
+        assert!(fresh);
+        assert_eq!(revoked.authenticate(Some("Bearer reader"), NOW), Err(Denied::Unauthorized(INVALID_TOKEN)));
+        for (admin, tokens) in [(Some("admin-secreT"), Some("[]")), (None, Some("[]")), (None, None), (Some(""), None)]
+        {
+            assert!(cache.get(admin, tokens).1, "{admin:?} {tokens:?}");
+        }
+        // Moving text from one secret to the other is a different key.
+        assert_ne!(secrets_key(Some("ab"), Some("c")), secrets_key(Some("a"), Some("bc")));
+        assert_ne!(secrets_key(Some(""), None), secrets_key(None, Some("")));
     }
 
     #[test]

@@ -12,14 +12,19 @@ const READER = "reader-of-prod";
 const WRITER = "writer-of-prod";
 const TEAM_A = "team-a-writer";
 const TENANT_A = "tenant-a-writer";
+const EXPIRED = "expired-writer-of-prod";
+const UNTIL_2999 = "writer-of-prod-until-2999";
 const TOKENS = JSON.stringify([
   { sha256: sha256(READER), namespace: "prod", role: "read" },
   { sha256: sha256(WRITER), namespace: "prod", role: "write", name: "prod writer" },
   { sha256: sha256(TEAM_A), prefix: "team-a-", role: "write" },
   { sha256: sha256(TENANT_A), namespace: "tenant-a", role: "write" },
+  { sha256: sha256(EXPIRED), namespace: "prod", role: "write", expires: "2020-01-01T00:00:00Z" },
+  { sha256: sha256(UNTIL_2999), namespace: "prod", role: "write", expires: "2999-12-31T23:59:59Z" },
 ]);
 const SECRETS = { NAMIDB_ADMIN_TOKEN: ADMIN, NAMIDB_TOKENS: TOKENS };
-const ALL_SECRET_TEXT = [ADMIN, READER, WRITER, TEAM_A, TENANT_A, ...[READER, WRITER, TEAM_A, TENANT_A].map(sha256)];
+const SCOPED = [READER, WRITER, TEAM_A, TENANT_A, EXPIRED, UNTIL_2999];
+const ALL_SECRET_TEXT = [ADMIN, ...SCOPED, ...SCOPED.map(sha256)];
 
 /** No response may contain a token or a hash. */
 function assertNoSecrets(res) {
@@ -193,6 +198,18 @@ describe("with an admin token and scoped tokens", () => {
       }
     });
   }
+
+  test("an expired token -> 401, exactly the answer an unknown token gets; an unexpired one works", async () => {
+    const unknown = await w.cypher("prod", "RETURN 1 AS x", undefined, { token: "no-such-token" });
+    for (const query of ["RETURN 1 AS x", "CREATE (:Evil)"]) {
+      const res = await w.cypher("prod", query, undefined, { token: EXPIRED });
+      denied(res, 401, "Unauthorized");
+      assert.equal(res.text, unknown.text, "the 401 hints that the token was once valid");
+    }
+    denied(await w.post("/cypher?ns=prod", "", { token: EXPIRED, method: "DELETE" }), 401, "Unauthorized");
+    assertOk(await w.cypher("prod", "CREATE (u:Until2999) DELETE u", undefined, { token: UNTIL_2999 }));
+    assert.equal(await count(w, "prod"), 1);
+  });
 
   test("missing header, lowercase `bearer`, other schemes -> 401", async () => {
     denied(await w.cypher("prod", "RETURN 1 AS x", undefined, { token: null }), 401, "Unauthorized");

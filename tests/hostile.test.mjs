@@ -35,6 +35,9 @@ const CASES = [
   ["JSON nested 100,000 deep", () => raw('{"query": "RETURN 1", "params": {"p": ' + "[".repeat(100000) + "]".repeat(100000) + "}}"), 400, "InvalidRequest"],
   ["missing parameter", () => raw('{"query": "RETURN $nope"}'), 400, "ParameterMissing"],
   ["undefined variable in a write", () => raw('{"query": "CREATE (a) SET b.x = 1"}'), 400, "SyntaxError"],
+  // Built at run time, a list nested 20,000 deep used to overflow the wasm stack and kill the isolate.
+  ["a list nested 20,000 deep", () => raw(JSON.stringify({ query: "CREATE (:Evil) RETURN size(reduce(a = [], x IN range(1, 20000) | [a]))" })),
+    422, "LimitExceeded"],
 ];
 
 for (const [name, send, status, code] of CASES) {

@@ -10,6 +10,8 @@ pub struct Session {
     pub db: Database<Rc<MemoryStore>, Graph>,
     pub store: Rc<MemoryStore>,
     pub procedures: Procedures,
+    /// The limits every request runs within (the defaults unless a test sets them).
+    pub limits: Limits,
     /// Advances per request: the host clock and seed of the next one.
     n: u64,
 }
@@ -22,13 +24,19 @@ impl Session {
     pub fn with_procedures(procedures: Procedures) -> Self {
         let store = Rc::new(MemoryStore::new());
         let db = block_on(Database::open(store.clone(), "test", &0u64)).unwrap();
-        Session { db, store, procedures, n: 0 }
+        Session { db, store, procedures, limits: Limits::default(), n: 0 }
     }
 
     /// A second session over the same store: reads what the first one committed.
     pub fn reopen(&self) -> Self {
         let db = block_on(Database::open(self.store.clone(), "test", &0u64)).unwrap();
-        Session { db, store: self.store.clone(), procedures: self.procedures.clone(), n: self.n + 100 }
+        Session {
+            db,
+            store: self.store.clone(),
+            procedures: self.procedures.clone(),
+            limits: self.limits,
+            n: self.n + 100,
+        }
     }
 
     pub fn run(&mut self, query: &str, params: &str) -> Result<Response> {
@@ -37,7 +45,7 @@ impl Session {
         json::write_str(&mut body, query);
         body.push_str(&format!(", \"params\": {params}}}"));
         let req = parse_request(body.as_bytes())?;
-        block_on(execute(&self.db, &req, &ManualHost::new(self.n, self.n), &self.procedures))
+        block_on(execute_within(&self.db, &req, &ManualHost::new(self.n, self.n), &self.procedures, &self.limits))
     }
 
     /// The response body of a query that must succeed.

@@ -26,16 +26,26 @@ pub struct Request {
     pub params: BTreeMap<String, Value>,
 }
 
-/// Size limits on a request, checked before any work is done. Hosts may configure them.
+/// Limits on a request. Body and query size are checked before any work is done (413
+/// `PayloadTooLarge`); `max_result_bytes` (the JSON of `columns` and `rows`, counted exactly
+/// as it is written) and `query` while the query runs (422 `LimitExceeded`). Hosts may
+/// configure them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     pub max_body_bytes: usize,
     pub max_query_bytes: usize,
+    pub max_result_bytes: usize,
+    pub query: exec::QueryLimits,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body_bytes: 8 * 1024 * 1024, max_query_bytes: 256 * 1024 }
+        Limits {
+            max_body_bytes: 8 * 1024 * 1024,
+            max_query_bytes: 256 * 1024,
+            max_result_bytes: 8 * 1024 * 1024,
+            query: exec::QueryLimits::default(),
+        }
     }
 }
 
@@ -149,17 +159,27 @@ pub trait Host: Clock {
 pub struct ManualHost {
     now_ms: std::cell::Cell<u64>,
     state: std::cell::Cell<u64>,
+    /// Added to the clock after each read (0: it only moves on `sleep`).
+    step_ms: u64,
 }
 
 impl ManualHost {
     pub fn new(now_ms: u64, seed: u64) -> Self {
-        ManualHost { now_ms: std::cell::Cell::new(now_ms), state: std::cell::Cell::new(seed) }
+        ManualHost { now_ms: std::cell::Cell::new(now_ms), state: std::cell::Cell::new(seed), step_ms: 0 }
+    }
+
+    /// A clock that moves `step_ms` forward each time it is read, as if every look at it
+    /// took that long: time passes exactly as often as the engine checks it.
+    pub fn ticking(now_ms: u64, seed: u64, step_ms: u64) -> Self {
+        ManualHost { step_ms, ..ManualHost::new(now_ms, seed) }
     }
 }
 
 impl Clock for ManualHost {
     fn now_ms(&self) -> u64 {
-        self.now_ms.get()
+        let now = self.now_ms.get();
+        self.now_ms.set(now.saturating_add(self.step_ms));
+        now
     }
 }
 
@@ -240,11 +260,25 @@ pub fn writes(req: &Request, procedures: &Procedures) -> Result<bool> {
 }
 
 /// Runs one request as one transaction against a namespace; `CALL` can reach `procedures`.
+/// The per-query limits are the defaults ([`Limits::default`]).
 pub async fn execute<S: ObjectStore>(
     db: &Database<S, Graph>,
     req: &Request,
     host: &impl Host,
     procedures: &Procedures,
+) -> Result<Response> {
+    execute_within(db, req, host, procedures, &Limits::default()).await
+}
+
+/// [`execute`] within `limits`: over one of them the query ends with `LimitExceeded`, and as
+/// the transaction is then not committed, nothing is written. The time budget starts now and
+/// covers every attempt.
+pub async fn execute_within<S: ObjectStore>(
+    db: &Database<S, Graph>,
+    req: &Request,
+    host: &impl Host,
+    procedures: &Procedures,
+    limits: &Limits,
 ) -> Result<Response> {
     // Parse and plan before touching storage: a compile-time error writes nothing.
     let stmt = cypher::parse(&req.query).map_err(|e| syntax_error(&req.query, e))?;
@@ -252,12 +286,13 @@ pub async fn execute<S: ObjectStore>(
     if plan.explain {
         let base = db.cached();
         return Ok(Response {
-            results: explain_results(&plan),
+            results: explain_results(&plan)?,
             stats: Stats::default(),
             version: base.seq,
             attempts: 0,
         });
     }
+    let budget = exec::Budget::new(limits.query, host);
     let mut races_lost = 0;
     for attempt in 1..=MAX_ATTEMPTS {
         if races_lost > 0 {
@@ -271,9 +306,10 @@ pub async fn execute<S: ObjectStore>(
         let mut tx = Tx::new(base.state.clone());
         exec::seed_random(host.random());
         exec::set_clock(host.now_ms());
-        let output = exec::run(&plan, &mut tx, &req.params)?;
+        budget.restart();
+        let output = exec::run(&plan, &mut tx, &req.params, &budget)?;
         let done = tx.finish();
-        let results = results(&output, &done.stats, &done.graph);
+        let results = results(&output, &done.stats, &done.graph, limits.max_result_bytes)?;
         let Some(payload) = done.payload else {
             // Writing nothing proves nothing about freshness: read, and rerun if we were behind.
             if optimistic && db.refresh(host).await.map_err(storage_error)?.seq != base.seq {
@@ -300,7 +336,9 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn results(output: &Output, stats: &Stats, graph: &Graph) -> String {
+/// `columns`, `rows` and `stats` of the body; `LimitExceeded` as soon as the JSON up to the end
+/// of `rows` is longer than `max_bytes`.
+fn results(output: &Output, stats: &Stats, graph: &Graph, max_bytes: usize) -> Result<String> {
     let mut out = String::from("{\"columns\":[");
     for (i, c) in output.columns.iter().enumerate() {
         if i > 0 {
@@ -318,6 +356,10 @@ fn results(output: &Output, stats: &Stats, graph: &Graph) -> String {
             json::write_value(&mut out, v, graph);
         }
         out.push(']');
+        // Counting the `]` that will close `rows`.
+        if out.len() + 1 > max_bytes {
+            return Err(exec::exceeded("max_result_bytes", format!("the result is larger than {max_bytes} bytes")));
+        }
     }
     let _ = write!(
         out,
@@ -333,11 +375,11 @@ fn results(output: &Output, stats: &Stats, graph: &Graph) -> String {
         stats.properties_set,
         stats.properties_removed,
     );
-    out
+    Ok(out)
 }
 
 /// `EXPLAIN`: one row per step of the plan.
-fn explain_results(plan: &plan::Plan) -> String {
+fn explain_results(plan: &plan::Plan) -> Result<String> {
     let rows: Vec<Vec<Value>> = plan
         .parts
         .iter()
@@ -362,7 +404,7 @@ fn explain_results(plan: &plan::Plan) -> String {
         })
         .collect();
     let output = Output { columns: vec!["part".into(), "step".into()], rows };
-    results(&output, &Stats::default(), &Graph::default())
+    results(&output, &Stats::default(), &Graph::default(), usize::MAX)
 }
 
 /// The contract's error body.
@@ -391,6 +433,8 @@ mod call_tests;
 mod duration_tests;
 #[cfg(test)]
 mod golden;
+#[cfg(test)]
+mod limits_tests;
 #[cfg(test)]
 mod temporal_tests;
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub(super) fn run(c: &CallPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Ro
     let mut out = Vec::new();
     for row in rows {
         let args = arguments(c, &row, ev)?;
+        ev.budget.tick(1)?;
         if c.procedure.outputs.is_empty() {
             out.push(row);
             continue;
@@ -21,7 +22,9 @@ pub(super) fn run(c: &CallPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Ro
             for (i, var) in &c.yields {
                 r.insert(var.clone(), outputs.get(*i).cloned().unwrap_or(Value::Null));
             }
+            ev.budget.tick(1)?;
             if c.clause.where_.as_ref().map_or(Ok(true), |w| ev.truthy(w, &r))? {
+                ev.budget.row(&r)?;
                 out.push(r);
             }
         }

@@ -1,5 +1,6 @@
 //! Expression evaluation with Cypher's semantics: three-valued logic, null propagation,
 //! checked integer arithmetic, and aggregates evaluated over a group of rows.
+use super::budget::{check_nesting, value_bytes, Budget};
 use super::Row;
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
@@ -19,6 +20,8 @@ pub struct Evaluator<'a> {
     pub params: &'a BTreeMap<String, Value>,
     /// The graph as it was before this query, to read the type of a relationship it deleted.
     pub before: Option<&'a Graph>,
+    /// What the query may still spend (work, time, memory).
+    pub budget: &'a Budget<'a>,
 }
 
 /// `d.year`, `t.timezone`, …: a component of a temporal value; an unknown one is an error.
@@ -114,14 +117,36 @@ pub(super) fn overflow() -> Error {
 }
 
 impl<'a> Evaluator<'a> {
+    /// Evaluates `e` against `row`. Temporaries charged to the budget are released on return;
+    /// whoever keeps the value charges it.
     pub fn eval(&self, e: &Expr, row: &Row) -> Result<Value> {
-        self.eval_in(e, row, None, 0)
+        let mark = self.budget.held();
+        let v = self.eval_in(e, row, None, 0);
+        self.budget.release_to(mark);
+        v
     }
 
     /// Evaluates `e` for a group: aggregate calls fold over `group`, anything else reads `row`
     /// (the group's first row, which holds the grouping keys).
     pub fn eval_group(&self, e: &Expr, row: &Row, group: &[Row]) -> Result<Value> {
-        self.eval_in(e, row, Some(group), 0)
+        let mark = self.budget.held();
+        let v = self.eval_in(e, row, Some(group), 0);
+        self.budget.release_to(mark);
+        v
+    }
+
+    /// A value read (copied) from a variable, parameter or property: whatever is done with a
+    /// large value next scans it, so its size is paid for here.
+    fn read(&self, v: Value) -> Result<Value> {
+        self.budget.copied(&v)?;
+        Ok(v)
+    }
+
+    /// Spends the work of one item of a list loop that copies `row` per item, and returns a
+    /// mark releasing the item's temporaries.
+    fn item_work(&self, row: &Row) -> Result<usize> {
+        self.budget.copy_row(row)?;
+        Ok(self.budget.held())
     }
 
     pub fn truthy(&self, e: &Expr, row: &Row) -> Result<bool> {
@@ -136,8 +161,9 @@ impl<'a> Evaluator<'a> {
         if depth > MAX_EVAL_DEPTH {
             return Err(Error::runtime(Code::SyntaxError, "ExpressionTooDeep", "expression nested too deeply"));
         }
+        self.budget.tick(1)?;
         let ev = |x: &Expr| self.eval_in(x, row, group, depth + 1);
-        Ok(match &e.kind {
+        let v = match &e.kind {
             ExprKind::Literal(l) => match l {
                 Literal::Null => Value::Null,
                 Literal::Boolean(b) => Value::Bool(*b),
@@ -145,11 +171,11 @@ impl<'a> Evaluator<'a> {
                 Literal::Float(f) => Value::Float(*f),
                 Literal::String(s) => Value::String(s.clone()),
             },
-            ExprKind::Parameter(name) => self.params.get(name).cloned().ok_or_else(|| {
+            ExprKind::Parameter(name) => self.read(self.params.get(name).cloned().ok_or_else(|| {
                 Error::runtime(Code::ParameterMissing, "MissingParameter", format!("expected parameter `${name}`"))
-            })?,
-            ExprKind::Variable(name) => row.get(name).cloned().unwrap_or(Value::Null),
-            ExprKind::Property(target, key) => self.property(&ev(target)?, &key.name)?,
+            })?)?,
+            ExprKind::Variable(name) => self.read(row.get(name).cloned().unwrap_or(Value::Null))?,
+            ExprKind::Property(target, key) => self.read(self.property(&ev(target)?, &key.name)?)?,
             ExprKind::List(items) => Value::List(items.iter().map(ev).collect::<Result<_>>()?),
             ExprKind::Map(entries) => {
                 Value::Map(entries.iter().map(|(k, v)| Ok((k.name.clone(), ev(v)?))).collect::<Result<_>>()?)
@@ -157,7 +183,13 @@ impl<'a> Evaluator<'a> {
             ExprKind::Unary(op, x) => unary(*op, ev(x)?)?,
             ExprKind::Binary(BinaryOp::And, a, b) => logic(ev(a)?, || ev(b), false)?,
             ExprKind::Binary(BinaryOp::Or, a, b) => logic(ev(a)?, || ev(b), true)?,
-            ExprKind::Binary(op, a, b) => binary(*op, ev(a)?, ev(b)?)?,
+            ExprKind::Binary(op, a, b) => {
+                let v = binary(*op, ev(a)?, ev(b)?)?;
+                if matches!(v, Value::String(_) | Value::List(_)) {
+                    self.budget.built(&v)?;
+                }
+                v
+            }
             ExprKind::Comparison(first, rest) => {
                 let mut left = ev(first)?;
                 let mut result = Value::Bool(true);
@@ -216,17 +248,22 @@ impl<'a> Evaluator<'a> {
                 };
                 let mut out = Vec::new();
                 for item in items {
+                    let mark = self.item_work(row)?;
                     let mut inner = row.clone();
                     inner.insert(var.name.clone(), item.clone());
                     let keep = match filter {
                         Some(f) => self.eval_in(f, &inner, group, depth + 1)? == Value::Bool(true),
                         None => true,
                     };
-                    if keep {
-                        out.push(match map {
-                            Some(m) => self.eval_in(m, &inner, group, depth + 1)?,
-                            None => item,
-                        });
+                    let kept = match (keep, map) {
+                        (false, _) => None,
+                        (true, Some(m)) => Some(self.eval_in(m, &inner, group, depth + 1)?),
+                        (true, None) => Some(item),
+                    };
+                    self.budget.release_to(mark);
+                    if let Some(v) = kept {
+                        self.budget.charge(value_bytes(&v))?;
+                        out.push(v);
                     }
                 }
                 Value::List(out)
@@ -237,6 +274,7 @@ impl<'a> Evaluator<'a> {
                 };
                 let (mut trues, mut nulls) = (0usize, 0usize);
                 for item in &items {
+                    let mark = self.item_work(row)?;
                     let mut inner = row.clone();
                     inner.insert(var.name.clone(), item.clone());
                     match filter {
@@ -247,6 +285,7 @@ impl<'a> Evaluator<'a> {
                         },
                         None => trues += 1,
                     }
+                    self.budget.release_to(mark);
                 }
                 let falses = items.len() - trues - nulls;
                 match kind {
@@ -269,11 +308,16 @@ impl<'a> Evaluator<'a> {
                 let Some(items) = list_or_null(ev(list)?)? else {
                     return Ok(Value::Null);
                 };
+                let start = self.budget.held();
                 for item in items {
+                    self.item_work(row)?;
                     let mut inner = row.clone();
                     inner.insert(acc.name.clone(), value);
                     inner.insert(var.name.clone(), item);
                     value = self.eval_in(expr, &inner, group, depth + 1)?;
+                    // Of each iteration only the accumulator stays.
+                    self.budget.release_to(start);
+                    self.budget.charge(value_bytes(&value))?;
                 }
                 value
             }
@@ -302,7 +346,20 @@ impl<'a> Evaluator<'a> {
             ExprKind::PatternPredicate(_) | ExprKind::Exists(_) | ExprKind::PatternComprehension { .. } => {
                 self.pattern_expr(e, row)?
             }
-        })
+        };
+        // The expressions that wrap values in a new list or map (`collect` among the calls).
+        if matches!(
+            e.kind,
+            ExprKind::List(_)
+                | ExprKind::Map(_)
+                | ExprKind::MapProjection { .. }
+                | ExprKind::ListComprehension { .. }
+                | ExprKind::PatternComprehension { .. }
+                | ExprKind::FunctionCall { .. }
+        ) {
+            check_nesting(&v)?;
+        }
+        Ok(v)
     }
 
     fn property(&self, target: &Value, key: &str) -> Result<Value> {
@@ -337,9 +394,11 @@ impl<'a> Evaluator<'a> {
         })?;
         let mut values = Vec::with_capacity(rows.len());
         for r in rows {
+            self.budget.tick(if distinct { 1 + values.len() as u64 } else { 1 })?;
             let v = self.eval_in(arg, r, None, depth + 1)?;
             let seen = distinct && values.iter().any(|x: &Value| x.equivalent(&v));
             if !v.is_null() && !seen {
+                self.budget.charge(value_bytes(&v))?;
                 values.push(v);
             }
         }

@@ -1,5 +1,6 @@
 //! Scalar functions: `function()` dispatches by lower-cased name; null in gives null out for
 //! every function but `coalesce` and `exists`.
+use super::budget::Budget;
 use super::eval::{deleted, format_float, overflow, type_error};
 use super::Evaluator;
 use crate::cypher::ast::*;
@@ -15,7 +16,7 @@ impl Evaluator<'_> {
         }
         match full.as_str() {
             "coalesce" => return Ok(args.into_iter().find(|v| !v.is_null()).unwrap_or(Value::Null)),
-            "range" => return range(&args),
+            "range" => return range(&args, self.budget),
             "rand" => return Ok(Value::Float(rand())),
             "pi" => return Ok(Value::Float(std::f64::consts::PI)),
             "e" => return Ok(Value::Float(std::f64::consts::E)),
@@ -29,10 +30,15 @@ impl Evaluator<'_> {
             [v] => self.unary(base, v.clone()),
             _ => multi(base, args.clone()),
         };
-        match result {
-            Err(e) if lenient && e.code == Code::TypeError => Ok(Value::Null),
-            r => r,
+        let v = match result {
+            Err(e) if lenient && e.code == Code::TypeError => Value::Null,
+            r => r?,
+        };
+        // Strings and lists built here (`replace`, `split`, `keys`, ...) are temporaries.
+        if matches!(v, Value::String(_) | Value::List(_) | Value::Map(_)) {
+            self.budget.built(&v)?;
         }
+        Ok(v)
     }
 
     fn unary(&self, full: &str, first: Value) -> Result<Value> {
@@ -261,8 +267,8 @@ fn to_boolean(v: Value) -> Result<Value> {
 /// Most elements `range()` may produce (a list this long is already ~100 MB in a Worker).
 const MAX_RANGE: i64 = 10_000_000;
 
-/// `range(start, end[, step])`, both ends inclusive.
-fn range(args: &[Value]) -> Result<Value> {
+/// `range(start, end[, step])`, both ends inclusive; its bytes are charged before it is built.
+fn range(args: &[Value], budget: &Budget) -> Result<Value> {
     let ints: Vec<i64> = args
         .iter()
         .map(|v| match v {
@@ -289,6 +295,7 @@ fn range(args: &[Value]) -> Result<Value> {
     if count > i128::from(MAX_RANGE) {
         return Err(Error::new(Code::LimitExceeded, format!("range() would produce {count} elements")));
     }
+    budget.charge(usize::try_from(count).unwrap_or(usize::MAX).saturating_mul(std::mem::size_of::<Value>()))?;
     Ok(Value::List((0..count as i64).map(|i| Value::Int(start + i * step)).collect()))
 }
 

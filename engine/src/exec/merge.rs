@@ -1,28 +1,36 @@
 //! `MERGE`: per input row, match the whole pattern or else create it, then run the
 //! `ON MATCH` / `ON CREATE` items. Rows are merged one after the other, so a later row sees
 //! what an earlier one created.
-use super::{create_part, pattern, set_item, Evaluator, Row};
+use super::{create_part, evaluator, pattern, row_bytes, set_item, Budget, Row};
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
 use crate::graph::{Tx, Value};
 use std::collections::BTreeMap;
 
-pub fn run(m: &Merge, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<Vec<Row>> {
+pub fn run(
+    m: &Merge,
+    rows: Vec<Row>,
+    tx: &mut Tx,
+    params: &BTreeMap<String, Value>,
+    budget: &Budget,
+) -> Result<Vec<Row>> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        check_null_props(m, &row, tx, params)?;
-        let found = {
-            let ev = Evaluator { graph: tx.graph(), params, before: Some(tx.base()) };
-            pattern::match_patterns(&ev, std::slice::from_ref(&m.pattern), &row)?
-        };
+        budget.tick(1)?;
+        check_null_props(m, &row, tx, params, budget)?;
+        // The matches are charged as they are found, then again as output rows.
+        let mark = budget.held();
+        let found = pattern::match_patterns(&evaluator(tx, params, budget), std::slice::from_ref(&m.pattern), &row)?;
+        budget.release_to(mark);
         if found.is_empty() {
             let mut r = row;
-            create_part(&m.pattern, &mut r, tx, params)?;
-            m.on_create.iter().try_for_each(|item| set_item(item, &r, tx, params))?;
+            create_part(&m.pattern, &mut r, tx, params, budget)?;
+            m.on_create.iter().try_for_each(|item| set_item(item, &r, tx, params, budget))?;
             out.push(r);
         } else {
             for r in found {
-                m.on_match.iter().try_for_each(|item| set_item(item, &r, tx, params))?;
+                m.on_match.iter().try_for_each(|item| set_item(item, &r, tx, params, budget))?;
+                budget.charge(row_bytes(&r))?;
                 out.push(r);
             }
         }
@@ -31,8 +39,8 @@ pub fn run(m: &Merge, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, Val
 }
 
 /// A property that would be merged on null can never match and cannot be stored.
-fn check_null_props(m: &Merge, row: &Row, tx: &Tx, params: &BTreeMap<String, Value>) -> Result<()> {
-    let ev = Evaluator { graph: tx.graph(), params, before: Some(tx.base()) };
+fn check_null_props(m: &Merge, row: &Row, tx: &Tx, params: &BTreeMap<String, Value>, budget: &Budget) -> Result<()> {
+    let ev = evaluator(tx, params, budget);
     let element = &m.pattern.element;
     let props = std::iter::once(element.start.props.as_ref())
         .chain(element.chain.iter().flat_map(|(r, n)| [r.props.as_ref(), n.props.as_ref()]))

@@ -2,6 +2,7 @@
 //!
 //! Invariants: rows only hold variables the planner put in scope; every write goes through the
 //! [`Tx`], so reads later in the query see it; nothing here touches the object store.
+mod budget;
 mod call;
 mod eval;
 mod functions;
@@ -13,6 +14,8 @@ use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
 use crate::graph::{Properties, Tx, TxError, Value};
 use crate::plan::{Plan, ProjectionPlan, Step};
+pub use budget::{exceeded, Budget, QueryLimits};
+use budget::{map_bytes, row_bytes, rows_bytes, value_bytes};
 pub use eval::{format_float, Evaluator};
 pub use functions::seed_random;
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,34 +31,53 @@ pub struct Output {
     pub rows: Vec<Vec<Value>>,
 }
 
-pub fn run(plan: &Plan, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<Output> {
+/// Runs the plan within `budget`: going over one of its limits ends the query with
+/// `LimitExceeded`, before anything is committed.
+pub fn run(plan: &Plan, tx: &mut Tx, params: &BTreeMap<String, Value>, budget: &Budget) -> Result<Output> {
     let mut rows: Vec<Vec<Value>> = Vec::new();
     for (i, part) in plan.parts.iter().enumerate() {
+        // Live from here on: the result rows of earlier parts.
+        let floor = budget.held();
         let mut current = vec![Row::new()];
         for step in &part.steps {
-            current = run_step(step, current, tx, params)?;
+            current = run_step(step, current, tx, params, budget)?;
+            // The step consumed its input and dropped its temporaries: its output is what is live.
+            budget.release_to(floor);
+            budget.charge(rows_bytes(&current))?;
         }
         // Every part ends in a RETURN (or is a standalone CALL) with these columns, if any.
         if !plan.columns.is_empty() {
+            let max = budget.limits().max_result_rows;
+            if rows.len().saturating_add(current.len()) > max {
+                return Err(budget::exceeded("max_result_rows", format!("the result has more than {max} rows")));
+            }
             let column = |r: &Row, n: &String| r.get(n).cloned().unwrap_or(Value::Null);
             rows.extend(current.iter().map(|r| plan.columns.iter().map(|n| column(r, n)).collect::<Vec<_>>()));
         }
         if i > 0 && !plan.union_all[i - 1] {
-            rows = dedup(rows);
+            rows = dedup(rows, budget)?;
         }
+        budget.release_to(floor);
+        budget.charge(rows.iter().flatten().map(value_bytes).fold(0, usize::saturating_add))?;
     }
     tx.check().map_err(tx_error)?;
     Ok(Output { columns: plan.columns.clone(), rows })
 }
 
-fn dedup(rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
+fn dedup(rows: Vec<Vec<Value>>, budget: &Budget) -> Result<Vec<Vec<Value>>> {
     let mut out: Vec<Vec<Value>> = Vec::with_capacity(rows.len());
     for r in rows {
+        budget.tick(1 + out.len() as u64)?;
         if !out.iter().any(|o| o.len() == r.len() && o.iter().zip(&r).all(|(a, b)| a.equivalent(b))) {
             out.push(r);
         }
     }
-    out
+    Ok(out)
+}
+
+/// The evaluator for expressions of a clause that may write: it reads the transaction's graph.
+fn evaluator<'a>(tx: &'a Tx, params: &'a BTreeMap<String, Value>, budget: &'a Budget<'a>) -> Evaluator<'a> {
+    Evaluator { graph: tx.graph(), params, before: Some(tx.base()), budget }
 }
 
 pub(crate) fn tx_error(e: TxError) -> Error {
@@ -73,11 +95,16 @@ pub(crate) fn read_step(step: &Step, rows: Vec<Row>, ev: &Evaluator) -> Result<V
         Step::Match(m) => {
             let mut out = Vec::new();
             for row in rows {
+                ev.budget.tick(1)?;
+                // The matches are charged as they are found; those WHERE drops are released.
+                let mark = ev.budget.held();
                 let matches = pattern::match_patterns(ev, &m.pattern, &row)?;
+                ev.budget.release_to(mark);
                 let mut any = false;
                 for r in matches {
                     if m.where_.as_ref().map_or(Ok(true), |w| ev.truthy(w, &r))? {
                         any = true;
+                        ev.budget.charge(row_bytes(&r))?;
                         out.push(r);
                     }
                 }
@@ -98,6 +125,7 @@ pub(crate) fn read_step(step: &Step, rows: Vec<Row>, ev: &Evaluator) -> Result<V
                 for item in items {
                     let mut r = row.clone();
                     r.insert(u.var.name.clone(), item);
+                    ev.budget.row(&r)?;
                     out.push(r);
                 }
             }
@@ -109,16 +137,23 @@ pub(crate) fn read_step(step: &Step, rows: Vec<Row>, ev: &Evaluator) -> Result<V
     }
 }
 
-fn run_step(step: &Step, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<Vec<Row>> {
+fn run_step(
+    step: &Step,
+    rows: Vec<Row>,
+    tx: &mut Tx,
+    params: &BTreeMap<String, Value>,
+    budget: &Budget,
+) -> Result<Vec<Row>> {
     match step {
         Step::Match(_) | Step::Unwind(_) | Step::Project(_) | Step::Call(_) => {
-            read_step(step, rows, &Evaluator { graph: tx.graph(), params, before: Some(tx.base()) })
+            read_step(step, rows, &evaluator(tx, params, budget))
         }
         Step::Create(c) => {
             let mut out = Vec::with_capacity(rows.len());
             for mut row in rows {
+                budget.tick(1)?;
                 for part in &c.pattern {
-                    create_part(part, &mut row, tx, params)?;
+                    create_part(part, &mut row, tx, params, budget)?;
                 }
                 out.push(row);
             }
@@ -126,20 +161,21 @@ fn run_step(step: &Step, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, 
         }
         Step::Set(s) => {
             for row in &rows {
+                budget.tick(1)?;
                 for item in &s.items {
-                    set_item(item, row, tx, params)?;
+                    set_item(item, row, tx, params, budget)?;
                 }
             }
             Ok(rows)
         }
         Step::Remove(r) => {
             for row in &rows {
+                budget.tick(1)?;
                 for item in &r.items {
                     match item {
                         RemoveItem::Property { target, key } => {
-                            let target =
-                                Evaluator { graph: tx.graph(), params, before: Some(tx.base()) }.eval(target, row)?;
-                            set_property(tx, &target, &key.name, Value::Null)?;
+                            let target = evaluator(tx, params, budget).eval(target, row)?;
+                            set_property(tx, &target, &key.name, Value::Null, budget)?;
                         }
                         RemoveItem::Labels { var, labels } => {
                             if let Some(Value::Node(id)) = row.get(&var.name) {
@@ -154,14 +190,15 @@ fn run_step(step: &Step, rows: Vec<Row>, tx: &mut Tx, params: &BTreeMap<String, 
         }
         Step::Delete(d) => {
             for row in &rows {
+                budget.tick(1)?;
                 for e in &d.exprs {
-                    let v = Evaluator { graph: tx.graph(), params, before: Some(tx.base()) }.eval(e, row)?;
+                    let v = evaluator(tx, params, budget).eval(e, row)?;
                     delete_value(tx, v, d.detach)?;
                 }
             }
             Ok(rows)
         }
-        Step::Merge(m) => merge::run(m, rows, tx, params),
+        Step::Merge(m) => merge::run(m, rows, tx, params, budget),
     }
 }
 
@@ -197,12 +234,22 @@ fn eval_props(ev: &Evaluator, props: Option<&Expr>, row: &Row) -> Result<Propert
     }
 }
 
-fn create_node(node: &NodePattern, row: &mut Row, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<u64> {
+/// Approximate bytes of a node or relationship beyond its properties (ids, labels or type, the
+/// adjacency entries), kept for the rest of the request once created.
+const ENTITY_BYTES: usize = 128;
+
+fn create_node(
+    node: &NodePattern,
+    row: &mut Row,
+    tx: &mut Tx,
+    params: &BTreeMap<String, Value>,
+    budget: &Budget,
+) -> Result<u64> {
     if let Some(&Value::Node(id)) = node.var.as_ref().and_then(|v| row.get(&v.name)) {
         return Ok(id);
     }
-    let props =
-        eval_props(&Evaluator { graph: tx.graph(), params, before: Some(tx.base()) }, node.props.as_ref(), row)?;
+    let props = eval_props(&evaluator(tx, params, budget), node.props.as_ref(), row)?;
+    budget.keep(ENTITY_BYTES + map_bytes(&props))?;
     let labels: BTreeSet<String> = node.labels.iter().map(|l| l.name.clone()).collect();
     let id = tx.create_node(labels, props).map_err(tx_error)?;
     if let Some(v) = &node.var {
@@ -216,13 +263,14 @@ pub(super) fn create_part(
     row: &mut Row,
     tx: &mut Tx,
     params: &BTreeMap<String, Value>,
+    budget: &Budget,
 ) -> Result<()> {
-    let mut prev = create_node(&part.element.start, row, tx, params)?;
+    let mut prev = create_node(&part.element.start, row, tx, params, budget)?;
     let mut path = crate::graph::Path { nodes: vec![prev], rels: vec![] };
     for (rel, node) in &part.element.chain {
-        let next = create_node(node, row, tx, params)?;
-        let props =
-            eval_props(&Evaluator { graph: tx.graph(), params, before: Some(tx.base()) }, rel.props.as_ref(), row)?;
+        let next = create_node(node, row, tx, params, budget)?;
+        let props = eval_props(&evaluator(tx, params, budget), rel.props.as_ref(), row)?;
+        budget.keep(ENTITY_BYTES + map_bytes(&props))?;
         let (start, end) = if rel.direction == Direction::Incoming { (next, prev) } else { (prev, next) };
         let rel_type = rel.types.first().map(|t| t.name.as_str()).unwrap_or_default();
         let id = tx.create_rel(rel_type, start, end, props).map_err(tx_error)?;
@@ -239,7 +287,8 @@ pub(super) fn create_part(
     Ok(())
 }
 
-fn set_property(tx: &mut Tx, target: &Value, key: &str, value: Value) -> Result<()> {
+fn set_property(tx: &mut Tx, target: &Value, key: &str, value: Value, budget: &Budget) -> Result<()> {
+    budget.keep(value_bytes(&value))?;
     match target {
         Value::Null => Ok(()),
         Value::Node(id) => tx.set_node_property(*id, key, value).map_err(tx_error),
@@ -252,12 +301,18 @@ fn set_property(tx: &mut Tx, target: &Value, key: &str, value: Value) -> Result<
     }
 }
 
-pub(super) fn set_item(item: &SetItem, row: &Row, tx: &mut Tx, params: &BTreeMap<String, Value>) -> Result<()> {
-    let ev = Evaluator { graph: tx.graph(), params, before: Some(tx.base()) };
+pub(super) fn set_item(
+    item: &SetItem,
+    row: &Row,
+    tx: &mut Tx,
+    params: &BTreeMap<String, Value>,
+    budget: &Budget,
+) -> Result<()> {
+    let ev = evaluator(tx, params, budget);
     match item {
         SetItem::Property { target, key, value } => {
             let (target, value) = (ev.eval(target, row)?, ev.eval(value, row)?);
-            set_property(tx, &target, &key.name, value)
+            set_property(tx, &target, &key.name, value, budget)
         }
         SetItem::Replace { var, value } | SetItem::Merge { var, value } => {
             let target = row.get(&var.name).cloned().unwrap_or(Value::Null);
@@ -282,10 +337,10 @@ pub(super) fn set_item(item: &SetItem, row: &Row, tx: &mut Tx, params: &BTreeMap
                 }
                 .unwrap_or_default();
                 for k in old.into_iter().filter(|k| !new.contains_key(k)) {
-                    set_property(tx, &target, &k, Value::Null)?;
+                    set_property(tx, &target, &k, Value::Null, budget)?;
                 }
             }
-            new.into_iter().try_for_each(|(k, v)| set_property(tx, &target, &k, v))
+            new.into_iter().try_for_each(|(k, v)| set_property(tx, &target, &k, v, budget))
         }
         SetItem::Labels { var, labels } => {
             if let Some(Value::Node(id)) = row.get(&var.name) {
@@ -312,6 +367,7 @@ fn count_value(ev: &Evaluator, e: Option<&Expr>, what: &str) -> Result<Option<us
 /// `WITH` / `RETURN`: grouping and aggregation, `DISTINCT`, `ORDER BY`, `SKIP`, `LIMIT`, `WHERE`.
 fn project(p: &ProjectionPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row>> {
     let clause = p.clause;
+    let budget = ev.budget;
     // Each output row keeps its input row so ORDER BY can see variables that were not projected.
     let mut out: Vec<(Row, Row)> = Vec::new();
     if p.aggregates {
@@ -319,9 +375,14 @@ fn project(p: &ProjectionPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row
         let mut groups: Vec<(Vec<Value>, Vec<Row>)> = Vec::new();
         for row in rows {
             let key = keys.iter().map(|(_, e)| ev.eval(e, &row)).collect::<Result<Vec<_>>>()?;
-            match groups.iter_mut().find(|(k, _)| k.iter().zip(&key).all(|(a, b)| a.equivalent(b))) {
+            let found = groups.iter().position(|(k, _)| k.iter().zip(&key).all(|(a, b)| a.equivalent(b)));
+            budget.tick(1 + found.unwrap_or(groups.len()) as u64)?;
+            match found.and_then(|i| groups.get_mut(i)) {
                 Some((_, members)) => members.push(row),
-                None => groups.push((key, vec![row])),
+                None => {
+                    budget.charge(key.iter().map(value_bytes).fold(0, usize::saturating_add))?;
+                    groups.push((key, vec![row]))
+                }
             }
         }
         if groups.is_empty() && keys.is_empty() {
@@ -333,6 +394,7 @@ fn project(p: &ProjectionPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row
             for (name, e) in &p.items {
                 projected.insert(name.clone(), ev.eval_group(e, &first, &members)?);
             }
+            budget.row(&projected)?;
             out.push((projected, Row::new()));
         }
     } else {
@@ -341,27 +403,36 @@ fn project(p: &ProjectionPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row
             for (name, e) in &p.items {
                 projected.insert(name.clone(), ev.eval(e, &row)?);
             }
+            budget.row(&projected)?;
             out.push((projected, row));
         }
     }
     if clause.distinct {
         let mut seen: Vec<Vec<Value>> = Vec::new();
-        out.retain(|(r, _)| {
+        let mut kept = Vec::with_capacity(out.len());
+        for (r, source) in out {
             let key: Vec<Value> = p.items.iter().map(|(n, _)| r.get(n).cloned().unwrap_or(Value::Null)).collect();
-            let dup = seen.iter().any(|s| s.iter().zip(&key).all(|(a, b)| a.equivalent(b)));
-            if !dup {
+            budget.tick(1 + seen.len() as u64)?;
+            if !seen.iter().any(|s| s.iter().zip(&key).all(|(a, b)| a.equivalent(b))) {
+                budget.charge(key.iter().map(value_bytes).fold(0, usize::saturating_add))?;
                 seen.push(key);
+                kept.push((r, source));
             }
-            !dup
-        });
+        }
+        out = kept;
     }
     if !p.order_by.is_empty() {
         let mut keyed = Vec::with_capacity(out.len());
         for (projected, source) in out {
+            budget.tick(1)?;
             let scope = merged(&source, &projected);
             let key = p.order_by.iter().map(|(e, _)| ev.eval(e, &scope)).collect::<Result<Vec<_>>>()?;
+            budget.charge(key.iter().map(value_bytes).fold(0, usize::saturating_add))?;
             keyed.push((key, (projected, source)));
         }
+        // About n log n comparisons.
+        let n = keyed.len() as u64;
+        budget.tick(n.saturating_mul(u64::from(n.max(1).ilog2() + 1)))?;
         keyed.sort_by(|(a, _), (b, _)| {
             a.iter()
                 .zip(b)
@@ -376,6 +447,7 @@ fn project(p: &ProjectionPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row
     let limit = count_value(ev, clause.limit.as_ref(), "LIMIT")?.unwrap_or(usize::MAX);
     let mut result = Vec::new();
     for (projected, source) in out.into_iter().skip(skip).take(limit) {
+        budget.tick(1)?;
         let keep = match &p.where_ {
             Some(w) => ev.truthy(w, &merged(&source, &projected))?,
             None => true,

@@ -41,10 +41,12 @@ fn match_from(
     out: &mut Vec<Row>,
 ) -> Result<()> {
     let Some((part, rest)) = parts.split_first() else {
+        ev.budget.row(&row)?;
         out.push(row);
         return Ok(());
     };
     for start in candidates(ev, &part.element.start, &row)? {
+        ev.budget.tick(1)?;
         let mut r = row.clone();
         if !bind_node(ev, &part.element.start, start, &mut r)? {
             continue;
@@ -78,6 +80,7 @@ fn extend(
     match rel.length {
         None => {
             for (rid, next) in neighbours(ev, at, rel) {
+                ev.budget.tick(1)?;
                 if used.contains(&rid) || !rel_props_match(ev, rid, props.as_ref()) {
                     continue;
                 }
@@ -153,6 +156,7 @@ fn var_length(
     }
     let wanted = fixed.map(|l| l.get(trail.len()));
     for (rid, next) in neighbours(ev, at, rel) {
+        ev.budget.tick(1)?;
         if used.contains(&rid) || !rel_props_match(ev, rid, props) {
             continue;
         }
@@ -275,7 +279,9 @@ impl Evaluator<'_> {
                 let mut out = Vec::new();
                 for r in match_patterns(self, &[part(var.as_ref(), pattern)], row)? {
                     if filter.as_ref().map_or(Ok(true), |f| self.truthy(f, &r))? {
-                        out.push(self.eval(map, &r)?);
+                        let v = self.eval(map, &r)?;
+                        self.budget.charge(super::value_bytes(&v))?;
+                        out.push(v);
                     }
                 }
                 Ok(Value::List(out))

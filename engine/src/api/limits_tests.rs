@@ -1,0 +1,232 @@
+//! Per-query limits (`exec::budget`): each one stops a query that goes over it with
+//! `LimitExceeded` naming it, the same query passes under a larger limit, nothing is written,
+//! and the next request on the same database runs normally.
+#![allow(clippy::unwrap_used, clippy::panic)]
+use super::golden::Session;
+use super::*;
+use crate::exec::QueryLimits;
+use futures::executor::block_on;
+
+/// Limits with nothing limited but what `f` sets.
+fn only(f: impl FnOnce(&mut QueryLimits)) -> Limits {
+    let mut query = QueryLimits::UNLIMITED;
+    f(&mut query);
+    Limits { max_result_bytes: usize::MAX, query, ..Limits::default() }
+}
+
+/// Asserts the query ends with `LimitExceeded` naming `limit` (as `detail` and in the message).
+fn assert_exceeded(s: &mut Session, query: &str, limit: &str) {
+    let e = s.error(query);
+    assert_eq!((e.code, e.detail), (Code::LimitExceeded, Some(limit)), "{query}: {e}");
+    assert!(e.message.contains(limit), "{}", e.message);
+}
+
+/// 100 nodes `:N {i, s}` where `s` is 1,000 bytes; nothing else.
+fn hundred_nodes() -> Session {
+    let mut s = Session::new();
+    let params = format!("{{\"s\": \"{}\"}}", "x".repeat(1000));
+    s.run("UNWIND range(1, 100) AS i CREATE (:N {i: i, s: $s})", &params).unwrap();
+    s
+}
+
+fn node_count(s: &mut Session) -> String {
+    let limits = std::mem::take(&mut s.limits);
+    let count = s.rows("MATCH (n) RETURN count(n)");
+    s.limits = limits;
+    count
+}
+
+#[test]
+fn result_rows() {
+    let mut s = Session::new();
+    s.limits = only(|q| q.max_result_rows = 3);
+    assert_eq!(s.rows("UNWIND range(1, 3) AS x RETURN x"), "[[1],[2],[3]]");
+    assert_exceeded(&mut s, "UNWIND range(1, 4) AS x RETURN x", "max_result_rows");
+    // Rows of all UNION parts count; LIMIT keeps a query inside.
+    assert_exceeded(&mut s, "RETURN 1 AS x UNION ALL UNWIND range(1, 3) AS x RETURN x", "max_result_rows");
+    assert_eq!(s.rows("UNWIND range(1, 1000) AS x RETURN x LIMIT 3"), "[[1],[2],[3]]");
+    // A write whose result is too long writes nothing, and the database keeps serving.
+    assert_exceeded(&mut s, "UNWIND range(1, 4) AS x CREATE (n) RETURN n", "max_result_rows");
+    assert_eq!(node_count(&mut s), "[[0]]");
+    s.run("CREATE ()", "{}").unwrap();
+    assert_eq!(node_count(&mut s), "[[1]]");
+}
+
+#[test]
+fn result_bytes_are_counted_exactly() {
+    let mut s = Session::new();
+    let query = "UNWIND range(1, 50) AS x RETURN 'abcdefghij' + x AS text";
+    let body = s.body(query, "{}");
+    // The limit covers the JSON up to the end of `rows`.
+    let exact = body.find(",\"stats\"").unwrap();
+    s.limits = Limits { max_result_bytes: exact, ..Limits::default() };
+    s.run(query, "{}").unwrap();
+    s.limits.max_result_bytes = exact - 1;
+    assert_exceeded(&mut s, query, "max_result_bytes");
+    assert_exceeded(
+        &mut s,
+        "UNWIND range(1, 50) AS x CREATE (n {text: 'abcdefghij' + x}) RETURN n",
+        "max_result_bytes",
+    );
+    assert_eq!(node_count(&mut s), "[[0]]");
+}
+
+#[test]
+fn memory_for_a_cartesian_product() {
+    let mut s = hundred_nodes();
+    // A row of up to 11 variables is about 800 bytes (one B-tree node): 100 fit, 10,000 do not.
+    s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
+    assert_eq!(s.rows("MATCH (a) RETURN count(a)"), "[[100]]");
+    assert_exceeded(&mut s, "MATCH (a), (b) RETURN count(*)", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (a), (b), (c) CREATE (:Evil)", "max_query_memory_bytes");
+    assert_eq!(node_count(&mut s), "[[100]]");
+}
+
+#[test]
+fn memory_for_collect_and_aggregates() {
+    let mut s = hundred_nodes();
+    // 100 rows (~80 KB) fit; 100 KB of strings collected on top of them do not.
+    s.limits = only(|q| q.max_memory_bytes = 160 * 1024);
+    assert_eq!(s.rows("MATCH (n) RETURN count(*), max(n.i)"), "[[100,100]]");
+    // 100 strings of 1,000 bytes collected.
+    assert_exceeded(&mut s, "MATCH (n) RETURN size(collect(n.s))", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (n) WITH n.i % 2 AS k, collect(n.s) AS l RETURN k", "max_query_memory_bytes");
+    // A list built in an expression is held as it grows.
+    assert_exceeded(&mut s, "MATCH (n) WITH collect(n) AS ns RETURN [x IN ns | x.s + x.s]", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "RETURN size(range(1, 100000))", "max_query_memory_bytes");
+}
+
+#[test]
+fn memory_for_sort_and_distinct_keys() {
+    let mut s = hundred_nodes();
+    // 100 input and 100 projected rows (~170 KB) fit; 200 KB of sort keys on top do not.
+    s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
+    assert_eq!(s.rows("MATCH (n) RETURN n.i ORDER BY n.i LIMIT 1"), "[[1]]");
+    assert_exceeded(&mut s, "MATCH (n) RETURN n.i ORDER BY n.s + n.s LIMIT 1", "max_query_memory_bytes");
+    // Input rows and projected strings (~260 KB) fit; DISTINCT holds the strings again as keys.
+    s.limits = only(|q| q.max_memory_bytes = 300 * 1024);
+    assert_eq!(s.rows("MATCH (n) WITH n.s AS s RETURN count(*)"), "[[100]]");
+    assert_exceeded(&mut s, "MATCH (n) WITH DISTINCT n.s + n.i AS s RETURN count(*)", "max_query_memory_bytes");
+}
+
+#[test]
+fn memory_for_variable_length_expansion() {
+    let mut s = Session::new();
+    // A complete directed graph on 7 nodes: more trails than anyone could hold.
+    s.run("UNWIND range(1, 7) AS i CREATE (:K {i: i})", "{}").unwrap();
+    s.run("MATCH (a:K), (b:K) WHERE a <> b CREATE (a)-[:E]->(b)", "{}").unwrap();
+    s.limits = only(|q| q.max_memory_bytes = 1024 * 1024);
+    assert_eq!(s.rows("MATCH p = (:K {i: 1})-[*2]->() RETURN count(p)"), "[[36]]");
+    assert_exceeded(&mut s, "MATCH p = (:K)-[*]->() RETURN count(p)", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH p = (:K)-[*]->() CREATE (:Evil)", "max_query_memory_bytes");
+    assert_eq!(s.rows("MATCH (e:Evil) RETURN count(e)"), "[[0]]");
+}
+
+#[test]
+fn memory_for_values_written() {
+    let mut s = Session::new();
+    s.limits = only(|q| q.max_memory_bytes = 64 * 1024);
+    let params = format!("{{\"s\": \"{}\"}}", "x".repeat(1000));
+    s.run("UNWIND range(1, 10) AS i CREATE (:N {s: $s})", &params).unwrap();
+    let e = s.error_with("UNWIND range(1, 100) AS i CREATE (:N {s: $s})", &params);
+    assert_eq!(e.detail, Some("max_query_memory_bytes"));
+    let e = s.error_with("MATCH (n) UNWIND range(1, 10) AS i SET n.s = n.s + $s", &params);
+    assert_eq!(e.detail, Some("max_query_memory_bytes"));
+    assert_eq!(node_count(&mut s), "[[10]]");
+    assert_eq!(s.rows("MATCH (n) RETURN max(size(n.s))"), "[[1000]]");
+}
+
+#[test]
+fn work_for_a_counting_cartesian_product() {
+    let mut s = hundred_nodes();
+    s.limits = only(|q| q.max_work = 5_000);
+    assert_eq!(s.rows("MATCH (a) RETURN count(*)"), "[[100]]");
+    assert_exceeded(&mut s, "MATCH (a), (b) RETURN count(*)", "max_query_work");
+    assert_exceeded(&mut s, "MATCH (a), (b) CREATE (:Evil)", "max_query_work");
+    assert_eq!(node_count(&mut s), "[[100]]");
+}
+
+#[test]
+fn work_grows_with_the_bytes_copied() {
+    let mut s = Session::new();
+    s.limits = only(|q| q.max_work = 50_000);
+    // 3,000 iterations pass; the same loop growing a 30 KB string copies ~45 MB and does not.
+    assert_eq!(s.rows("RETURN reduce(n = 0, x IN range(1, 3000) | n + 1)"), "[[3000]]");
+    assert_exceeded(&mut s, "RETURN size(reduce(t = '', x IN range(1, 3000) | t + 'abcdefghij'))", "max_query_work");
+    // Each row reads (copies) and scans a 10,000-item list parameter, or rebuilds a string.
+    let list = format!("{{\"l\": [{}], \"s\": \"{}\"}}", vec!["7"; 10_000].join(","), "x".repeat(10_000));
+    assert_eq!(s.rows_with("UNWIND range(1, 1000) AS x RETURN count(x)", &list), "[[1000]]");
+    let e = s.error_with("UNWIND range(1, 1000) AS x RETURN count(CASE WHEN x IN $l THEN 1 END)", &list);
+    assert_eq!(e.detail, Some("max_query_work"));
+    let e = s.error_with("UNWIND range(1, 1000) AS x RETURN count(toUpper($s))", &list);
+    assert_eq!(e.detail, Some("max_query_work"));
+    // Quadratic DISTINCT and grouping count their comparisons.
+    assert_exceeded(&mut s, "UNWIND range(1, 1000) AS x RETURN count(DISTINCT x)", "max_query_work");
+    assert_exceeded(&mut s, "UNWIND range(1, 1000) AS x RETURN x, count(*)", "max_query_work");
+    assert_eq!(s.rows("UNWIND range(1, 100) AS x RETURN count(DISTINCT x)"), "[[100]]");
+}
+
+#[test]
+fn time_is_checked_every_so_often_not_per_row() {
+    let mut s = hundred_nodes();
+    let req = parse_request(br#"{"query": "MATCH (a), (b) RETURN count(*)"}"#).unwrap();
+    let limits = only(|q| q.time_ms = 5);
+    // Every read of this clock takes 1 ms; 10,000 rows need dozens of reads, so dozens of ms.
+    let host = ManualHost::ticking(1_000, 1, 1);
+    let e = block_on(execute_within(&s.db, &req, &host, &s.procedures, &limits)).unwrap_err();
+    assert_eq!((e.code, e.detail), (Code::LimitExceeded, Some("query_time_ms")), "{e}");
+    assert!(host.now_ms() < 1_000 + 20, "the clock was read {} times", host.now_ms() - 1_000);
+    // With time to spare it runs, having read the clock about once per 1,024 units of work
+    // (several units a row), never once per row.
+    let host = ManualHost::ticking(1_000, 1, 1);
+    let limits = only(|q| q.time_ms = 1_000);
+    let r = block_on(execute_within(&s.db, &req, &host, &s.procedures, &limits)).unwrap();
+    assert!(r.body(None).contains("[[10000]]"));
+    let reads = host.now_ms() - 1_000;
+    assert!((10..200).contains(&reads), "the clock was read {reads} times for 10,000 rows");
+    // A stopped clock never runs out.
+    s.limits = only(|q| q.time_ms = 0);
+    assert_eq!(s.rows("MATCH (a), (b) RETURN count(*)"), "[[10000]]");
+    assert_eq!(node_count(&mut s), "[[100]]");
+}
+
+#[test]
+fn the_defaults_fit_a_worker_and_let_ordinary_queries_run() {
+    let d = Limits::default();
+    assert_eq!(d.query.max_memory_bytes, 32 * 1024 * 1024);
+    assert_eq!(d.query.time_ms, 10_000);
+    let mut s = hundred_nodes();
+    assert_eq!(s.rows("MATCH (a), (b) RETURN count(*)"), "[[10000]]");
+    assert_eq!(s.rows("UNWIND range(1, 20000) AS x RETURN sum(x)"), "[[200010000]]");
+    assert_eq!(s.error("MATCH (a), (b), (c), (d) RETURN count(*)").code, Code::LimitExceeded);
+}
+
+#[test]
+fn temporaries_are_released_when_their_scope_ends() {
+    let mut s = Session::new();
+    s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
+    // Each row builds ~14 KB of strings that it drops: 1.4 MB in all, never more than a row's worth live.
+    let q = "UNWIND range(1, 100) AS x WITH x WHERE size(reduce(s = '', y IN range(1, 50) | s + 'abcdefghij')) = 500 \
+             RETURN count(*)";
+    assert_eq!(s.rows(q), "[[100]]");
+    // Matches that WHERE drops are released (300 × 100 found, 300 kept), matches kept are not.
+    s.run("UNWIND range(1, 100) AS i CREATE (:N {i: i})", "{}").unwrap();
+    s.limits = only(|q| q.max_memory_bytes = 1024 * 1024);
+    assert_eq!(s.rows("UNWIND range(1, 300) AS x MATCH (n) WHERE n.i = x % 100 + 1 RETURN count(*)"), "[[300]]");
+    assert_exceeded(&mut s, "UNWIND range(1, 300) AS x MATCH (n) RETURN count(*)", "max_query_memory_bytes");
+}
+
+#[test]
+fn values_cannot_nest_deep_enough_to_overflow_the_stack() {
+    let mut s = Session::new();
+    assert_eq!(s.rows("RETURN size(reduce(a = [], x IN range(1, 99) | [a])) AS s"), "[[1]]");
+    for q in [
+        "RETURN reduce(a = [], x IN range(1, 100) | [a])",
+        "RETURN size(reduce(a = [], x IN range(1, 20000) | [a]))",
+        "RETURN size(reduce(a = {}, x IN range(1, 20000) | {a: a}))",
+        "RETURN size(reduce(a = [], x IN range(1, 20000) | [y IN [1] | a]))",
+        "UNWIND range(1, 2) AS i WITH reduce(a = [], x IN range(1, 99) | [a]) AS a RETURN collect(a)",
+    ] {
+        assert_exceeded(&mut s, q, "max_value_nesting");
+    }
+}

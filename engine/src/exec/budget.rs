@@ -1,0 +1,287 @@
+//! Per-query budgets, checked while a query runs: work, time, memory and result rows. Going
+//! over one ends the query with `LimitExceeded` (422) naming the limit in `detail`; the
+//! transaction is then never committed, so nothing is written.
+//!
+//! - Work ([`QueryLimits::max_work`]): one unit per expression node evaluated and per iteration
+//!   of the executor's loops (a candidate node, a relationship followed, a row unwound,
+//!   projected, grouped or compared, a list item folded), plus copying in proportion to size:
+//!   one unit per 64 bytes of a row built (B-tree nodes, keys, values), one per 256 bytes of a
+//!   string, list or map built, or read from a variable, parameter or property (what comes
+//!   next, `IN`, `size()`, a comparison, scans at most what was copied). Deterministic, and the
+//!   budget that holds on a deployed Worker, whose clocks stand still while code runs.
+//! - Time ([`QueryLimits::time_ms`]): the host clock is read every [`CLOCK_EVERY`] units of
+//!   work, never per row. Natively and on local workerd it bounds wall time; on a deployed
+//!   Worker `Date.now()` only advances across I/O, so there it only bounds time spent waiting.
+//! - Memory ([`QueryLimits::max_memory_bytes`]): an approximate count of the bytes of values
+//!   the query holds ([`value_bytes`], [`row_bytes`]): rows between clauses and rows a clause
+//!   has produced so far (so matches, var-length paths and cartesian products), grouping, sort
+//!   and `DISTINCT` keys, aggregated values (`collect`), list items being built, strings and
+//!   lists built by `+` and functions, `range()` before it allocates, and property values
+//!   written. A scope releases what it charged when it ends (an expression's temporaries when it
+//!   returns, a clause's input when the clause is done), so the count follows what is live.
+//! - Result rows ([`QueryLimits::max_result_rows`]): counted as the final rows are gathered.
+use super::Row;
+use crate::error::{Code, Error, Result};
+use crate::graph::Value;
+use crate::storage::Clock;
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::mem::size_of;
+
+/// Units of work between two reads of the clock.
+pub const CLOCK_EVERY: u64 = 1024;
+
+/// Bytes of a string or list built per unit of work (copied in one piece).
+const VALUE_BYTES_PER_UNIT: usize = 256;
+
+/// Bytes of a row built per unit of work (B-tree nodes and cloned keys and values).
+const ROW_BYTES_PER_UNIT: usize = 64;
+
+/// What one query may spend. Hosts configure these (the Worker from `wrangler.toml` `[vars]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryLimits {
+    pub max_result_rows: usize,
+    pub max_memory_bytes: usize,
+    pub max_work: u64,
+    pub time_ms: u64,
+}
+
+impl Default for QueryLimits {
+    /// Sized for a Worker: 128 MB per isolate (several requests may share it) and a paid
+    /// plan's 30 s of CPU per request by default. See the README's Limits table.
+    fn default() -> Self {
+        QueryLimits {
+            max_result_rows: 100_000,
+            max_memory_bytes: 32 * 1024 * 1024,
+            max_work: 50_000_000,
+            time_ms: 10_000,
+        }
+    }
+}
+
+impl QueryLimits {
+    /// No limit at all (for tools and tests that must not be stopped).
+    pub const UNLIMITED: QueryLimits = QueryLimits {
+        max_result_rows: usize::MAX,
+        max_memory_bytes: usize::MAX,
+        max_work: u64::MAX,
+        time_ms: u64::MAX,
+    };
+}
+
+/// `LimitExceeded` naming the limit (`detail` is its name, as in the README's table).
+pub fn exceeded(limit: &'static str, what: String) -> Error {
+    Error::runtime(Code::LimitExceeded, limit, format!("{what} ({limit}); nothing was written"))
+}
+
+/// The spending of one request (all its attempts): interior mutability, so every part of the
+/// executor can charge it through a shared reference.
+pub struct Budget<'c> {
+    limits: QueryLimits,
+    clock: &'c dyn Clock,
+    deadline_ms: u64,
+    work: Cell<u64>,
+    /// Approximate bytes of values live now (released as scopes end).
+    live: Cell<usize>,
+    /// Approximate bytes written into the transaction (held until the request ends).
+    kept: Cell<usize>,
+}
+
+impl<'c> Budget<'c> {
+    /// Starts the clock: the deadline is `time_ms` from now.
+    pub fn new(limits: QueryLimits, clock: &'c dyn Clock) -> Self {
+        let deadline_ms = clock.now_ms().saturating_add(limits.time_ms);
+        Budget { limits, clock, deadline_ms, work: Cell::new(0), live: Cell::new(0), kept: Cell::new(0) }
+    }
+
+    pub fn limits(&self) -> &QueryLimits {
+        &self.limits
+    }
+
+    /// Spends `units` of work; reads the clock whenever a multiple of [`CLOCK_EVERY`] is crossed.
+    pub fn tick(&self, units: u64) -> Result<()> {
+        let before = self.work.get();
+        let after = before.saturating_add(units);
+        self.work.set(after);
+        if after > self.limits.max_work {
+            return Err(exceeded(
+                "max_query_work",
+                format!("the query needed more than {} units of work", self.limits.max_work),
+            ));
+        }
+        if before / CLOCK_EVERY != after / CLOCK_EVERY {
+            self.check_time()?;
+        }
+        Ok(())
+    }
+
+    /// A value was just built (a string, list or map made by `+` or a function): its bytes are
+    /// held, and copying them costs work.
+    pub fn built(&self, v: &Value) -> Result<()> {
+        let bytes = value_bytes(v);
+        self.tick(1 + (bytes / VALUE_BYTES_PER_UNIT) as u64)?;
+        self.charge(bytes)
+    }
+
+    /// The work of copying `v` (nothing extra for a scalar).
+    pub fn copied(&self, v: &Value) -> Result<()> {
+        match v {
+            Value::String(_) | Value::List(_) | Value::Map(_) | Value::Path(_) => {
+                self.tick((value_bytes(v) / VALUE_BYTES_PER_UNIT) as u64)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A row was just built (a match, an unwound or projected row): its bytes are held, and
+    /// copying them costs work.
+    pub fn row(&self, row: &Row) -> Result<()> {
+        let bytes = self.copy_row(row)?;
+        self.charge(bytes)
+    }
+
+    /// The work of copying `row`; returns its bytes.
+    pub fn copy_row(&self, row: &Row) -> Result<usize> {
+        let bytes = row_bytes(row);
+        self.tick(1 + (bytes / ROW_BYTES_PER_UNIT) as u64)?;
+        Ok(bytes)
+    }
+
+    fn check_time(&self) -> Result<()> {
+        if self.clock.now_ms() > self.deadline_ms {
+            return Err(exceeded("query_time_ms", format!("the query ran for more than {} ms", self.limits.time_ms)));
+        }
+        Ok(())
+    }
+
+    /// Holds `bytes` more until released.
+    pub fn charge(&self, bytes: usize) -> Result<()> {
+        self.live.set(self.live.get().saturating_add(bytes));
+        self.check_memory()
+    }
+
+    /// Holds `bytes` more for the rest of the request (values written to the graph).
+    pub fn keep(&self, bytes: usize) -> Result<()> {
+        self.kept.set(self.kept.get().saturating_add(bytes));
+        self.check_memory()
+    }
+
+    fn check_memory(&self) -> Result<()> {
+        if self.live.get().saturating_add(self.kept.get()) > self.limits.max_memory_bytes {
+            return Err(exceeded(
+                "max_query_memory_bytes",
+                format!("the query held more than {} bytes of intermediate results", self.limits.max_memory_bytes),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The live bytes now: a mark to [`Budget::release_to`] when the scope that starts here ends.
+    pub fn held(&self) -> usize {
+        self.live.get()
+    }
+
+    /// Releases everything charged since `mark` was taken.
+    pub fn release_to(&self, mark: usize) {
+        self.live.set(self.live.get().min(mark));
+    }
+
+    /// Forgets live bytes and the transaction's writes (a new attempt starts from scratch);
+    /// work and the deadline carry over, as they are the request's.
+    pub fn restart(&self) {
+        self.live.set(0);
+        self.kept.set(0);
+    }
+}
+
+/// Deepest nesting of lists and maps a query may build. Dropping, cloning, comparing and
+/// encoding a value recurse once per level, and the wasm stack is small: a list nested 20,000
+/// deep (`reduce(a = [], x IN range(1, 20000) | [a])`) overflowed it and killed the isolate.
+pub const MAX_VALUE_NESTING: usize = 100;
+
+/// `LimitExceeded` (`max_value_nesting`) if `v` nests lists and maps deeper than
+/// [`MAX_VALUE_NESTING`]. Checked where a list or map is built, so no deeper value can exist.
+pub fn check_nesting(v: &Value) -> Result<()> {
+    let nested = |v: &&Value| matches!(v, Value::List(_) | Value::Map(_));
+    let mut todo: Vec<(&Value, usize)> = vec![(v, 1)];
+    while let Some((v, depth)) = todo.pop() {
+        if depth > MAX_VALUE_NESTING {
+            return Err(exceeded(
+                "max_value_nesting",
+                format!("a list or map would be nested more than {MAX_VALUE_NESTING} levels deep"),
+            ));
+        }
+        match v {
+            Value::List(items) => todo.extend(items.iter().filter(nested).map(|i| (i, depth + 1))),
+            Value::Map(m) => todo.extend(m.values().filter(nested).map(|i| (i, depth + 1))),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// One node of a `BTreeMap<String, Value>` (a row or a map): room for 11 keys and 11 values
+/// plus a header, allocated whole however few entries it holds (so even a one-variable row
+/// costs about 800 bytes; measured natively: 872 bytes a row, key included).
+const NODE_BYTES: usize = 16 + 11 * (size_of::<String>() + size_of::<Value>());
+
+/// The nodes of a map of `n` entries: one up to 11; beyond, nodes split and hold about six.
+fn nodes_bytes(n: usize) -> usize {
+    NODE_BYTES
+        * match n {
+            0 => 0,
+            1..=11 => 1,
+            _ => 1 + n / 6,
+        }
+}
+
+/// Approximate bytes of a value: `size_of::<Value>()` for the value itself plus the heap it
+/// owns ([`heap_bytes`]).
+pub fn value_bytes(v: &Value) -> usize {
+    size_of::<Value>().saturating_add(heap_bytes(v))
+}
+
+/// The heap a value owns: string bytes, list slots, map nodes and keys, a path's ids, and
+/// recursively what its items own. Allocator slack and spare capacity are not counted.
+/// Iterative, so a deeply nested value cannot overflow the stack here.
+fn heap_bytes(v: &Value) -> usize {
+    match v {
+        Value::String(s) => return s.len(),
+        Value::List(_) | Value::Map(_) | Value::Path(_) => {}
+        _ => return 0,
+    }
+    let mut total = 0usize;
+    let mut todo = vec![v];
+    while let Some(v) = todo.pop() {
+        let own = match v {
+            Value::String(s) => s.len(),
+            Value::List(items) => {
+                todo.extend(items);
+                items.len() * size_of::<Value>()
+            }
+            Value::Map(m) => {
+                todo.extend(m.values());
+                nodes_bytes(m.len()) + m.keys().map(String::len).sum::<usize>()
+            }
+            Value::Path(p) => (p.nodes.len() + p.rels.len()) * size_of::<u64>(),
+            _ => 0,
+        };
+        total = total.saturating_add(own);
+    }
+    total
+}
+
+/// Approximate bytes of a row (a map from variable names to values).
+pub fn row_bytes(row: &Row) -> usize {
+    map_bytes(row)
+}
+
+/// Approximate bytes of a map's heap: its nodes (which hold the values themselves), its keys'
+/// text and whatever the values own.
+pub fn map_bytes(m: &BTreeMap<String, Value>) -> usize {
+    m.iter().map(|(k, v)| k.len().saturating_add(heap_bytes(v))).fold(nodes_bytes(m.len()), usize::saturating_add)
+}
+
+pub fn rows_bytes(rows: &[Row]) -> usize {
+    rows.iter().map(row_bytes).fold(0, usize::saturating_add)
+}
