@@ -14,8 +14,8 @@ cargo fmt --all --check
 step "cargo clippy (native)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "cargo clippy (wasm32; the native crate namidb is not built for wasm)"
-cargo clippy --workspace --exclude namidb --target wasm32-unknown-unknown -- -D warnings
+step "cargo clippy (wasm32; the native crates namidb and namidb-python are not built for wasm)"
+cargo clippy --workspace --exclude namidb --exclude namidb-python --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test -p engine"
 cargo test -p engine
