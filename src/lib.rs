@@ -198,6 +198,7 @@ fn limits(env: &Env) -> api::Limits {
     api::Limits {
         max_body_bytes: var(env, "NAMIDB_MAX_BODY_BYTES", d.max_body_bytes),
         max_query_bytes: var(env, "NAMIDB_MAX_QUERY_BYTES", d.max_query_bytes),
+        max_params_bytes: var(env, "NAMIDB_MAX_PARAMS_BYTES", d.max_params_bytes),
         max_result_bytes: var(env, "NAMIDB_MAX_RESULT_BYTES", d.max_result_bytes),
         query: QueryLimits {
             max_result_rows: var(env, "NAMIDB_MAX_RESULT_ROWS", d.query.max_result_rows),

@@ -112,3 +112,17 @@ withWorker("the default limits", {}, (ctx) => {
     assert.equal(await count(w, "(a), (b)"), 10000);
   });
 });
+
+withWorker("NAMIDB_MAX_PARAMS_BYTES = 64 KiB", { NAMIDB_MAX_PARAMS_BYTES: "65536" }, (ctx) => {
+  test("parameters over the limit are refused before the query runs, and nothing is written", async () => {
+    const w = ctx.w;
+    const big = { rows: Array.from({ length: 2000 }, (_, i) => ({ i, name: `person ${i} ${"x".repeat(20)}` })) };
+    const e = assertError(await w.cypher(NS, "UNWIND $rows AS r CREATE (:P {name: r.name})", big), 413, "PayloadTooLarge");
+    assert.ok(e.message.includes("max_params_bytes"), JSON.stringify(e));
+    assert.equal(await count(w, "(p:P)"), 0);
+    // About 1.3 MB decoded (maps count their tree nodes), under the 4 MiB default; 20 rows fit here.
+    big.rows.length = 20;
+    assertOk(await w.cypher(NS, "UNWIND $rows AS r CREATE (:P {name: r.name})", big));
+    assert.equal(await count(w, "(p:P)"), 20);
+  });
+});

@@ -34,6 +34,8 @@ pub struct Request {
 pub struct Limits {
     pub max_body_bytes: usize,
     pub max_query_bytes: usize,
+    /// The parameters' size once decoded (estimated as the query engine counts values).
+    pub max_params_bytes: usize,
     pub max_result_bytes: usize,
     pub query: exec::QueryLimits,
 }
@@ -43,6 +45,7 @@ impl Default for Limits {
         Limits {
             max_body_bytes: 8 * 1024 * 1024,
             max_query_bytes: 256 * 1024,
+            max_params_bytes: 4 * 1024 * 1024,
             max_result_bytes: 8 * 1024 * 1024,
             query: exec::QueryLimits::default(),
         }
@@ -55,8 +58,11 @@ impl Limits {
         over("max_body_bytes", len, self.max_body_bytes)
     }
 
+    /// The query text's and the parameters' limits.
     pub fn check_query(&self, req: &Request) -> Result<()> {
-        over("max_query_bytes", req.query.len(), self.max_query_bytes)
+        over("max_query_bytes", req.query.len(), self.max_query_bytes)?;
+        let params: usize = req.params.iter().map(|(k, v)| k.len() + exec::value_bytes(v)).sum();
+        over("max_params_bytes", params, self.max_params_bytes)
     }
 }
 

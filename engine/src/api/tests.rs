@@ -315,3 +315,15 @@ fn a_write_that_keeps_losing_its_race_is_a_conflict_and_writes_nothing() {
     assert!(block_on(store.0.list("")).unwrap().is_empty(), "nothing was written");
     assert!(host.now_ms() > 1, "the retries backed off");
 }
+
+#[test]
+fn parameters_over_their_limit_are_payload_too_large() {
+    let limits = Limits { max_params_bytes: 1_000, ..Limits::default() };
+    let small = parse_request(br#"{"query": "RETURN $s", "params": {"s": "short"}}"#).unwrap();
+    assert!(limits.check_query(&small).is_ok());
+    let body = format!(r#"{{"query": "RETURN $l", "params": {{"l": [{}]}}}}"#, vec!["\"abcdefgh\""; 200].join(","));
+    let big = parse_request(body.as_bytes()).unwrap();
+    let e = limits.check_query(&big).unwrap_err();
+    assert_eq!(e.code, Code::PayloadTooLarge);
+    assert!(e.message.contains("max_params_bytes"), "{}", e.message);
+}
