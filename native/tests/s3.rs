@@ -11,9 +11,12 @@ use futures::executor::block_on;
 use namidb::s3::{S3Config, S3Store};
 use namidb::sigv4::Credentials;
 use namidb::Session;
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 struct Moto {
@@ -224,4 +227,96 @@ fn the_cli_queries_and_describes_an_s3_namespace() {
     let (code, _, err) = cli(&["query", "s3://cli?ns=prod", "RETURN 1"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("region"), "{err}");
+}
+
+/// A fault-injecting proxy in front of moto: it answers the first `fail` requests with `status`
+/// and an S3 error body naming `code`, then forwards requests to `upstream`. One request per
+/// connection (it answers `Connection: close`). Returns its endpoint and its request counter.
+fn faulty_proxy(upstream: &str, status: u16, code: &'static str, fail: usize) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.trim_start_matches("http://").to_string();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let Some((head, body)) = read_message(&mut conn, false) else { continue };
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            let reply = if n <= fail {
+                let xml = format!("<Error><Code>{code}</Code></Error>");
+                format!("HTTP/1.1 {status} Injected\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}", xml.len())
+                    .into_bytes()
+            } else {
+                let mut up = TcpStream::connect(&upstream).unwrap();
+                up.write_all(&head).unwrap();
+                up.write_all(&body).unwrap();
+                let is_head = head.starts_with(b"HEAD ");
+                let (rhead, rbody) = read_message(&mut up, is_head).unwrap();
+                let text = String::from_utf8_lossy(&rhead).into_owned();
+                let mut lines: Vec<&str> =
+                    text.split("\r\n").filter(|l| !l.to_ascii_lowercase().starts_with("connection:")).collect();
+                lines.retain(|l| !l.is_empty());
+                let mut out = format!("{}\r\nConnection: close\r\n\r\n", lines.join("\r\n")).into_bytes();
+                out.extend_from_slice(&rbody);
+                out
+            };
+            let _ = conn.write_all(&reply);
+        }
+    });
+    (endpoint, seen)
+}
+
+/// Reads one HTTP message: its head (through the blank line) and a `Content-Length` body.
+fn read_message(stream: &mut TcpStream, head_only: bool) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let len = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; if head_only { 0 } else { len }];
+    stream.read_exact(&mut body).ok()?;
+    Some((head, body))
+}
+
+#[test]
+fn throttling_and_conditional_conflicts_are_retried_and_ambiguous_failures_are_not() {
+    let Some(moto) = moto("faults") else { return };
+    let store_via = |endpoint: &str| {
+        let mut c = config(&moto, "faults", "");
+        c.endpoint = Some(endpoint.to_string());
+        S3Store::new(c).unwrap()
+    };
+    // 503 SlowDown twice, then the PUT goes through: three requests in all.
+    let (endpoint, seen) = faulty_proxy(&moto.endpoint, 503, "SlowDown", 2);
+    let store = store_via(&endpoint);
+    assert!(block_on(store.put("ns/a", b"1".to_vec(), PutMode::Create)).unwrap().is_some());
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+    // 409 ConditionalRequestConflict on a conditional PUT is retried; the condition then holds.
+    let (endpoint, seen) = faulty_proxy(&moto.endpoint, 409, "ConditionalRequestConflict", 1);
+    let store = store_via(&endpoint);
+    assert_eq!(block_on(store.put("ns/a", b"2".to_vec(), PutMode::Create)).unwrap(), None, "exists");
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+    // 429 on a read is retried.
+    let (endpoint, seen) = faulty_proxy(&moto.endpoint, 429, "TooManyRequests", 1);
+    assert_eq!(block_on(store_via(&endpoint).get("ns/a")).unwrap().unwrap(), b"1");
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+    // Throttled for good: a bounded number of attempts, then an error naming the status.
+    let (endpoint, seen) = faulty_proxy(&moto.endpoint, 503, "SlowDown", usize::MAX);
+    let e = block_on(store_via(&endpoint).get("ns/a")).unwrap_err();
+    assert!(e.0.contains("HTTP 503 SlowDown"), "{e}");
+    assert_eq!(seen.load(Ordering::SeqCst), 5);
+    // A 500 on a PUT may have landed: not retried, reported, for the engine to resolve.
+    let (endpoint, seen) = faulty_proxy(&moto.endpoint, 500, "InternalError", 1);
+    assert!(block_on(store_via(&endpoint).put("ns/b", b"1".to_vec(), PutMode::Create)).is_err());
+    assert_eq!(seen.load(Ordering::SeqCst), 1);
 }
