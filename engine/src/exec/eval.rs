@@ -392,13 +392,19 @@ impl<'a> Evaluator<'a> {
         let arg = args.first().ok_or_else(|| {
             Error::runtime(Code::SyntaxError, "InvalidNumberOfArguments", format!("{name}() needs an argument"))
         })?;
-        let mut values = Vec::with_capacity(rows.len());
+        let mut values: Vec<Value> = Vec::with_capacity(rows.len());
+        let mut seen = super::Equivalents::default();
         for r in rows {
-            self.budget.tick(if distinct { 1 + values.len() as u64 } else { 1 })?;
             let v = self.eval_in(arg, r, None, depth + 1)?;
-            let seen = distinct && values.iter().any(|x: &Value| x.equivalent(&v));
-            if !v.is_null() && !seen {
+            let key = std::slice::from_ref(&v);
+            let (found, compared) =
+                if distinct { seen.find(key, |i| std::slice::from_ref(&values[i])) } else { (None, 0) };
+            self.budget.tick(1 + compared as u64)?;
+            if !v.is_null() && found.is_none() {
                 self.budget.charge(value_bytes(&v))?;
+                if distinct {
+                    seen.add(key, values.len());
+                }
                 values.push(v);
             }
         }

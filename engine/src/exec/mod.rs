@@ -66,13 +66,44 @@ pub fn run(plan: &Plan, tx: &mut Tx, params: &BTreeMap<String, Value>, budget: &
 
 fn dedup(rows: Vec<Vec<Value>>, budget: &Budget) -> Result<Vec<Vec<Value>>> {
     let mut out: Vec<Vec<Value>> = Vec::with_capacity(rows.len());
+    let mut seen = Equivalents::default();
     for r in rows {
-        budget.tick(1 + out.len() as u64)?;
-        if !out.iter().any(|o| o.len() == r.len() && o.iter().zip(&r).all(|(a, b)| a.equivalent(b))) {
+        let (found, compared) = seen.find(&r, |i| &out[i]);
+        budget.tick(1 + compared as u64)?;
+        if found.is_none() {
+            seen.add(&r, out.len());
             out.push(r);
         }
     }
     Ok(out)
+}
+
+/// Positions of value tuples, found up to [`Value::equivalent`] by comparing a tuple only with
+/// those that share its equivalence hint: grouping and `DISTINCT` in about linear time.
+#[derive(Default)]
+pub(crate) struct Equivalents {
+    by_hint: std::collections::HashMap<u64, Vec<usize>>,
+}
+
+impl Equivalents {
+    fn hint(key: &[Value]) -> u64 {
+        key.iter().fold(key.len() as u64, |h, v| h.rotate_left(5) ^ v.equivalence_hint())
+    }
+
+    /// The position of a tuple equivalent to `key` (`at` gives the tuple at a position), and
+    /// how many tuples were compared.
+    pub(crate) fn find<'a>(&self, key: &[Value], at: impl Fn(usize) -> &'a [Value]) -> (Option<usize>, usize) {
+        let candidates = self.by_hint.get(&Self::hint(key)).map_or(&[][..], Vec::as_slice);
+        let equal = |i: &&usize| {
+            let other = at(**i);
+            other.len() == key.len() && other.iter().zip(key).all(|(a, b)| a.equivalent(b))
+        };
+        (candidates.iter().find(equal).copied(), candidates.len())
+    }
+
+    pub(crate) fn add(&mut self, key: &[Value], position: usize) {
+        self.by_hint.entry(Self::hint(key)).or_default().push(position);
+    }
 }
 
 /// The evaluator for expressions of a clause that may write: it reads the transaction's graph.
@@ -373,14 +404,16 @@ fn project(p: &ProjectionPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row
     if p.aggregates {
         let keys: Vec<&(String, Expr)> = p.items.iter().filter(|(_, e)| !crate::plan::contains_aggregate(e)).collect();
         let mut groups: Vec<(Vec<Value>, Vec<Row>)> = Vec::new();
+        let mut index = Equivalents::default();
         for row in rows {
             let key = keys.iter().map(|(_, e)| ev.eval(e, &row)).collect::<Result<Vec<_>>>()?;
-            let found = groups.iter().position(|(k, _)| k.iter().zip(&key).all(|(a, b)| a.equivalent(b)));
-            budget.tick(1 + found.unwrap_or(groups.len()) as u64)?;
+            let (found, compared) = index.find(&key, |i| &groups[i].0);
+            budget.tick(1 + compared as u64)?;
             match found.and_then(|i| groups.get_mut(i)) {
                 Some((_, members)) => members.push(row),
                 None => {
                     budget.charge(key.iter().map(value_bytes).fold(0, usize::saturating_add))?;
+                    index.add(&key, groups.len());
                     groups.push((key, vec![row]))
                 }
             }
@@ -408,13 +441,15 @@ fn project(p: &ProjectionPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row
         }
     }
     if clause.distinct {
-        let mut seen: Vec<Vec<Value>> = Vec::new();
+        let (mut seen, mut index) = (Vec::<Vec<Value>>::new(), Equivalents::default());
         let mut kept = Vec::with_capacity(out.len());
         for (r, source) in out {
             let key: Vec<Value> = p.items.iter().map(|(n, _)| r.get(n).cloned().unwrap_or(Value::Null)).collect();
-            budget.tick(1 + seen.len() as u64)?;
-            if !seen.iter().any(|s| s.iter().zip(&key).all(|(a, b)| a.equivalent(b))) {
+            let (found, compared) = index.find(&key, |i| &seen[i]);
+            budget.tick(1 + compared as u64)?;
+            if found.is_none() {
                 budget.charge(key.iter().map(value_bytes).fold(0, usize::saturating_add))?;
+                index.add(&key, seen.len());
                 seen.push(key);
                 kept.push((r, source));
             }

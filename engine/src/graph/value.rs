@@ -250,6 +250,52 @@ impl Value {
     }
 
     /// Equivalence for grouping and `DISTINCT`: like `=` but null equals null and NaN equals NaN.
+    /// A hash that equivalent values share ([`Value::equivalent`] implies equal hints), so
+    /// grouping and `DISTINCT` compare a value only with the few that share its hint. Numbers
+    /// hash their `f64` value (so `1` and `1.0` agree), temporal values only their type.
+    pub fn equivalence_hint(&self) -> u64 {
+        use std::hash::Hasher;
+        let mut h = std::hash::DefaultHasher::new();
+        self.hint_into(&mut h);
+        h.finish()
+    }
+
+    fn hint_into(&self, h: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        let number = |f: f64, h: &mut dyn std::hash::Hasher| {
+            let canonical = if f.is_nan() {
+                f64::NAN
+            } else if f == 0.0 {
+                0.0
+            } else {
+                f
+            };
+            h.write_u64(canonical.to_bits());
+        };
+        match self {
+            Value::Int(i) => number(*i as f64, h),
+            Value::Float(f) => number(*f, h),
+            Value::Null => h.write_u8(0),
+            Value::Bool(b) => b.hash(h),
+            Value::String(s) => s.hash(h),
+            Value::Node(id) => (1u8, id).hash(h),
+            Value::Rel(id) => (2u8, id).hash(h),
+            Value::Path(p) => (&p.nodes, &p.rels).hash(h),
+            Value::List(items) => {
+                h.write_usize(items.len());
+                items.iter().for_each(|v| v.hint_into(h));
+            }
+            Value::Map(m) => {
+                h.write_usize(m.len());
+                for (k, v) in m {
+                    k.hash(h);
+                    v.hint_into(h);
+                }
+            }
+            other => std::mem::discriminant(other).hash(h),
+        }
+    }
+
     pub fn equivalent(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => (*a as f64) == *b,
@@ -279,6 +325,28 @@ fn temporal_cmp(a: &Value, b: &Value) -> Option<Ordering> {
 mod tests {
     use super::Value::*;
     use std::cmp::Ordering;
+
+    #[test]
+    fn equivalent_values_share_their_hint() {
+        let pairs = [
+            (Int(1), Float(1.0)),
+            (Float(f64::NAN), Float(-f64::NAN)),
+            (Float(0.0), Float(-0.0)),
+            (Int(0), Float(-0.0)),
+            (List(vec![Int(1), Float(2.0), Null]), List(vec![Float(1.0), Int(2), Null])),
+            (
+                Map([("a".to_string(), Int(3))].into_iter().collect()),
+                Map([("a".to_string(), Float(3.0))].into_iter().collect()),
+            ),
+            (String("x".into()), String("x".into())),
+        ];
+        for (a, b) in pairs {
+            assert!(a.equivalent(&b), "{a:?} ~ {b:?}");
+            assert_eq!(a.equivalence_hint(), b.equivalence_hint(), "{a:?} ~ {b:?}");
+        }
+        assert_ne!(Int(1).equivalence_hint(), Int(2).equivalence_hint());
+        assert_ne!(String("1".into()).equivalence_hint(), Int(1).equivalence_hint());
+    }
 
     #[test]
     fn equality_is_three_valued() {
