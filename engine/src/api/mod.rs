@@ -384,32 +384,13 @@ fn results(output: &Output, stats: &Stats, graph: &Graph, max_bytes: usize) -> R
     Ok(out)
 }
 
-/// `EXPLAIN`: one row per step of the plan.
+/// `EXPLAIN`: one row per operator of the plan ([`plan::explain`]).
 fn explain_results(plan: &plan::Plan) -> Result<String> {
-    let rows: Vec<Vec<Value>> = plan
-        .parts
-        .iter()
-        .enumerate()
-        .flat_map(|(i, part)| {
-            part.steps.iter().map(move |s| {
-                let step = match s {
-                    plan::Step::Match(m) if m.optional => "OptionalMatch",
-                    plan::Step::Match(_) => "Match",
-                    plan::Step::Unwind(_) => "Unwind",
-                    plan::Step::Create(_) => "Create",
-                    plan::Step::Set(_) => "Set",
-                    plan::Step::Remove(_) => "Remove",
-                    plan::Step::Delete(_) => "Delete",
-                    plan::Step::Merge(_) => "Merge",
-                    plan::Step::Call(_) => "Call",
-                    plan::Step::Project(p) if p.is_return => "Return",
-                    plan::Step::Project(_) => "With",
-                };
-                vec![Value::Int(i as i64), Value::String(step.to_string())]
-            })
-        })
+    let rows: Vec<Vec<Value>> = plan::explain::operators(plan)
+        .into_iter()
+        .map(|o| vec![Value::Int(o.part as i64), Value::String(o.operator.into()), Value::String(o.details)])
         .collect();
-    let output = Output { columns: vec!["part".into(), "step".into()], rows };
+    let output = Output { columns: vec!["part".into(), "operator".into(), "details".into()], rows };
     results(&output, &Stats::default(), &Graph::default(), usize::MAX)
 }
 

@@ -327,3 +327,31 @@ fn parameters_over_their_limit_are_payload_too_large() {
     assert_eq!(e.code, Code::PayloadTooLarge);
     assert!(e.message.contains("max_params_bytes"), "{}", e.message);
 }
+
+#[test]
+fn explain_lists_the_operators_with_how_each_match_finds_its_nodes() {
+    let mut s = Session::new();
+    let q = "EXPLAIN MATCH (a:Person {name: 'x'})-[:KNOWS*1..2]->(b) WHERE b.age > 3 \
+             WITH b, count(*) AS c ORDER BY c DESC LIMIT 3 MATCH (b)-[r]-(o) RETURN b.name, c, o";
+    let expected = [
+        ["Match", "MATCH (a:Person {name: 'x'})-[:KNOWS*1..2]->(b) WHERE b.age > 3"],
+        ["  NodeByLabelScan", "(a:Person {name: 'x'})"],
+        ["  VarLengthExpand", "(a:Person {name: 'x'})-[:KNOWS*1..2]->(b)"],
+        ["  Filter", "b.age > 3"],
+        ["With", "WITH b, count(*) AS c ORDER BY c DESC LIMIT 3"],
+        ["  Aggregation", "b, count(*) AS c"],
+        ["  Sort", "c DESC"],
+        ["  Limit", "3"],
+        ["Match", "MATCH (b)-[r]-(o)"],
+        ["  Argument", "(b)"],
+        ["  Expand", "(b)-[r]-(o)"],
+        ["Return", "RETURN b.name, c, o"],
+        ["  Projection", "b.name, c, o"],
+    ];
+    let rows: Vec<String> = expected.iter().map(|[op, d]| format!("[0,{op:?},{d:?}]")).collect();
+    assert_eq!(s.rows(q), format!("[{}]", rows.join(",")));
+    // It runs nothing: an EXPLAIN of a write writes nothing.
+    s.rows("EXPLAIN CREATE (:X)");
+    assert_eq!(s.rows("MATCH (x:X) RETURN count(x)"), "[[0]]");
+    assert_eq!(s.rows("EXPLAIN MATCH (n) RETURN n"), "[[0,\"Match\",\"MATCH (n)\"],[0,\"  AllNodesScan\",\"(n)\"],[0,\"Return\",\"RETURN n\"],[0,\"  Projection\",\"n\"]]");
+}

@@ -40,6 +40,21 @@ pub fn print_expr(e: &ast::Expr) -> String {
     printer::expression(e)
 }
 
+/// Prints one clause as canonical Cypher.
+pub fn print_clause(c: &ast::Clause) -> String {
+    printer::clause(c)
+}
+
+/// Prints a node pattern, `(a:Label {k: v})`.
+pub fn print_node(n: &ast::NodePattern) -> String {
+    printer::node(n)
+}
+
+/// Prints one hop of a pattern, `(a)-[r:T]->(b)`.
+pub fn print_hop(from: &ast::NodePattern, rel: &ast::RelPattern, to: &ast::NodePattern) -> String {
+    printer::hop(from, rel, to)
+}
+
 /// Why a query failed to parse, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyntaxError {

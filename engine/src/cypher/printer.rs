@@ -21,6 +21,27 @@ pub(super) fn statement(stmt: &Statement) -> String {
     p.out
 }
 
+pub(super) fn clause(c: &Clause) -> String {
+    let mut p = Printer::default();
+    p.clause(c);
+    p.out
+}
+
+/// One hop of a pattern: `(a)-[r:T]->(b)`.
+pub(super) fn hop(from: &NodePattern, rel: &RelPattern, to: &NodePattern) -> String {
+    let mut p = Printer::default();
+    p.node(from);
+    p.relationship(rel);
+    p.node(to);
+    p.out
+}
+
+pub(super) fn node(n: &NodePattern) -> String {
+    let mut p = Printer::default();
+    p.node(n);
+    p.out
+}
+
 pub(super) fn expression(e: &Expr) -> String {
     let mut p = Printer::default();
     p.expr(e);

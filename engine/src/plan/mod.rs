@@ -11,6 +11,7 @@ use crate::procedures::Procedures;
 use std::collections::BTreeMap;
 mod bind;
 mod call;
+pub mod explain;
 mod semantics;
 
 pub use call::CallPlan;
