@@ -45,10 +45,13 @@ fn match_from(
         out.push(row);
         return Ok(());
     };
+    // The start node's property map depends only on `row`: evaluated once, at the first
+    // candidate that has the labels (so a bad map is reported only when it is used).
+    let mut wanted = None;
     for start in candidates(ev, &part.element.start, &row)? {
         ev.budget.tick(1)?;
         let mut r = row.clone();
-        if !bind_node(ev, &part.element.start, start, &mut r)? {
+        if !bind_node(ev, &part.element.start, start, &mut r, &mut wanted)? {
             continue;
         }
         let path = Path { nodes: vec![start], rels: vec![] };
@@ -95,7 +98,7 @@ fn extend(
                         }
                     }
                 }
-                if !bind_node(ev, node, next, &mut r)? {
+                if !bind_node(ev, node, next, &mut r, &mut None)? {
                     continue;
                 }
                 let mut p = path.clone();
@@ -144,7 +147,7 @@ fn var_length(
     let complete = fixed.is_none_or(|l| l.len() == trail.len());
     if hops >= min && complete {
         let mut r = row.clone();
-        if bind_node(ev, node, at, &mut r)? {
+        if bind_node(ev, node, at, &mut r, &mut None)? {
             if let Some(v) = rel.var.as_ref().filter(|_| fixed.is_none()) {
                 r.insert(v.name.clone(), Value::List(trail.iter().map(|&id| Value::Rel(id)).collect()));
             }
@@ -229,7 +232,15 @@ fn candidates(ev: &Evaluator, node: &NodePattern, row: &Row) -> Result<Vec<NodeI
 }
 
 /// Checks `id` against the node pattern and binds its variable; false if it does not fit.
-fn bind_node(ev: &Evaluator, node: &NodePattern, id: NodeId, row: &mut Row) -> Result<bool> {
+/// `wanted` caches the evaluated property map across calls with the same row (`&mut None`
+/// evaluates it afresh).
+fn bind_node(
+    ev: &Evaluator,
+    node: &NodePattern,
+    id: NodeId,
+    row: &mut Row,
+    wanted: &mut Option<Value>,
+) -> Result<bool> {
     let Some(data) = ev.graph.node(id) else {
         return Ok(false);
     };
@@ -237,8 +248,11 @@ fn bind_node(ev: &Evaluator, node: &NodePattern, id: NodeId, row: &mut Row) -> R
         return Ok(false);
     }
     if let Some(p) = &node.props {
-        match ev.eval(p, row)? {
-            Value::Map(wanted) if !props_match(&data.props, &wanted) => return Ok(false),
+        if wanted.is_none() {
+            *wanted = Some(ev.eval(p, row)?);
+        }
+        match wanted.as_ref().unwrap_or(&Value::Null) {
+            Value::Map(wanted) if !props_match(&data.props, wanted) => return Ok(false),
             Value::Map(_) | Value::Null => {}
             v => {
                 return Err(Error::runtime(
