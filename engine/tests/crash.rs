@@ -18,18 +18,23 @@ use std::rc::Rc;
 const NS: &str = "ns";
 
 fn workload() -> Vec<Request> {
-    (0..48u32)
-        .map(|i| {
-            let q = match i % 4 {
-                0 => format!("CREATE (:N {{k: {i}, v: 0}})"),
-                1 => format!("MATCH (n:N) WHERE n.k = {} SET n.v = n.v + 1", i - 1),
-                2 => format!("MATCH (a:N {{k: {}}}), (b:N) WHERE b.k < a.k CREATE (a)-[:R {{w: {i}}}]->(b)", i - 2),
-                _ if i % 8 == 7 => format!("MATCH (n:N {{k: {}}}) DETACH DELETE n", i - 7),
-                _ => "UNWIND range(1, 3) AS x CREATE (:M {x: x})".to_string(),
-            };
-            parse_request(format!("{{\"query\": \"{q}\"}}").as_bytes()).expect("workload parses")
-        })
-        .collect()
+    // A uniqueness constraint first: its index is kept in the same commits as the data.
+    let constraint = "CREATE CONSTRAINT FOR (n:N) REQUIRE n.k IS UNIQUE";
+    let first = parse_request(format!("{{\"query\": \"{constraint}\"}}").as_bytes()).expect("parses");
+    std::iter::once(first).chain(workload_statements()).collect()
+}
+
+fn workload_statements() -> impl Iterator<Item = Request> {
+    (0..48u32).map(|i| {
+        let q = match i % 4 {
+            0 => format!("CREATE (:N {{k: {i}, v: 0}})"),
+            1 => format!("MATCH (n:N) WHERE n.k = {} SET n.v = n.v + 1", i - 1),
+            2 => format!("MATCH (a:N {{k: {}}}), (b:N) WHERE b.k < a.k CREATE (a)-[:R {{w: {i}}}]->(b)", i - 2),
+            _ if i % 8 == 7 => format!("MATCH (n:N {{k: {}}}) DETACH DELETE n", i - 7),
+            _ => "UNWIND range(1, 3) AS x CREATE (:M {x: x})".to_string(),
+        };
+        parse_request(format!("{{\"query\": \"{q}\"}}").as_bytes()).expect("workload parses")
+    })
 }
 
 /// Checkpoints every 8 commits with tiny tables, so the workload's I/O includes level-0

@@ -292,7 +292,7 @@ pub async fn execute_within<S: ObjectStore>(
     if plan.explain {
         let base = db.cached();
         return Ok(Response {
-            results: explain_results(&plan)?,
+            results: explain_results(&plan, &base.state)?,
             stats: Stats::default(),
             version: base.seq,
             attempts: 0,
@@ -385,8 +385,9 @@ fn results(output: &Output, stats: &Stats, graph: &Graph, max_bytes: usize) -> R
 }
 
 /// `EXPLAIN`: one row per operator of the plan ([`plan::explain`]).
-fn explain_results(plan: &plan::Plan) -> Result<String> {
-    let rows: Vec<Vec<Value>> = plan::explain::operators(plan)
+fn explain_results(plan: &plan::Plan, graph: &Graph) -> Result<String> {
+    let index = |label: &str, property: &str| graph.index_on(label, property).map(|(name, _)| name.to_string());
+    let rows: Vec<Vec<Value>> = plan::explain::operators(plan, &index)
         .into_iter()
         .map(|o| vec![Value::Int(o.part as i64), Value::String(o.operator.into()), Value::String(o.details)])
         .collect();
@@ -422,6 +423,8 @@ mod duration_tests;
 mod golden;
 #[cfg(test)]
 mod limits_tests;
+#[cfg(test)]
+mod schema_tests;
 #[cfg(test)]
 mod temporal_tests;
 #[cfg(test)]

@@ -44,6 +44,37 @@ pub enum Clause {
     Remove(Remove),
     Delete(Delete),
     Call(Call),
+    /// Index and constraint commands; a schema command stands alone.
+    Schema(SchemaClause),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchemaClause {
+    pub command: Schema,
+    pub span: Span,
+}
+
+/// `CREATE INDEX`, `CREATE CONSTRAINT … IS UNIQUE`, `DROP INDEX|CONSTRAINT`, `SHOW INDEXES|CONSTRAINTS`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Schema {
+    /// `CREATE INDEX [name] [IF NOT EXISTS] FOR (var:Label) ON (var.property)`, or with
+    /// `unique`: `CREATE CONSTRAINT [name] [IF NOT EXISTS] FOR (var:Label) REQUIRE var.property IS UNIQUE`.
+    Create {
+        unique: bool,
+        name: Option<Ident>,
+        if_not_exists: bool,
+        var: Ident,
+        label: Ident,
+        property: Ident,
+    },
+    Drop {
+        constraint: bool,
+        name: Ident,
+        if_exists: bool,
+    },
+    Show {
+        constraints: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

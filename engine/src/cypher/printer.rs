@@ -122,6 +122,38 @@ impl Printer {
                 self.list(&d.exprs, ", ", Self::expr);
             }
             Clause::Call(c) => self.call(c),
+            Clause::Schema(s) => self.schema(&s.command),
+        }
+    }
+
+    fn schema(&mut self, s: &Schema) {
+        match s {
+            Schema::Show { constraints } => self.push(if *constraints { "SHOW CONSTRAINTS" } else { "SHOW INDEXES" }),
+            Schema::Drop { constraint, name, if_exists } => {
+                self.push(if *constraint { "DROP CONSTRAINT " } else { "DROP INDEX " });
+                self.schema_name(&name.name);
+                if *if_exists {
+                    self.push(" IF EXISTS");
+                }
+            }
+            Schema::Create { unique, name, if_not_exists, var, label, property } => {
+                self.push(if *unique { "CREATE CONSTRAINT " } else { "CREATE INDEX " });
+                if let Some(name) = name {
+                    self.schema_name(&name.name);
+                    self.push(" ");
+                }
+                if *if_not_exists {
+                    self.push("IF NOT EXISTS ");
+                }
+                self.push("FOR (");
+                self.variable(&var.name);
+                self.labels(std::slice::from_ref(label));
+                self.push(if *unique { ") REQUIRE " } else { ") ON (" });
+                self.variable(&var.name);
+                self.push(".");
+                self.schema_name(&property.name);
+                self.push(if *unique { " IS UNIQUE" } else { ")" });
+            }
         }
     }
 

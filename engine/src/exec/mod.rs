@@ -8,6 +8,7 @@ mod eval;
 mod functions;
 mod merge;
 mod pattern;
+mod schema;
 mod temporal;
 
 use crate::cypher::ast::*;
@@ -117,6 +118,9 @@ pub(crate) fn tx_error(e: TxError) -> Error {
             Error::runtime(Code::ConstraintVerificationFailed, "DeleteConnectedNode", e.to_string())
         }
         TxError::InvalidProperty { .. } => Error::runtime(Code::TypeError, "InvalidPropertyType", e.to_string()),
+        TxError::Uniqueness { .. } => {
+            Error::runtime(Code::ConstraintVerificationFailed, "UniquenessConstraintViolation", e.to_string())
+        }
     }
 }
 
@@ -179,6 +183,7 @@ fn run_step(
         Step::Match(_) | Step::Unwind(_) | Step::Project(_) | Step::Call(_) => {
             read_step(step, rows, &evaluator(tx, params, budget))
         }
+        Step::Schema(cmd) => schema::run(cmd, tx),
         Step::Create(c) => {
             let mut out = Vec::with_capacity(rows.len());
             for mut row in rows {

@@ -225,10 +225,28 @@ fn candidates(ev: &Evaluator, node: &NodePattern, row: &Row) -> Result<Vec<NodeI
             None => {}
         }
     }
+    if let Some(found) = index_seek(ev, node, row)? {
+        return Ok(found);
+    }
     Ok(match node.labels.first() {
         Some(label) => ev.graph.nodes_with_label(&label.name).collect(),
         None => ev.graph.node_ids().collect(),
     })
+}
+
+/// The nodes an index finds for `(n:Label {property: value, ...})`, if one covers a label and
+/// a property of the map (a superset: [`bind_node`] still checks every candidate).
+fn index_seek(ev: &Evaluator, node: &NodePattern, row: &Row) -> Result<Option<Vec<NodeId>>> {
+    let Some(Expr { kind: ExprKind::Map(entries), .. }) = &node.props else { return Ok(None) };
+    for label in &node.labels {
+        for (key, e) in entries {
+            if let Some((name, _)) = ev.graph.index_on(&label.name, &key.name) {
+                let value = ev.eval(e, row)?;
+                return Ok(Some(if value.is_null() { Vec::new() } else { ev.graph.index_candidates(name, &value) }));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Checks `id` against the node pattern and binds its variable; false if it does not fit.

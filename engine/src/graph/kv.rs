@@ -11,11 +11,12 @@
 //! | `L` label node | empty: the label index (`MATCH (n:Label)` is one range) |
 //! | `O` start type rel | end node: outgoing adjacency, by type |
 //! | `I` end type rel | start node: incoming adjacency, by type |
+//! | `S` name | an index: label, property, unique flag |
 //!
 //! Invariant: the entries of a graph are a function of the graph alone (`all_entries`), and
 //! applying a payload changes exactly the entries `change_entries` reports, so tables built
 //! from those changes always describe the graph of their version.
-use super::{decode_props, encode_props, Change, Graph, NodeData, NodeId, RelData, RelId};
+use super::{decode_props, encode_props, Change, Graph, IndexDef, NodeData, NodeId, RelData, RelId};
 use crate::storage::codec::{Reader, Writer};
 use crate::storage::{Entry, Error};
 
@@ -25,6 +26,7 @@ const REL: u8 = b'R';
 const LABEL: u8 = b'L';
 const OUT: u8 = b'O';
 const IN: u8 = b'I';
+const INDEX: u8 = b'S';
 
 fn key(tag: u8) -> Vec<u8> {
     vec![tag]
@@ -103,9 +105,24 @@ pub fn counters(next_node: NodeId, next_rel: RelId) -> Entry {
     (key(COUNTERS), Some(w.buf))
 }
 
+fn index_key(name: &str) -> Vec<u8> {
+    let mut k = key(INDEX);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+fn index_value(d: &IndexDef) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.str(&d.label);
+    w.str(&d.property);
+    w.u8(u8::from(d.unique));
+    w.buf
+}
+
 /// The entries `change` sets or deletes, given the graph just before it.
 pub(super) fn change_entries(g: &Graph, change: &Change, out: &mut Vec<Entry>) {
     match change {
+        Change::Index(name, def) => out.push((index_key(name), def.as_ref().map(index_value))),
         Change::Node(id, new) => {
             let old_labels = g.node(*id).map(|n| &n.labels);
             let new_labels = new.as_ref().map(|n| &n.labels);
@@ -153,6 +170,7 @@ pub(super) fn all_entries(g: &Graph) -> Vec<(Vec<u8>, Vec<u8>)> {
         out.push((rel_key(*id), rel_value(r)));
         out.extend([true, false].map(|outgoing| adjacency(outgoing, *id, r)));
     }
+    out.extend(g.schema.iter().map(|(name, d)| (index_key(name), index_value(d))));
     out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     out
 }
@@ -186,6 +204,11 @@ pub(super) fn load(entries: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), Erro
                 let (start, end) = (r.varint()?, r.varint()?);
                 let props = decode_props(&mut r)?;
                 g.put_rel(id_of(&k)?, Some(RelData { rel_type, start, end, props }));
+            }
+            Some(INDEX) => {
+                let name = std::str::from_utf8(&k[1..]).map_err(|_| bad_key(&k))?;
+                let (label, property) = (r.str()?.to_string(), r.str()?.to_string());
+                g.put_schema(name, Some(IndexDef { label, property, unique: r.u8()? != 0 }));
             }
             Some(LABEL | OUT | IN) => {}
             _ => return Err(bad_key(&k)),

@@ -17,7 +17,7 @@ mod zones_data;
 
 use crate::storage::codec::{Reader, Writer};
 use crate::storage::{Entry, Error, StateMachine};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use temporal::{Date, DateTime, LocalDateTime, LocalTime, Offset, Time};
 pub use tx::{Stats, Tx, TxError};
 pub use value::{NodeId, Path, RelId, Value};
@@ -28,6 +28,15 @@ pub type Properties = BTreeMap<String, Value>;
 pub struct NodeData {
     pub labels: BTreeSet<String>,
     pub props: Properties,
+}
+
+/// An index on one property of the nodes with one label. A `unique` index is also a
+/// uniqueness constraint: no two such nodes hold equal values of the property.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexDef {
+    pub label: String,
+    pub property: String,
+    pub unique: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -49,6 +58,10 @@ pub struct Graph {
     incoming: BTreeMap<NodeId, BTreeSet<RelId>>,
     next_node: NodeId,
     next_rel: RelId,
+    /// Indexes by name, and per index the nodes by their value's equivalence hint (derived:
+    /// rebuilt from the nodes when an index is created or loaded; callers verify candidates).
+    schema: BTreeMap<String, IndexDef>,
+    index_data: BTreeMap<String, HashMap<u64, BTreeSet<NodeId>>>,
 }
 
 impl Graph {
@@ -70,6 +83,68 @@ impl Graph {
 
     pub fn nodes_with_label<'a>(&'a self, label: &str) -> impl Iterator<Item = NodeId> + 'a {
         self.by_label.get(label).into_iter().flatten().copied()
+    }
+
+    pub fn schema(&self) -> &BTreeMap<String, IndexDef> {
+        &self.schema
+    }
+
+    /// The index on `label`.`property`, if there is one (a unique one first).
+    pub fn index_on(&self, label: &str, property: &str) -> Option<(&str, &IndexDef)> {
+        self.schema.iter().find(|(_, d)| d.label == label && d.property == property).map(|(n, d)| (n.as_str(), d))
+    }
+
+    /// Nodes of index `name` whose value may equal `value` (a superset: verify each).
+    pub fn index_candidates(&self, name: &str, value: &Value) -> Vec<NodeId> {
+        let bucket = self.index_data.get(name).and_then(|d| d.get(&value.equivalence_hint()));
+        bucket.into_iter().flatten().copied().collect()
+    }
+
+    /// Sets (`None`: drops) an index; a new one is built from the nodes already there.
+    fn put_schema(&mut self, name: &str, def: Option<IndexDef>) {
+        self.index_data.remove(name);
+        match def {
+            Some(def) => {
+                let mut data: HashMap<u64, BTreeSet<NodeId>> = HashMap::new();
+                for id in self.nodes_with_label(&def.label) {
+                    if let Some(v) = self.nodes.get(&id).and_then(|n| n.props.get(&def.property)) {
+                        data.entry(v.equivalence_hint()).or_default().insert(id);
+                    }
+                }
+                self.index_data.insert(name.to_string(), data);
+                self.schema.insert(name.to_string(), def);
+            }
+            None => {
+                self.schema.remove(name);
+            }
+        }
+    }
+
+    /// Moves node `id` in every index from its old state to its new one.
+    fn reindex(&mut self, id: NodeId, old: Option<&NodeData>, new: Option<&NodeData>) {
+        let indexed = |n: Option<&NodeData>, d: &IndexDef| {
+            n.filter(|n| n.labels.contains(&d.label))
+                .and_then(|n| n.props.get(&d.property))
+                .map(Value::equivalence_hint)
+        };
+        for (name, def) in &self.schema {
+            let (before, after) = (indexed(old, def), indexed(new, def));
+            if before == after {
+                continue;
+            }
+            let Some(data) = self.index_data.get_mut(name) else { continue };
+            if let Some(h) = before {
+                if let Some(set) = data.get_mut(&h) {
+                    set.remove(&id);
+                    if set.is_empty() {
+                        data.remove(&h);
+                    }
+                }
+            }
+            if let Some(h) = after {
+                data.entry(h).or_default().insert(id);
+            }
+        }
     }
 
     pub fn label_in_use(&self, label: &str) -> bool {
@@ -100,6 +175,10 @@ impl Graph {
 
     /// Sets a node's state (`None` deletes it), keeping the label index in step.
     fn put_node(&mut self, id: NodeId, data: Option<NodeData>) {
+        if !self.schema.is_empty() {
+            let old = self.nodes.get(&id).cloned();
+            self.reindex(id, old.as_ref(), data.as_ref());
+        }
         if let Some(old) = self.nodes.remove(&id) {
             for label in &old.labels {
                 if let Some(set) = self.by_label.get_mut(label) {
@@ -133,11 +212,31 @@ impl Graph {
         self.next_rel = self.next_rel.max(id);
     }
 
-    /// Encodes the given entities' current states (absent ones as deletions).
-    fn encode<'a>(&self, nodes: impl Iterator<Item = &'a NodeId>, rels: impl Iterator<Item = &'a RelId>) -> Vec<u8> {
+    /// Encodes the given entities' and indexes' current states (absent ones as deletions).
+    fn encode<'a>(
+        &self,
+        nodes: impl Iterator<Item = &'a NodeId>,
+        rels: impl Iterator<Item = &'a RelId>,
+        schema: impl Iterator<Item = &'a String>,
+    ) -> Vec<u8> {
         let mut w = Writer::new();
         w.varint(self.next_node);
         w.varint(self.next_rel);
+        for name in schema {
+            match self.schema.get(name) {
+                Some(d) => {
+                    w.u8(TAG_INDEX);
+                    w.str(name);
+                    w.str(&d.label);
+                    w.str(&d.property);
+                    w.u8(u8::from(d.unique));
+                }
+                None => {
+                    w.u8(TAG_INDEX_DROPPED);
+                    w.str(name);
+                }
+            }
+        }
         for &id in nodes {
             match self.nodes.get(&id) {
                 Some(n) => {
@@ -186,6 +285,8 @@ const TAG_NODE: u8 = 1;
 const TAG_NODE_DELETED: u8 = 2;
 const TAG_REL: u8 = 3;
 const TAG_REL_DELETED: u8 = 4;
+const TAG_INDEX: u8 = 5;
+const TAG_INDEX_DROPPED: u8 = 6;
 
 const V_NULL: u8 = 0;
 const V_FALSE: u8 = 1;
@@ -338,6 +439,7 @@ fn corrupt<T>(v: Result<T, temporal::TemporalError>) -> Result<T, Error> {
 enum Change {
     Node(NodeId, Option<NodeData>),
     Rel(RelId, Option<RelData>),
+    Index(String, Option<IndexDef>),
 }
 
 /// Decodes a payload: the id counters, then every entity it sets or deletes.
@@ -363,6 +465,12 @@ fn decode_payload(payload: &[u8]) -> Result<(NodeId, RelId, Vec<Change>), Error>
                 Change::Rel(id, Some(RelData { rel_type, start, end, props }))
             }
             TAG_REL_DELETED => Change::Rel(r.varint()?, None),
+            TAG_INDEX => {
+                let name = r.str()?.to_string();
+                let (label, property) = (r.str()?.to_string(), r.str()?.to_string());
+                Change::Index(name, Some(IndexDef { label, property, unique: r.u8()? != 0 }))
+            }
+            TAG_INDEX_DROPPED => Change::Index(r.str()?.to_string(), None),
             t => return Err(Error::Corrupt(format!("unknown record tag {t}"))),
         });
     }
@@ -378,6 +486,7 @@ impl StateMachine for Graph {
             match change {
                 Change::Node(id, data) => self.put_node(id, data),
                 Change::Rel(id, data) => self.put_rel(id, data),
+                Change::Index(name, def) => self.put_schema(&name, def),
             }
         }
         self.next_node = self.next_node.max(next_node);

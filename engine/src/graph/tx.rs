@@ -4,7 +4,7 @@
 //! [`Tx::finish`] diffs the touched entities against the snapshot: that diff is both the commit
 //! payload and the statistics, so `stats` follow the TCK's observability rules by construction
 //! (a change that a later query cannot observe is not counted).
-use super::{Graph, NodeData, NodeId, Properties, RelData, RelId, Value};
+use super::{Graph, IndexDef, NodeData, NodeId, Properties, RelData, RelId, Value};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::rc::Rc;
@@ -28,6 +28,8 @@ pub enum TxError {
     NodeHasRelationships(NodeId),
     /// A value that cannot be a property (a map, a node, a mixed list).
     InvalidProperty { key: String, type_name: &'static str },
+    /// Two nodes hold equal values under a uniqueness constraint.
+    Uniqueness { constraint: String, label: String, property: String, nodes: (NodeId, NodeId) },
 }
 
 impl fmt::Display for TxError {
@@ -39,6 +41,11 @@ impl fmt::Display for TxError {
             TxError::InvalidProperty { key, type_name } => {
                 write!(f, "property `{key}` cannot hold a value of type {type_name}")
             }
+            TxError::Uniqueness { constraint, label, property, nodes } => write!(
+                f,
+                "nodes {} and {} both have label `{label}` and the same `{property}`, which constraint `{constraint}` requires to be unique",
+                nodes.0, nodes.1
+            ),
         }
     }
 }
@@ -48,6 +55,7 @@ pub struct Tx {
     graph: Rc<Graph>,
     touched_nodes: BTreeSet<NodeId>,
     touched_rels: BTreeSet<RelId>,
+    touched_schema: BTreeSet<String>,
 }
 
 /// The outcome of a transaction: what to commit (nothing for a read-only one) and its effects.
@@ -59,7 +67,13 @@ pub struct Finished {
 
 impl Tx {
     pub fn new(base: Rc<Graph>) -> Self {
-        Tx { graph: base.clone(), base, touched_nodes: BTreeSet::new(), touched_rels: BTreeSet::new() }
+        Tx {
+            graph: base.clone(),
+            base,
+            touched_nodes: BTreeSet::new(),
+            touched_rels: BTreeSet::new(),
+            touched_schema: BTreeSet::new(),
+        }
     }
 
     /// The graph as this transaction sees it.
@@ -158,12 +172,50 @@ impl Tx {
         }
     }
 
-    /// The end-of-query invariant: no deleted node keeps a relationship.
+    /// Creates (`Some`) or drops (`None`) index `name`; a new one indexes the nodes already there.
+    pub fn set_index(&mut self, name: &str, def: Option<IndexDef>) {
+        self.write().put_schema(name, def);
+        self.touched_schema.insert(name.to_string());
+    }
+
+    /// The end-of-query invariants: no deleted node keeps a relationship, and no two nodes
+    /// break a uniqueness constraint (checked for the nodes this transaction touched, and for
+    /// every node of a constraint it created).
     pub fn check(&self) -> Result<(), TxError> {
-        match self.touched_nodes.iter().find(|&&n| self.graph.node(n).is_none() && self.graph.degree(n) > 0) {
-            Some(&n) => Err(TxError::NodeHasRelationships(n)),
-            None => Ok(()),
+        if let Some(&n) = self.touched_nodes.iter().find(|&&n| self.graph.node(n).is_none() && self.graph.degree(n) > 0)
+        {
+            return Err(TxError::NodeHasRelationships(n));
         }
+        let g = &self.graph;
+        for (name, def) in g.schema().iter().filter(|(_, d)| d.unique) {
+            let new = self.touched_schema.contains(name);
+            let nodes: Vec<NodeId> = if new {
+                g.nodes_with_label(&def.label).collect()
+            } else {
+                self.touched_nodes.iter().copied().collect()
+            };
+            for id in nodes {
+                let Some(value) =
+                    g.node(id).filter(|n| n.labels.contains(&def.label)).and_then(|n| n.props.get(&def.property))
+                else {
+                    continue;
+                };
+                let clash = g.index_candidates(name, value).into_iter().find(|&other| {
+                    other != id
+                        && g.node(other).and_then(|o| o.props.get(&def.property)).and_then(|v| v.cypher_eq(value))
+                            == Some(true)
+                });
+                if let Some(other) = clash {
+                    return Err(TxError::Uniqueness {
+                        constraint: name.clone(),
+                        label: def.label.clone(),
+                        property: def.property.clone(),
+                        nodes: (id.min(other), id.max(other)),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn finish(self) -> Finished {
@@ -194,8 +246,9 @@ impl Tx {
             }
             count_props(&mut stats, before.map(|r| &r.props), after.map(|r| &r.props));
         }
-        let wrote = !self.touched_nodes.is_empty() || !self.touched_rels.is_empty();
-        let payload = wrote.then(|| graph.encode(self.touched_nodes.iter(), self.touched_rels.iter()));
+        let wrote = !self.touched_nodes.is_empty() || !self.touched_rels.is_empty() || !self.touched_schema.is_empty();
+        let payload = wrote
+            .then(|| graph.encode(self.touched_nodes.iter(), self.touched_rels.iter(), self.touched_schema.iter()));
         drop(self.base);
         let graph = Rc::try_unwrap(self.graph).unwrap_or_else(|shared| (*shared).clone());
         Finished { payload, graph, stats }

@@ -2,10 +2,11 @@
 //!
 //! A clause is a header row; the operators it runs follow it, indented. For a `MATCH` that
 //! includes how each pattern part finds its first node — from a variable already bound
-//! (`Argument`), a label (`NodeByLabelScan`) or every node (`AllNodesScan`) — and each hop
+//! (`Argument`), an index on a label and a property of its map (`NodeIndexSeek`), a label
+//! (`NodeByLabelScan`) or every node (`AllNodesScan`) — and each hop
 //! (`Expand`, `VarLengthExpand`): the executor starts every part at its first node as written.
 use super::{Plan, Step};
-use crate::cypher::ast::{Clause, PatternPart};
+use crate::cypher::ast::{Clause, Expr, ExprKind, PatternPart, SchemaClause};
 use crate::cypher::{print_clause, print_expr, print_hop, print_node};
 use std::collections::BTreeSet;
 
@@ -17,7 +18,9 @@ pub struct Operator {
     pub details: String,
 }
 
-pub fn operators(plan: &Plan) -> Vec<Operator> {
+/// `index(label, property)` names the index a node pattern's property map can use (the
+/// schema of the version the query would read).
+pub fn operators(plan: &Plan, index: &dyn Fn(&str, &str) -> Option<String>) -> Vec<Operator> {
     let mut out = Vec::new();
     for (part, p) in plan.parts.iter().enumerate() {
         let mut row = |operator: &'static str, details: String| out.push(Operator { part, operator, details });
@@ -27,7 +30,7 @@ pub fn operators(plan: &Plan) -> Vec<Operator> {
                 Step::Match(m) => {
                     row(if m.optional { "OptionalMatch" } else { "Match" }, print_clause(&Clause::Match((*m).clone())));
                     for part in &m.pattern {
-                        scan(part, &bound, &mut row);
+                        scan(part, &bound, index, &mut row);
                         bind_pattern(part, &mut bound);
                     }
                     if let Some(w) = &m.where_ {
@@ -72,12 +75,16 @@ pub fn operators(plan: &Plan) -> Vec<Operator> {
                 }
                 Step::Merge(m) => {
                     row("Merge", print_clause(&Clause::Merge((*m).clone())));
-                    scan(&m.pattern, &bound, &mut row);
+                    scan(&m.pattern, &bound, index, &mut row);
                     bind_pattern(&m.pattern, &mut bound);
                 }
                 Step::Set(s) => row("Set", print_clause(&Clause::Set((*s).clone()))),
                 Step::Remove(r) => row("Remove", print_clause(&Clause::Remove((*r).clone()))),
                 Step::Delete(d) => row("Delete", print_clause(&Clause::Delete((*d).clone()))),
+                Step::Schema(s) => row(
+                    "Schema",
+                    print_clause(&Clause::Schema(SchemaClause { command: (*s).clone(), span: Default::default() })),
+                ),
                 Step::Call(c) => {
                     row("ProcedureCall", print_clause(&Clause::Call(c.clause.clone())));
                     bound.extend(c.yields.iter().map(|(_, v)| v.clone()));
@@ -97,14 +104,24 @@ fn item(name: &str, e: &crate::cypher::ast::Expr) -> String {
 }
 
 /// How a pattern part finds its first node, then each hop.
-fn scan(part: &PatternPart, bound: &BTreeSet<String>, row: &mut impl FnMut(&'static str, String)) {
+fn scan(
+    part: &PatternPart,
+    bound: &BTreeSet<String>,
+    index: &dyn Fn(&str, &str) -> Option<String>,
+    row: &mut impl FnMut(&'static str, String),
+) {
     let start = &part.element.start;
-    let operator = match &start.var {
-        Some(v) if bound.contains(&v.name) => "  Argument",
-        _ if !start.labels.is_empty() => "  NodeByLabelScan",
-        _ => "  AllNodesScan",
+    let keys: Vec<&str> = match &start.props {
+        Some(Expr { kind: ExprKind::Map(entries), .. }) => entries.iter().map(|(k, _)| k.name.as_str()).collect(),
+        _ => Vec::new(),
     };
-    row(operator, print_node(start));
+    let seek = start.labels.iter().flat_map(|l| keys.iter().map(move |k| (l, *k))).find_map(|(l, k)| index(&l.name, k));
+    match (&start.var, seek) {
+        (Some(v), _) if bound.contains(&v.name) => row("  Argument", print_node(start)),
+        (_, Some(name)) => row("  NodeIndexSeek", format!("{} using {name}", print_node(start))),
+        _ if !start.labels.is_empty() => row("  NodeByLabelScan", print_node(start)),
+        _ => row("  AllNodesScan", print_node(start)),
+    }
     let mut from = start;
     for (rel, node) in &part.element.chain {
         row(if rel.length.is_some() { "  VarLengthExpand" } else { "  Expand" }, print_hop(from, rel, node));

@@ -66,6 +66,7 @@ pub enum Step<'a> {
     Merge(&'a Merge),
     Project(ProjectionPlan<'a>),
     Call(CallPlan<'a>),
+    Schema(&'a Schema),
 }
 
 #[derive(Debug)]
@@ -81,6 +82,9 @@ pub struct ProjectionPlan<'a> {
     /// `WITH ... WHERE`, rewritten like the sort keys.
     pub where_: Option<Expr>,
 }
+
+/// The columns `SHOW INDEXES` and `SHOW CONSTRAINTS` return.
+pub const SHOW_COLUMNS: [&str; 4] = ["name", "type", "label", "property"];
 
 /// What a query is planned against besides its text.
 #[derive(Clone, Copy, Debug)]
@@ -116,6 +120,7 @@ pub fn plan<'a>(text: &'a str, stmt: &'a Statement, ctx: Context<'a>) -> Result<
     let columns_of = |p: &Part| match p.steps.last() {
         Some(Step::Project(pp)) if pp.is_return => pp.items.iter().map(|(n, _)| n.clone()).collect(),
         Some(Step::Call(c)) if c.standalone => c.yields.iter().map(|(_, n)| n.clone()).collect(),
+        Some(Step::Schema(Schema::Show { .. })) => SHOW_COLUMNS.iter().map(|c| c.to_string()).collect(),
         _ => Vec::new(),
     };
     if union_all.iter().any(|a| *a) && union_all.iter().any(|a| !*a) {
@@ -236,6 +241,19 @@ impl<'a> Planner<'a> {
                 Step::Project(self.projection(p, is_return, scope)?)
             }
             Clause::Call(c) => Step::Call(self.call(c, scope, standalone)?),
+            Clause::Schema(s) => {
+                if !standalone {
+                    return Err(Error::compile(
+                        Code::SyntaxError,
+                        "InvalidClauseComposition",
+                        "index and constraint commands must stand alone",
+                        self.text,
+                        s.span.start,
+                    ));
+                }
+                self.writes |= !matches!(s.command, Schema::Show { .. });
+                Step::Schema(&s.command)
+            }
         })
     }
 
@@ -558,5 +576,6 @@ fn clause_end(c: &Clause) -> usize {
         Clause::Remove(r) => r.span.end,
         Clause::Delete(d) => d.span.end,
         Clause::Call(c) => c.span.end,
+        Clause::Schema(s) => s.span.end,
     }
 }

@@ -65,7 +65,7 @@ fn single_query(i: &mut Input<'_>) -> PResult<SingleQuery> {
 type ClauseParser = for<'a> fn(&mut Input<'a>) -> PResult<Clause>;
 
 /// Each clause's first keyword and its parser.
-const CLAUSES: [(&str, ClauseParser); 12] = [
+const CLAUSES: [(&str, ClauseParser); 14] = [
     ("MATCH", match_clause),
     ("OPTIONAL", match_clause),
     ("UNWIND", unwind),
@@ -78,6 +78,8 @@ const CLAUSES: [(&str, ClauseParser); 12] = [
     ("DELETE", delete),
     ("DETACH", delete),
     ("CALL", call),
+    ("DROP", schema),
+    ("SHOW", schema),
 ];
 
 fn clause_parser(i: &Input<'_>) -> Option<ClauseParser> {
@@ -154,10 +156,87 @@ fn sort_item(i: &mut Input<'_>) -> PResult<SortItem> {
 }
 
 fn create(i: &mut Input<'_>) -> PResult<Clause> {
+    if at_keyword(i, 1, "INDEX") || at_keyword(i, 1, "CONSTRAINT") {
+        return schema(i);
+    }
     let from = start(i);
     keyword("CREATE").parse_next(i)?;
     let pattern = pattern(i)?;
     Ok(Clause::Create(Create { pattern, span: since(i, from) }))
+}
+
+/// Index and constraint commands ([`Schema`]).
+fn schema(i: &mut Input<'_>) -> PResult<Clause> {
+    let from = start(i);
+    let command = schema_command(i)?;
+    Ok(Clause::Schema(SchemaClause { command, span: since(i, from) }))
+}
+
+fn schema_command(i: &mut Input<'_>) -> PResult<Schema> {
+    if optional_keyword(i, "SHOW") {
+        let constraints = optional_keyword(i, "CONSTRAINTS") || optional_keyword(i, "CONSTRAINT");
+        if !(constraints || optional_keyword(i, "INDEXES") || optional_keyword(i, "INDEX")) {
+            return Err(expected_one_of(i, &[Expected::Token("INDEXES"), Expected::Token("CONSTRAINTS")]));
+        }
+        return Ok(Schema::Show { constraints });
+    }
+    if optional_keyword(i, "DROP") {
+        let constraint = optional_keyword(i, "CONSTRAINT");
+        if !constraint {
+            keyword("INDEX").parse_next(i)?;
+        }
+        let name = schema_name(i)?;
+        let if_exists = optional_keyword(i, "IF");
+        if if_exists {
+            keyword("EXISTS").parse_next(i)?;
+        }
+        return Ok(Schema::Drop { constraint, name, if_exists });
+    }
+    keyword("CREATE").parse_next(i)?;
+    let unique = optional_keyword(i, "CONSTRAINT");
+    if !unique {
+        keyword("INDEX").parse_next(i)?;
+    }
+    let name = if at_keyword(i, 0, "FOR") || at_keyword(i, 0, "IF") { None } else { Some(schema_name(i)?) };
+    let if_not_exists = optional_keyword(i, "IF");
+    if if_not_exists {
+        keyword("NOT").parse_next(i)?;
+        keyword("EXISTS").parse_next(i)?;
+    }
+    keyword("FOR").parse_next(i)?;
+    punct(Punct::LParen).parse_next(i)?;
+    let var = variable(i)?;
+    punct(Punct::Colon).parse_next(i)?;
+    let label = schema_name(i)?;
+    punct(Punct::RParen).parse_next(i)?;
+    let parenthesised = !unique && optional_keyword(i, "ON");
+    if unique {
+        keyword("REQUIRE").parse_next(i)?;
+    } else if !parenthesised {
+        return Err(expected(i, Expected::Token("ON")));
+    }
+    if parenthesised {
+        punct(Punct::LParen).parse_next(i)?;
+    }
+    let of = variable(i)?;
+    if of.name != var.name {
+        return Err(complaint(
+            of.span.start,
+            format!("expected `{}` here, the variable of FOR", var.name),
+            "UnexpectedSyntax",
+        )
+        .cut());
+    }
+    punct(Punct::Dot).parse_next(i)?;
+    let property = schema_name(i)?;
+    if parenthesised {
+        punct(Punct::RParen).parse_next(i)?;
+    }
+    if unique {
+        keyword("IS").parse_next(i)?;
+        keyword("UNIQUE").parse_next(i)?;
+    }
+    Ok(Schema::Create { unique, name, if_not_exists, var, label, property })
 }
 
 /// `MERGE part` then any number of `ON CREATE SET ..` and `ON MATCH SET ..`, in any order.
