@@ -121,3 +121,18 @@ fn indexes_survive_reopening_from_the_log_and_from_checkpoint_tables() {
     assert_eq!(cold.rows("MATCH (p:P {id: 139}) RETURN count(p)"), "[[1]]");
     assert_eq!(cold.error("CREATE (:P {id: 139})").code, Code::ConstraintVerificationFailed);
 }
+
+#[test]
+fn racing_writers_cannot_both_add_a_unique_value() {
+    let mut a = people(1);
+    a.rows("CREATE CONSTRAINT FOR (p:P) REQUIRE p.id IS UNIQUE");
+    let mut b = a.reopen();
+    a.rows("CREATE (:P {id: 5})");
+    // b's handle has not seen a's commit: its write runs on the newer state (caught up first,
+    // or re-run after losing the commit race) and is refused there.
+    let e = b.error("MERGE (p:P {id: 5}) ON CREATE SET p.by = 'b' WITH p CREATE (:P {id: 5})");
+    assert_eq!((e.code, e.detail), (Code::ConstraintVerificationFailed, Some("UniquenessConstraintViolation")));
+    let r = b.run("CREATE (:P {id: 5})", "{}");
+    assert!(r.is_err());
+    assert_eq!(a.reopen().rows("MATCH (p:P {id: 5}) RETURN count(p), max(p.by)"), "[[1,null]]");
+}
