@@ -60,8 +60,11 @@ tsc -p js
 tsc -p js/test
 echo "ok"
 
+step "Python package: scripts/build-python.sh (pip builds the client and its engine extension once)"
+bash scripts/build-python.sh
+
 step "end-to-end tests: node --test 'tests/*.test.mjs' (against dist/)"
-node --test --test-timeout=120000 'tests/*.test.mjs'
+NAMIDB_PYTHON_BUILT=1 node --test --test-timeout=120000 'tests/*.test.mjs'
 
 step "openCypher TCK"
 if [ -d ../shared/opencypher-tck ]; then
