@@ -136,3 +136,13 @@ fn racing_writers_cannot_both_add_a_unique_value() {
     assert!(r.is_err());
     assert_eq!(a.reopen().rows("MATCH (p:P {id: 5}) RETURN count(p), max(p.by)"), "[[1,null]]");
 }
+
+#[test]
+fn temporal_values_are_indexed_like_any_other() {
+    let mut s = Session::new();
+    s.rows("UNWIND range(0, 1999) AS i CREATE (:E {i: i, at: date('2020-01-01') + duration({days: i})})");
+    s.rows("CREATE INDEX FOR (e:E) ON (e.at)");
+    s.limits.query.max_work = 1_000;
+    assert_eq!(s.rows("MATCH (e:E {at: date('2024-06-08')}) RETURN e.i"), "[[1620]]");
+    assert_eq!(s.rows("MATCH (e:E {at: date('1999-01-01')}) RETURN e.i"), "[]");
+}

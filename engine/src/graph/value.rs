@@ -252,7 +252,7 @@ impl Value {
     /// Equivalence for grouping and `DISTINCT`: like `=` but null equals null and NaN equals NaN.
     /// A hash that equivalent values share ([`Value::equivalent`] implies equal hints), so
     /// grouping and `DISTINCT` compare a value only with the few that share its hint. Numbers
-    /// hash their `f64` value (so `1` and `1.0` agree), temporal values only their type.
+    /// hash their `f64` value (so `1` and `1.0` agree).
     pub fn equivalence_hint(&self) -> u64 {
         use std::hash::Hasher;
         let mut h = std::hash::DefaultHasher::new();
@@ -292,7 +292,13 @@ impl Value {
                     v.hint_into(h);
                 }
             }
-            other => std::mem::discriminant(other).hash(h),
+            // Temporal values are equivalent when equal, and their types hash what they compare.
+            Value::Date(t) => t.hash(h),
+            Value::LocalTime(t) => t.hash(h),
+            Value::Time(t) => t.hash(h),
+            Value::LocalDateTime(t) => t.hash(h),
+            Value::DateTime(t) => t.hash(h),
+            Value::Duration(d) => d.hash(h),
         }
     }
 
