@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PWD/node_modules/.bin:$PATH"
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 SIZE=100k RUNS=20 KUZU=1 WORKER=1 TIMEOUT=300
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -328,11 +328,8 @@ pub fn write(
                 (None, Some(e)) => format!("error: {e}"),
                 _ => "–".into(),
             };
-            let _ = writeln!(
-                md,
-                "| {name} | unsupported: {} | – | {kuzu_cell} | – | – | – | – | – | – |",
-                e.replace('|', "\\|")
-            );
+            let e = if e.starts_with("unsupported") { e.clone() } else { format!("error: {e}") };
+            let _ = writeln!(md, "| {name} | {} | – | {kuzu_cell} | – | – | – | – | – | – |", e.replace('|', "\\|"));
             continue;
         }
         let kuzu_cell = match (k_med, &k_err) {
@@ -384,9 +381,20 @@ pub fn write(
                 let _ = writeln!(md, "\nWorker: skipped ({why}).");
             }
             _ => {
-                let _ = writeln!(md, "\nWorker: bundle {} bytes gzipped ({} raw); seed quickstart through local workerd, wall ms per request: {}.",
-                    f(num(field(w, "bundle_gzip_bytes")), 0), f(num(field(w, "bundle_raw_bytes")), 0),
-                    field(w, "quickstart_ms").map_or("–".into(), text));
+                let ingest = field(w, "ingest");
+                let _ = writeln!(
+                    md,
+                    "\nWorker (local workerd, local R2): bundle {} bytes gzipped ({} raw); first request {} ms; \
+                     seed quickstart statements, median wall ms per request: {}; bulk ingest through /cypher: \
+                     {} elements/s ({} nodes in {} requests).",
+                    f(num(field(w, "bundle_gzip_bytes")), 0),
+                    f(num(field(w, "bundle_raw_bytes")), 0),
+                    f(num(field(w, "first_request_ms")), 1),
+                    field(w, "quickstart_ms").map_or("–".into(), text),
+                    f(ingest.and_then(|i| num(field(i, "elements_per_second"))), 0),
+                    f(ingest.and_then(|i| num(field(i, "elements"))), 0),
+                    f(ingest.and_then(|i| num(field(i, "requests"))), 0),
+                );
             }
         },
         None => md.push_str("\nWorker: not measured in this run.\n"),
