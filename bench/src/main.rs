@@ -168,7 +168,8 @@ const BATCH: usize = 5_000;
 
 /// Loads the graph in batches of [`BATCH`] rows per request, checkpointing as a host would.
 /// Without an index, `MATCH (a:Person {id: r.a})` per row scans the label, so relationship
-/// batches first collect each endpoint label ordered by id and pick endpoints by position.
+/// batches first collect each endpoint label ordered by id (ids are dense from 0) and pick
+/// endpoints by position: one label scan per request instead of one per row.
 fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social) -> Res<Ingest> {
     let mut db = block_on(Database::open(store.clone(), NS, host)).map_err(|e| e.to_string())?;
     let s = |t: &str| {
@@ -176,9 +177,12 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social) -> Res<Ingest> {
         json::write_str(&mut o, t);
         o
     };
+    // Both lists from one scan: a list carried through a second MATCH would be copied per row.
     let persons = "MATCH (x:Person) WITH x ORDER BY x.id WITH collect(x) AS persons";
-    let posts = "MATCH (x:Post) WITH persons, x ORDER BY x.id WITH persons, collect(x) AS posts";
-    let tags = "MATCH (x:Tag) WITH posts, x ORDER BY x.id WITH posts, collect(x) AS tags";
+    let persons_posts = "MATCH (x) WHERE x:Person OR x:Post WITH x ORDER BY x.id \
+        WITH collect(CASE WHEN x:Person THEN x END) AS persons, collect(CASE WHEN x:Post THEN x END) AS posts";
+    let posts_tags = "MATCH (x) WHERE x:Post OR x:Tag WITH x ORDER BY x.id \
+        WITH collect(CASE WHEN x:Post THEN x END) AS posts, collect(CASE WHEN x:Tag THEN x END) AS tags";
     let mut steps: Vec<(String, Vec<String>)> = vec![
         (
             "UNWIND $rows AS r CREATE (:Person {id: r[0], name: r[1], age: r[2], city: r[3]})".into(),
@@ -193,7 +197,7 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social) -> Res<Ingest> {
             g.posts.iter().enumerate().map(|(i, m)| format!("[{i},{},{},{}]", m.date, m.length, m.creator)).collect(),
         ),
         (
-            format!("{persons} {posts} UNWIND $rows AS r WITH persons[r[3]] AS p, posts[r[4]] AS m, r CREATE (p)<-[:HAS_CREATOR]-(:Comment {{id: r[0], creationDate: r[1], length: r[2]}})-[:REPLY_OF]->(m)"),
+            format!("{persons_posts} UNWIND $rows AS r WITH persons[r[3]] AS p, posts[r[4]] AS m, r CREATE (p)<-[:HAS_CREATOR]-(:Comment {{id: r[0], creationDate: r[1], length: r[2]}})-[:REPLY_OF]->(m)"),
             g.comments.iter().enumerate().map(|(i, m)| format!("[{i},{},{},{},{}]", m.date, m.length, m.creator, m.reply_of)).collect(),
         ),
         (
@@ -201,12 +205,12 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social) -> Res<Ingest> {
             g.knows.iter().map(|(a, b, d)| format!("[{a},{b},{d}]")).collect(),
         ),
         (
-            format!("{persons} {posts} UNWIND $rows AS r WITH persons[r[0]] AS a, posts[r[1]] AS b, r CREATE (a)-[:LIKES {{creationDate: r[2]}}]->(b)"),
+            format!("{persons_posts} UNWIND $rows AS r WITH persons[r[0]] AS a, posts[r[1]] AS b, r CREATE (a)-[:LIKES {{creationDate: r[2]}}]->(b)"),
             g.likes.iter().map(|(a, b, d)| format!("[{a},{b},{d}]")).collect(),
         ),
     ];
     steps.push((
-        format!("MATCH (x:Post) WITH x ORDER BY x.id WITH collect(x) AS posts {tags} UNWIND $rows AS r WITH posts[r[0]] AS a, tags[r[1]] AS b CREATE (a)-[:HAS_TAG]->(b)"),
+        format!("{posts_tags} UNWIND $rows AS r WITH posts[r[0]] AS a, tags[r[1]] AS b CREATE (a)-[:HAS_TAG]->(b)"),
         g.has_tag.iter().map(|(a, b)| format!("[{a},{b}]")).collect(),
     ));
     let started = Instant::now();
