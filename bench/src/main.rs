@@ -230,11 +230,13 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social) -> Res<Ingest> {
             requests += 1;
             slowest = slowest.max(t.elapsed().as_secs_f64());
             done += chunk.len();
-            if requests % 10 == 0 {
-                eprintln!("  loading: {done} rows in {:.1} s, RSS {} MB", started.elapsed().as_secs_f64(), rss_mb());
+            if requests % 10 == 0 || std::env::var_os("NAMIDB_BENCH_VERBOSE").is_some() {
+                let (t, rss, peak) = (started.elapsed().as_secs_f64(), rss_mb(), peak_rss_mb());
+                eprintln!("  loading: {done} rows, {requests} requests in {t:.1} s, RSS {rss} MB (peak {peak} MB)");
             }
         }
     }
+    eprintln!("  loaded all rows, peak RSS {} MB; final checkpoint", peak_rss_mb());
     // A final checkpoint, so a cold open reads tables rather than replaying the whole log.
     db.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
     for _ in 0..20 {
