@@ -43,6 +43,10 @@ if [ "$WORKER" = 1 ]; then
   node bench/worker_bench.mjs "$OUT/worker.json"
   EXTRA+=(--worker "$OUT/worker.json")
 fi
-echo "=== NamiDB engine"
+# The engine holds the whole graph in memory and copies it per request: cap it, so a size too
+# large for this machine aborts instead of pushing everything else into the OOM killer.
+MEM_KB=${NAMIDB_BENCH_MEM_KB:-12000000}
+echo "=== NamiDB engine (virtual memory capped at $MEM_KB kB; NAMIDB_BENCH_MEM_KB to change)"
+ulimit -v "$MEM_KB"
 "$BIN" --size "$SIZE" --out "$OUT" --runs "$RUNS" --timeout "$TIMEOUT" "${EXTRA[@]}" 2> >(tee "$OUT/engine-$SIZE.log" >&2)
 echo "bench: wrote $OUT/report.json and $OUT/report.md"
