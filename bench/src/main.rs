@@ -45,6 +45,7 @@ struct Args {
     /// Only the queries whose names contain this (for profiling).
     only: Option<String>,
     timeout_s: u64,
+    batch: usize,
 }
 
 fn args() -> Res<Args> {
@@ -58,6 +59,7 @@ fn args() -> Res<Args> {
         worker: None,
         only: None,
         timeout_s: 300,
+        batch: 5_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -69,6 +71,7 @@ fn args() -> Res<Args> {
             "--kuzu" => a.kuzu = Some(value()?.into()),
             "--worker" => a.worker = Some(value()?.into()),
             "--timeout" => a.timeout_s = value()?.parse().map_err(|e| format!("--timeout: {e}"))?,
+            "--batch" => a.batch = value()?.parse().map_err(|e| format!("--batch: {e}"))?,
             "--only" => a.only = Some(value()?),
             "--csv-only" => a.csv_only = true,
             other => return Err(format!("unknown argument {other}; see bench/src/main.rs")),
@@ -81,6 +84,7 @@ fn args() -> Res<Args> {
         s => return Err(format!("--size must be 10k, 100k or 1m, not {s}")),
     };
     a.runs = a.runs.max(1);
+    a.batch = a.batch.max(1);
     Ok(a)
 }
 
@@ -111,7 +115,7 @@ fn real_main() -> Res<()> {
     }
     let store = Rc::new(MemoryStore::new());
     let host = SysHost::new();
-    let ingest = load(&store, &host, &g)?;
+    let ingest = load(&store, &host, &g, args.batch)?;
     eprintln!(
         "loaded {} elements in {:.1} s: {:.0} elements/s, peak RSS {} MB",
         ingest.elements,
@@ -140,6 +144,7 @@ fn real_main() -> Res<()> {
 
 pub struct Ingest {
     pub elements: usize,
+    pub batch: usize,
     pub requests: usize,
     pub seconds: f64,
     pub slowest_request_s: f64,
@@ -164,13 +169,11 @@ fn run<S: ObjectStore>(db: &Database<S, Graph>, host: &SysHost, req: &Request) -
     Ok(response.body(None))
 }
 
-const BATCH: usize = 5_000;
-
-/// Loads the graph in batches of [`BATCH`] rows per request, checkpointing as a host would.
+/// Loads the graph in batches of `batch` rows per request (`--batch`, default 5,000), checkpointing as a host would.
 /// Without an index, `MATCH (a:Person {id: r.a})` per row scans the label, so relationship
 /// batches first collect each endpoint label ordered by id (ids are dense from 0) and pick
 /// endpoints by position: one label scan per request instead of one per row.
-fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social) -> Res<Ingest> {
+fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social, batch: usize) -> Res<Ingest> {
     let mut db = block_on(Database::open(store.clone(), NS, host)).map_err(|e| e.to_string())?;
     let s = |t: &str| {
         let mut o = String::new();
@@ -216,7 +219,7 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social) -> Res<Ingest> {
     let started = Instant::now();
     let (mut requests, mut slowest, mut done) = (0, 0f64, 0);
     for (query, rows) in &steps {
-        for chunk in rows.chunks(BATCH) {
+        for chunk in rows.chunks(batch) {
             let t = Instant::now();
             let mut body = String::from("{\"query\":");
             json::write_str(&mut body, query);
@@ -254,6 +257,7 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social) -> Res<Ingest> {
     }
     Ok(Ingest {
         elements: g.nodes() + g.rels(),
+        batch,
         requests,
         seconds,
         slowest_request_s: slowest,
