@@ -14,14 +14,21 @@ cargo fmt --all --check
 step "cargo clippy (native)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "cargo clippy (wasm32; the native crates namidb and namidb-python are not built for wasm)"
-cargo clippy --workspace --exclude namidb --exclude namidb-python --target wasm32-unknown-unknown -- -D warnings
+step "cargo clippy (wasm32; the native crates namidb, namidb-python and namidb-bench are not built for wasm)"
+cargo clippy --workspace --exclude namidb --exclude namidb-python --exclude namidb-bench --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test -p engine"
 cargo test -p engine
 
 step "cargo test -p namidb-worker (the Worker's pure logic, natively: SHA-256, token lists)"
 cargo test -p namidb-worker
+
+step "benchmark smoke: namidb-bench --size 10k, natively (npm run bench adds Kuzu, the Worker and larger sizes)"
+cargo build -q --profile python -p namidb-bench
+rm -rf out/bench-smoke
+target/python/namidb-bench --size 10k --runs 3 --out out/bench-smoke >/dev/null
+test -s out/bench-smoke/report.json && test -s out/bench-smoke/report.md
+echo "ok: $(grep -c '^| ' out/bench-smoke/report.md) table rows in out/bench-smoke/report.md"
 
 step "Python test venv .py-venv: pandas, setuptools and maturin (the Python package and its tests), moto (a local S3 server)"
 PY_PACKAGES=("pandas==3.1.1" "setuptools==84.2.1" "moto[server]==5.2.5" "maturin==1.16.0")
