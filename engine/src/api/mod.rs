@@ -16,6 +16,7 @@ use crate::storage::{Clock, CommitOutcome, Database, Error as StorageError};
 use crate::store::{Counts, ObjectStore};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::rc::Rc;
 
 /// Commit attempts per request before answering `Conflict`.
 pub const MAX_ATTEMPTS: u32 = 32;
@@ -323,7 +324,9 @@ pub async fn execute_within<S: ObjectStore>(
             }
             return Ok(Response { results, stats: done.stats, version: base.seq, attempts: attempt });
         };
-        match db.commit(&base, payload, done.graph, host.random(), host).await.map_err(storage_error)? {
+        // A write made its own copy of the graph (copy-on-write), so this takes it, no copy.
+        let next = Rc::try_unwrap(done.graph).unwrap_or_else(|shared| (*shared).clone());
+        match db.commit(&base, payload, next, host.random(), host).await.map_err(storage_error)? {
             CommitOutcome::Committed(seq) => {
                 return Ok(Response { results, stats: done.stats, version: seq, attempts: attempt })
             }

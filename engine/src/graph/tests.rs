@@ -22,7 +22,7 @@ fn stats_follow_observability_rules() {
     let expected = Stats { nodes_created: 2, labels_added: 1, properties_set: 1, ..Stats::default() };
     assert_eq!(done.stats, expected, "CREATE then DELETE is invisible; one label; one final triple");
 
-    let mut tx = Tx::new(Rc::new(done.graph));
+    let mut tx = Tx::new(done.graph);
     tx.set_node_property(a, "x", Value::Int(6)).unwrap();
     tx.set_node_property(a, "z", Value::Null).unwrap();
     let s = tx.finish().stats;

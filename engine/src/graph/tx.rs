@@ -61,7 +61,8 @@ pub struct Tx {
 /// The outcome of a transaction: what to commit (nothing for a read-only one) and its effects.
 pub struct Finished {
     pub payload: Option<Vec<u8>>,
-    pub graph: Graph,
+    /// The graph after the transaction: the snapshot itself when nothing was written (no copy).
+    pub graph: Rc<Graph>,
     pub stats: Stats,
 }
 
@@ -249,9 +250,7 @@ impl Tx {
         let wrote = !self.touched_nodes.is_empty() || !self.touched_rels.is_empty() || !self.touched_schema.is_empty();
         let payload = wrote
             .then(|| graph.encode(self.touched_nodes.iter(), self.touched_rels.iter(), self.touched_schema.iter()));
-        drop(self.base);
-        let graph = Rc::try_unwrap(self.graph).unwrap_or_else(|shared| (*shared).clone());
-        Finished { payload, graph, stats }
+        Finished { payload, graph: self.graph, stats }
     }
 }
 
