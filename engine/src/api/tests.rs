@@ -355,3 +355,23 @@ fn explain_lists_the_operators_with_how_each_match_finds_its_nodes() {
     assert_eq!(s.rows("MATCH (x:X) RETURN count(x)"), "[[0]]");
     assert_eq!(s.rows("EXPLAIN MATCH (n) RETURN n"), "[[0,\"Match\",\"MATCH (n)\"],[0,\"  AllNodesScan\",\"(n)\"],[0,\"Return\",\"RETURN n\"],[0,\"  Projection\",\"n\"]]");
 }
+
+#[test]
+fn shortest_paths_keep_only_the_least_length_per_pair() {
+    let mut s = Session::new();
+    // a-b-c-d-e in a line, a second route a-x-c, and a shortcut b-e.
+    s.rows(
+        "CREATE (a:N {n: 'a'})-[:R]->(b:N {n: 'b'})-[:R]->(c:N {n: 'c'})-[:R]->(d:N {n: 'd'})-[:R]->(e:N {n: 'e'}), \
+         (a)-[:R]->(x:N {n: 'x'})-[:R]->(c), (b)-[:R]->(e)",
+    );
+    let q = |kind: &str, to: &str| {
+        format!("MATCH (a:N {{n: 'a'}}), (t:N {{n: '{to}'}}) MATCH p = {kind}((a)-[:R*]->(t)) RETURN [n IN nodes(p) | n.n] AS ns ORDER BY ns")
+    };
+    assert_eq!(s.rows(&q("shortestPath", "e")), "[[[\"a\",\"b\",\"e\"]]]");
+    assert_eq!(s.rows(&q("allShortestPaths", "c")), "[[[\"a\",\"b\",\"c\"]],[[\"a\",\"x\",\"c\"]]]");
+    assert_eq!(s.rows(&q("shortestPath", "c")).matches("\"c\"").count(), 1, "one of the two");
+    assert_eq!(s.rows(&q("shortestPath", "a")), "[]", "no path back");
+    // With the end unbound: for each end node, its shortest paths only.
+    let all = "MATCH p = allShortestPaths((a:N {n: 'a'})-[:R*]->(t)) RETURN t.n, length(p) ORDER BY t.n";
+    assert_eq!(s.rows(all), "[[\"b\",1],[\"c\",2],[\"c\",2],[\"d\",3],[\"d\",3],[\"e\",2],[\"x\",1]]");
+}

@@ -45,6 +45,9 @@ fn match_from(
         out.push(row);
         return Ok(());
     };
+    if let Some(kind) = part.shortest {
+        return shortest(ev, part, kind, rest, row, used, out);
+    }
     // The start node's property map depends only on `row`: evaluated once, at the first
     // candidate that has the labels (so a bad map is reported only when it is used).
     let mut wanted = None;
@@ -56,6 +59,68 @@ fn match_from(
         }
         let path = Path { nodes: vec![start], rels: vec![] };
         extend(ev, part, 0, start, path, r, used, &mut |ev, row, used| match_from(ev, rest, row, used, out))?;
+    }
+    Ok(())
+}
+
+/// The path variable a `shortestPath` part binds while it is searched, when it has none.
+const SHORTEST_PATH: &str = " shortest path";
+
+/// `shortestPath(..)` / `allShortestPaths(..)`: iterative deepening over the relationship's
+/// length. Lengths are tried from the least up; a (start, end) pair first reached at length
+/// `k` keeps its paths of length `k` only (the first one for `shortestPath`) and is ignored at
+/// longer lengths. With the end node bound there is one pair, so the first length that reaches
+/// it ends the search; otherwise it goes to the range's maximum (the work budget bounds it).
+fn shortest(
+    ev: &Evaluator,
+    part: &PatternPart,
+    kind: ShortestKind,
+    rest: &[PatternPart],
+    row: Row,
+    used: &mut Vec<RelId>,
+    out: &mut Vec<Row>,
+) -> Result<()> {
+    let [(rel, end)] = part.element.chain.as_slice() else {
+        return Err(Error::runtime(
+            Code::SyntaxError,
+            "UnexpectedSyntax",
+            "shortestPath needs a pattern of one relationship between two nodes",
+        ));
+    };
+    let range = rel.length.unwrap_or(LengthRange { min: Some(1), max: Some(1) });
+    let (min, max) = (range.min.unwrap_or(1), range.max.unwrap_or(MAX_VAR_LENGTH).min(MAX_VAR_LENGTH));
+    let end_bound = end.var.as_ref().is_some_and(|v| matches!(row.get(&v.name), Some(Value::Node(_))));
+    let path_var = part.var.as_ref().map_or(SHORTEST_PATH, |v| v.name.as_str());
+    let mut reached: std::collections::BTreeSet<(NodeId, NodeId)> = std::collections::BTreeSet::new();
+    for k in min..=max {
+        let mut step = part.clone();
+        step.shortest = None;
+        step.var = Some(Ident { name: path_var.to_string(), span: part.span });
+        step.element.chain[0].0.length = Some(LengthRange { min: Some(k), max: Some(k) });
+        let mut found = Vec::new();
+        match_from(ev, std::slice::from_ref(&step), row.clone(), used, &mut found)?;
+        let mut kept: Vec<Row> = Vec::new();
+        let mut new_pairs = std::collections::BTreeSet::new();
+        for mut r in found {
+            let Some(Value::Path(p)) = r.get(path_var) else { continue };
+            let pair = (p.nodes[0], p.nodes[p.nodes.len() - 1]);
+            let first_of_pair = new_pairs.insert(pair);
+            if reached.contains(&pair) || (kind == ShortestKind::Shortest && !first_of_pair) {
+                continue;
+            }
+            if part.var.is_none() {
+                r.remove(SHORTEST_PATH);
+            }
+            kept.push(r);
+        }
+        reached.extend(new_pairs);
+        let done = end_bound && !kept.is_empty();
+        for r in kept {
+            match_from(ev, rest, r, used, out)?;
+        }
+        if done {
+            break;
+        }
     }
     Ok(())
 }
