@@ -18,7 +18,10 @@ if (!fs.existsSync(path.join(dist, "index.js"))) {
   process.exit(0);
 }
 let gz = 0, raw = 0;
-for (const f of fs.readdirSync(dist).filter((f) => f.endsWith(".js") || f.endsWith(".wasm"))) {
+// The entry and the modules it imports: `npm run bundle` leaves older builds' wasm in dist/.
+const entry = fs.readFileSync(path.join(dist, "index.js"), "utf8");
+const shipped = (f) => f === "index.js" || (f.endsWith(".wasm") && entry.includes(f));
+for (const f of fs.readdirSync(dist).filter(shipped)) {
   const data = fs.readFileSync(path.join(dist, f));
   raw += data.length;
   gz += zlib.gzipSync(data, { level: 9 }).length;
