@@ -96,14 +96,17 @@ fn shortest(
         let mut step = part.clone();
         step.shortest = None;
         step.var = Some(Ident { name: path_var.to_string(), span: part.span });
-        step.element.chain[0].0.length = Some(LengthRange { min: Some(k), max: Some(k) });
+        if let Some((rel, _)) = step.element.chain.first_mut() {
+            rel.length = Some(LengthRange { min: Some(k), max: Some(k) });
+        }
         let mut found = Vec::new();
         match_from(ev, std::slice::from_ref(&step), row.clone(), used, &mut found)?;
         let mut kept: Vec<Row> = Vec::new();
         let mut new_pairs = std::collections::BTreeSet::new();
         for mut r in found {
             let Some(Value::Path(p)) = r.get(path_var) else { continue };
-            let pair = (p.nodes[0], p.nodes[p.nodes.len() - 1]);
+            let (Some(&from), Some(&to)) = (p.nodes.first(), p.nodes.last()) else { continue };
+            let pair = (from, to);
             let first_of_pair = new_pairs.insert(pair);
             if reached.contains(&pair) || (kind == ShortestKind::Shortest && !first_of_pair) {
                 continue;
