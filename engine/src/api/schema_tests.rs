@@ -146,3 +146,21 @@ fn temporal_values_are_indexed_like_any_other() {
     assert_eq!(s.rows("MATCH (e:E {at: date('2024-06-08')}) RETURN e.i"), "[[1620]]");
     assert_eq!(s.rows("MATCH (e:E {at: date('1999-01-01')}) RETURN e.i"), "[]");
 }
+
+#[test]
+fn where_equalities_on_a_new_node_seek_the_index() {
+    let mut s = people(3_000);
+    s.rows("CREATE INDEX FOR (p:P) ON (p.id)");
+    s.limits.query.max_work = 2_000;
+    assert_eq!(s.rows_with("MATCH (p:P) WHERE p.id = $id RETURN p.name", "{\"id\": 2999}"), "[[\"p2999\"]]");
+    assert_eq!(s.rows("MATCH (p:P) WHERE 17 = p.id AND p.name STARTS WITH 'p' RETURN p.name"), "[[\"p17\"]]");
+    assert_eq!(s.rows("MATCH (p:P) WHERE p.id = 17 AND p.name = 'nope' RETURN p.name"), "[]", "WHERE still filters");
+    assert_eq!(s.rows("MATCH (a:P {id: 5}) MATCH (p:P) WHERE p.id = a.id RETURN p.name"), "[[\"p5\"]]");
+    let plan = s.rows("EXPLAIN MATCH (p:P) WHERE p.id = $id RETURN p");
+    assert!(plan.contains("NodeIndexSeek"), "{plan}");
+    // A value that reads the candidate itself, or chance, cannot seek: a label scan then.
+    s.limits = Limits::default();
+    let plan = s.rows("EXPLAIN MATCH (p:P) WHERE p.id = rand() RETURN p");
+    assert!(plan.contains("NodeByLabelScan"), "{plan}");
+    assert_eq!(s.rows("MATCH (p:P) WHERE p.id = p.id + 0 RETURN count(p)"), "[[3000]]");
+}

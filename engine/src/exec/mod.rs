@@ -133,7 +133,7 @@ pub(crate) fn read_step(step: &Step, rows: Vec<Row>, ev: &Evaluator) -> Result<V
                 ev.budget.tick(1)?;
                 // The matches are charged as they are found; those WHERE drops are released.
                 let mark = ev.budget.held();
-                let matches = pattern::match_patterns(ev, &m.pattern, &row)?;
+                let matches = pattern::match_seeking(ev, &m.pattern, &m.seeks, &row)?;
                 ev.budget.release_to(mark);
                 let mut any = false;
                 for r in matches {

@@ -12,9 +12,19 @@ use std::collections::BTreeMap;
 const MAX_VAR_LENGTH: u64 = 64;
 
 pub fn match_patterns(ev: &Evaluator, parts: &[PatternPart], row: &Row) -> Result<Vec<Row>> {
+    match_seeking(ev, parts, &[], row)
+}
+
+/// Equalities an index may seek for each part's start node (see `plan::MatchPlan`); missing
+/// parts have none.
+type Seeks<'s> = &'s [Vec<(String, &'s Expr)>];
+
+/// [`match_patterns`], narrowing each part's start candidates with its `seeks` where an index
+/// covers them.
+pub fn match_seeking(ev: &Evaluator, parts: &[PatternPart], seeks: Seeks, row: &Row) -> Result<Vec<Row>> {
     let mut out = Vec::new();
     let mut used = Vec::new();
-    match_from(ev, parts, row.clone(), &mut used, &mut out)?;
+    match_from(ev, parts, seeks, row.clone(), &mut used, &mut out)?;
     Ok(out)
 }
 
@@ -36,6 +46,7 @@ pub fn with_nulls(parts: &[PatternPart], mut row: Row) -> Row {
 fn match_from(
     ev: &Evaluator,
     parts: &[PatternPart],
+    seeks: Seeks,
     row: Row,
     used: &mut Vec<RelId>,
     out: &mut Vec<Row>,
@@ -50,15 +61,18 @@ fn match_from(
     }
     // The start node's property map depends only on `row`: evaluated once, at the first
     // candidate that has the labels (so a bad map is reported only when it is used).
+    let (seek, rest_seeks) = seeks.split_first().map_or((&[][..], &[][..]), |(s, r)| (s.as_slice(), r));
     let mut wanted = None;
-    for start in candidates(ev, &part.element.start, &row)? {
+    for start in candidates(ev, &part.element.start, seek, &row)? {
         ev.budget.tick(1)?;
         let mut r = row.clone();
         if !bind_node(ev, &part.element.start, start, &mut r, &mut wanted)? {
             continue;
         }
         let path = Path { nodes: vec![start], rels: vec![] };
-        extend(ev, part, 0, start, path, r, used, &mut |ev, row, used| match_from(ev, rest, row, used, out))?;
+        extend(ev, part, 0, start, path, r, used, &mut |ev, row, used| {
+            match_from(ev, rest, rest_seeks, row, used, out)
+        })?;
     }
     Ok(())
 }
@@ -100,7 +114,7 @@ fn shortest(
             rel.length = Some(LengthRange { min: Some(k), max: Some(k) });
         }
         let mut found = Vec::new();
-        match_from(ev, std::slice::from_ref(&step), row.clone(), used, &mut found)?;
+        match_from(ev, std::slice::from_ref(&step), &[], row.clone(), used, &mut found)?;
         let mut kept: Vec<Row> = Vec::new();
         let mut new_pairs = std::collections::BTreeSet::new();
         for mut r in found {
@@ -119,7 +133,7 @@ fn shortest(
         reached.extend(new_pairs);
         let done = end_bound && !kept.is_empty();
         for r in kept {
-            match_from(ev, rest, r, used, out)?;
+            match_from(ev, rest, &[], r, used, out)?;
         }
         if done {
             break;
@@ -278,7 +292,7 @@ fn props_match(have: &BTreeMap<String, Value>, wanted: &BTreeMap<String, Value>)
 }
 
 /// Nodes that could stand for `node` given the row: the bound one, a label's, or all.
-fn candidates(ev: &Evaluator, node: &NodePattern, row: &Row) -> Result<Vec<NodeId>> {
+fn candidates(ev: &Evaluator, node: &NodePattern, seek: &[(String, &Expr)], row: &Row) -> Result<Vec<NodeId>> {
     if let Some(v) = &node.var {
         match row.get(&v.name) {
             Some(Value::Node(id)) => return Ok(vec![*id]),
@@ -293,7 +307,7 @@ fn candidates(ev: &Evaluator, node: &NodePattern, row: &Row) -> Result<Vec<NodeI
             None => {}
         }
     }
-    if let Some(found) = index_seek(ev, node, row)? {
+    if let Some(found) = index_seek(ev, node, seek, row)? {
         return Ok(found);
     }
     Ok(match node.labels.first() {
@@ -302,13 +316,19 @@ fn candidates(ev: &Evaluator, node: &NodePattern, row: &Row) -> Result<Vec<NodeI
     })
 }
 
-/// The nodes an index finds for `(n:Label {property: value, ...})`, if one covers a label and
-/// a property of the map (a superset: [`bind_node`] still checks every candidate).
-fn index_seek(ev: &Evaluator, node: &NodePattern, row: &Row) -> Result<Option<Vec<NodeId>>> {
-    let Some(Expr { kind: ExprKind::Map(entries), .. }) = &node.props else { return Ok(None) };
+/// The nodes an index finds for `(n:Label {property: value, ...})` or a `WHERE n.property =
+/// value` seek, if one covers a label and such a property (a superset: [`bind_node`] and
+/// `WHERE` still check every candidate).
+fn index_seek(ev: &Evaluator, node: &NodePattern, seek: &[(String, &Expr)], row: &Row) -> Result<Option<Vec<NodeId>>> {
+    let map = match &node.props {
+        Some(Expr { kind: ExprKind::Map(entries), .. }) => entries.iter().map(|(k, e)| (k.name.as_str(), e)).collect(),
+        _ => Vec::new(),
+    };
+    let equalities = map.into_iter().chain(seek.iter().map(|(k, e)| (k.as_str(), *e)));
+    let equalities: Vec<(&str, &Expr)> = equalities.collect();
     for label in &node.labels {
-        for (key, e) in entries {
-            if let Some((name, _)) = ev.graph.index_on(&label.name, &key.name) {
+        for &(key, e) in &equalities {
+            if let Some((name, _)) = ev.graph.index_on(&label.name, key) {
                 let value = ev.eval(e, row)?;
                 return Ok(Some(if value.is_null() { Vec::new() } else { ev.graph.index_candidates(name, &value) }));
             }

@@ -29,8 +29,9 @@ pub fn operators(plan: &Plan, index: &dyn Fn(&str, &str) -> Option<String>) -> V
             match step {
                 Step::Match(m) => {
                     row(if m.optional { "OptionalMatch" } else { "Match" }, print_clause(&Clause::Match((*m).clone())));
-                    for part in &m.pattern {
-                        scan(part, &bound, index, &mut row);
+                    for (i, part) in m.pattern.iter().enumerate() {
+                        let seek: Vec<&str> = m.seeks.get(i).into_iter().flatten().map(|(k, _)| k.as_str()).collect();
+                        scan(part, &seek, &bound, index, &mut row);
                         bind_pattern(part, &mut bound);
                     }
                     if let Some(w) = &m.where_ {
@@ -75,7 +76,7 @@ pub fn operators(plan: &Plan, index: &dyn Fn(&str, &str) -> Option<String>) -> V
                 }
                 Step::Merge(m) => {
                     row("Merge", print_clause(&Clause::Merge((*m).clone())));
-                    scan(&m.pattern, &bound, index, &mut row);
+                    scan(&m.pattern, &[], &bound, index, &mut row);
                     bind_pattern(&m.pattern, &mut bound);
                 }
                 Step::Set(s) => row("Set", print_clause(&Clause::Set((*s).clone()))),
@@ -106,15 +107,17 @@ fn item(name: &str, e: &crate::cypher::ast::Expr) -> String {
 /// How a pattern part finds its first node, then each hop.
 fn scan(
     part: &PatternPart,
+    seek: &[&str],
     bound: &BTreeSet<String>,
     index: &dyn Fn(&str, &str) -> Option<String>,
     row: &mut impl FnMut(&'static str, String),
 ) {
     let start = &part.element.start;
-    let keys: Vec<&str> = match &start.props {
+    let mut keys: Vec<&str> = match &start.props {
         Some(Expr { kind: ExprKind::Map(entries), .. }) => entries.iter().map(|(k, _)| k.name.as_str()).collect(),
         _ => Vec::new(),
     };
+    keys.extend(seek);
     let seek = start.labels.iter().flat_map(|l| keys.iter().map(move |k| (l, *k))).find_map(|(l, k)| index(&l.name, k));
     match (&start.var, seek) {
         (Some(v), _) if bound.contains(&v.name) => row("  Argument", print_node(start)),

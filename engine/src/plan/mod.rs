@@ -57,7 +57,7 @@ pub struct Part<'a> {
 
 #[derive(Debug)]
 pub enum Step<'a> {
-    Match(&'a Match),
+    Match(MatchPlan<'a>),
     Unwind(&'a Unwind),
     Create(&'a Create),
     Set(&'a Set),
@@ -81,6 +81,76 @@ pub struct ProjectionPlan<'a> {
     pub order_by: Vec<(Expr, bool)>,
     /// `WITH ... WHERE`, rewritten like the sort keys.
     pub where_: Option<Expr>,
+}
+
+/// A `MATCH` and, per pattern part, the equalities of its `WHERE` on the part's start node
+/// that an index could seek: `(property, value)` where the start node is new in this clause
+/// and the value reads only literals, parameters and variables bound before it. `WHERE` still
+/// filters every row, so a seek only narrows the candidates.
+#[derive(Debug)]
+pub struct MatchPlan<'a> {
+    pub clause: &'a Match,
+    pub seeks: Vec<Vec<(String, &'a Expr)>>,
+}
+
+impl std::ops::Deref for MatchPlan<'_> {
+    type Target = Match;
+    fn deref(&self) -> &Match {
+        self.clause
+    }
+}
+
+/// See [`MatchPlan`].
+fn seeks<'a>(m: &'a Match, before: &Scope) -> Vec<Vec<(String, &'a Expr)>> {
+    fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+        match &e.kind {
+            ExprKind::Binary(BinaryOp::And, l, r) => {
+                conjuncts(l, out);
+                conjuncts(r, out);
+            }
+            _ => out.push(e),
+        }
+    }
+    // Values evaluated once per input row must not depend on the candidate or on chance.
+    fn row_constant(e: &Expr, before: &Scope) -> bool {
+        match &e.kind {
+            ExprKind::Literal(_) | ExprKind::Parameter(_) => true,
+            ExprKind::Variable(v) => before.contains_key(v),
+            ExprKind::Property(target, _) => row_constant(target, before),
+            ExprKind::List(items) => items.iter().all(|i| row_constant(i, before)),
+            ExprKind::Map(entries) => entries.iter().all(|(_, v)| row_constant(v, before)),
+            _ => false,
+        }
+    }
+    let mut all = Vec::new();
+    if let Some(w) = &m.where_ {
+        conjuncts(w, &mut all);
+    }
+    m.pattern
+        .iter()
+        .map(|part| {
+            let Some(var) = part.element.start.var.as_ref().filter(|v| !before.contains_key(&v.name)) else {
+                return Vec::new();
+            };
+            all.iter()
+                .filter_map(|c| {
+                    let ExprKind::Comparison(lhs, ops) = &c.kind else { return None };
+                    let [(CompareOp::Eq, rhs)] = ops.as_slice() else { return None };
+                    let property_of_var = |e: &'a Expr| match &e.kind {
+                        ExprKind::Property(t, key) if matches!(&t.kind, ExprKind::Variable(v) if *v == var.name) => {
+                            Some(key.name.clone())
+                        }
+                        _ => None,
+                    };
+                    match (property_of_var(lhs), property_of_var(rhs)) {
+                        (Some(key), None) if row_constant(rhs, before) => Some((key, rhs)),
+                        (None, Some(key)) if row_constant(lhs, before) => Some((key, &**lhs)),
+                        _ => None,
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The columns `SHOW INDEXES` and `SHOW CONSTRAINTS` return.
@@ -197,9 +267,10 @@ impl<'a> Planner<'a> {
     fn clause(&mut self, clause: &'a Clause, scope: &mut Scope, standalone: bool) -> Result<Step<'a>> {
         Ok(match clause {
             Clause::Match(m) => {
+                let seeks = seeks(m, scope);
                 self.bind_match(&m.pattern, scope)?;
                 m.where_.iter().try_for_each(|w| self.check_predicate(w, scope))?;
-                Step::Match(m)
+                Step::Match(MatchPlan { clause: m, seeks })
             }
             Clause::Unwind(u) => {
                 self.check_expr(&u.expr, scope, false)?;
