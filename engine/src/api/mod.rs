@@ -291,7 +291,8 @@ pub async fn execute_within<S: ObjectStore>(
     let stmt = cypher::parse(&req.query).map_err(|e| syntax_error(&req.query, e))?;
     let plan = plan::plan(&req.query, &stmt, plan::Context { procedures, params: &req.params })?;
     if plan.explain {
-        let base = db.cached();
+        // The current version's schema says which indexes the plan would seek.
+        let base = db.refresh(host).await.map_err(storage_error)?;
         return Ok(Response {
             results: explain_results(&plan, &base.state)?,
             stats: Stats::default(),
