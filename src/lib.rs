@@ -257,10 +257,12 @@ async fn cypher(
     limits: &api::Limits,
 ) -> std::result::Result<Response, Error> {
     let store = Counting::new(bucket(env)?);
-    // A namespace this isolate has not seen starts from the empty, never-validated version:
-    // the request's own freshness check then opens it, so a cold request does not read the
-    // next log slot twice (once to open, once to check).
-    let db = Database::resume(store, ns, warm_get(ns).unwrap_or_default());
+    let db = match warm_get(ns) {
+        Some(version) => Database::resume(store, ns, version),
+        None => {
+            Database::open(store, ns, &WorkerHost).await.map_err(|e| Error::new(Code::Unavailable, e.to_string()))?
+        }
+    };
     let result = api::execute_within(&db, request, &WorkerHost, &procedures_get(ns), limits).await;
     warm_put(ns, db.cached());
     let body = result?.body(Some(db.store().counts()));
