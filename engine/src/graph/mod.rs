@@ -175,11 +175,11 @@ impl Graph {
 
     /// Sets a node's state (`None` deletes it), keeping the label index in step.
     fn put_node(&mut self, id: NodeId, data: Option<NodeData>) {
+        let old = self.nodes.remove(&id);
         if !self.schema.is_empty() {
-            let old = self.nodes.get(&id).cloned();
             self.reindex(id, old.as_ref(), data.as_ref());
         }
-        if let Some(old) = self.nodes.remove(&id) {
+        if let Some(old) = old {
             for label in &old.labels {
                 if let Some(set) = self.by_label.get_mut(label) {
                     set.remove(&id);
