@@ -316,3 +316,38 @@ fn a_head_naming_a_missing_checkpoint_falls_back_to_the_newest_complete_one() {
         assert_eq!(store.lists.get() - lists, 1, "recovered by listing the manifests");
     });
 }
+
+/// `docs/format.md`, safety point 5: a checkpoint whose base is more than half of
+/// `GC_MIN_AGE_MS` old lists the manifests and builds on the newest, so a `head` update that
+/// was lost cannot make it list tables a later checkpoint already compacted away.
+#[test]
+fn an_old_base_checkpoint_looks_for_a_newer_manifest_than_head() {
+    block_on(async {
+        let store = Rc::new(Counting::default());
+        let t0 = HOUR;
+        let a: Database<_, Bytes> = Database::open(store.clone(), "ns", &t0).await.unwrap();
+        for i in 0..64u64 {
+            write(&a, i as u8, t0 + i * 1_000).await;
+        }
+        assert_eq!(decode_head(&store.inner.get("ns/head").await.unwrap().unwrap()).unwrap(), 64);
+        // The update of `head` to 64 is lost: it still names checkpoint 32.
+        store.inner.put("ns/head", records::encode_head(32), PutMode::Overwrite).await.unwrap();
+        // Much later, a new handle opens from checkpoint 32 and commits once more.
+        let later = t0 + 64_000 + HOUR / 2 + 60_000;
+        let c: Database<_, Bytes> = Database::open(store.clone(), "ns", &later).await.unwrap();
+        let lists = store.lists.get();
+        assert_eq!(write(&c, 64, later).await, 65);
+        assert_eq!(store.lists.get(), lists + 1, "one LIST of manifest/ for the old base");
+        let keys: Vec<String> = store.inner.list("ns/sst/").await.unwrap().into_iter().map(|m| m.key).collect();
+        let name = |base: u64| format!("ns/sst/{:020}-{:020}-0.sst", 65, base);
+        assert!(keys.contains(&name(64)) && !keys.contains(&name(32)), "built on manifest 64: {keys:?}");
+        let reopened: Database<_, Bytes> = Database::open(store.clone(), "ns", &later).await.unwrap();
+        assert_eq!(reopened.cached().state.0, (0..=64u8).collect::<Vec<_>>());
+        // A fresh base needs no listing.
+        let lists = store.lists.get();
+        for i in 0..40u64 {
+            write(&c, 65 + i as u8, later + (i + 1) * 1_000).await;
+        }
+        assert_eq!(store.lists.get(), lists);
+    });
+}
