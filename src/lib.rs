@@ -18,9 +18,9 @@ mod tokens;
 use engine::api::{self, Host};
 use engine::error::{Code, Error};
 use engine::exec::QueryLimits;
-use engine::graph::Graph;
+use engine::graph::GraphModel;
 use engine::procedures::Procedures;
-use engine::storage::{Clock, Database, Version, GC_MIN_AGE_MS};
+use engine::storage::{BlockCache, Clock, Database, Version, GC_MIN_AGE_MS};
 use engine::store::Counting;
 use r2::R2Store;
 use recent::Recent;
@@ -30,9 +30,17 @@ use worker::*;
 
 thread_local! {
     /// The latest version of recently used namespaces.
-    static WARM: RefCell<Recent<Version<Graph>>> = const { RefCell::new(Recent::new(32)) };
+    static WARM: RefCell<Recent<Version>> = const { RefCell::new(Recent::new(32)) };
     /// Test procedures registered per namespace (only with `NAMIDB_TEST_PROCEDURES = "1"`).
     static PROCEDURES: RefCell<Recent<Rc<Procedures>>> = const { RefCell::new(Recent::new(64)) };
+    /// Table blocks read by any request of this isolate (immutable, so shared by all).
+    static BLOCKS: Rc<BlockCache> = Rc::new(BlockCache::new(block_cache_bytes()));
+}
+
+/// The block cache's size: a quarter of the isolate's 128 MB (requests pin what they read on
+/// top of it, up to `NAMIDB_MAX_READ_BYTES` each).
+const fn block_cache_bytes() -> usize {
+    32 * 1024 * 1024
 }
 
 /// The test procedures registered for `ns` (none unless `/tck/procedure` was used).
@@ -56,12 +64,12 @@ fn test_procedures(env: &Env) -> bool {
     env.var("NAMIDB_TEST_PROCEDURES").is_ok_and(|v| v.to_string() == "1")
 }
 
-fn warm_get(ns: &str) -> Option<Version<Graph>> {
+fn warm_get(ns: &str) -> Option<Version> {
     WARM.with(|w| w.borrow().get(ns))
 }
 
 /// Keeps `version` unless a newer one is cached.
-fn warm_put(ns: &str, version: Version<Graph>) {
+fn warm_put(ns: &str, version: Version) {
     WARM.with(|w| {
         w.borrow_mut().update(ns, |old| (old.filter(|o| o.seq > version.seq).unwrap_or(version), ()));
     });
@@ -200,6 +208,7 @@ fn limits(env: &Env) -> api::Limits {
         max_query_bytes: var(env, "NAMIDB_MAX_QUERY_BYTES", d.max_query_bytes),
         max_params_bytes: var(env, "NAMIDB_MAX_PARAMS_BYTES", d.max_params_bytes),
         max_result_bytes: var(env, "NAMIDB_MAX_RESULT_BYTES", d.max_result_bytes),
+        max_read_bytes: var(env, "NAMIDB_MAX_READ_BYTES", d.max_read_bytes),
         query: QueryLimits {
             max_result_rows: var(env, "NAMIDB_MAX_RESULT_ROWS", d.query.max_result_rows),
             max_memory_bytes: var(env, "NAMIDB_MAX_QUERY_MEMORY_BYTES", d.query.max_memory_bytes),
@@ -257,11 +266,12 @@ async fn cypher(
     limits: &api::Limits,
 ) -> std::result::Result<Response, Error> {
     let store = Counting::new(bucket(env)?);
+    let cache = BLOCKS.with(Rc::clone);
     let db = match warm_get(ns) {
-        Some(version) => Database::resume(store, ns, version),
-        None => {
-            Database::open(store, ns, &WorkerHost).await.map_err(|e| Error::new(Code::Unavailable, e.to_string()))?
-        }
+        Some(version) => Database::resume(store, ns, version).with_cache(cache),
+        None => Database::open_cached(store, ns, cache, &WorkerHost)
+            .await
+            .map_err(|e| Error::new(Code::Unavailable, e.to_string()))?,
     };
     let result = api::execute_within(&db, request, &WorkerHost, &procedures_get(ns), limits).await;
     warm_put(ns, db.cached());
@@ -280,7 +290,7 @@ async fn cypher(
 /// `POST /gc?ns=`: an explicit admin request, because collection LISTs the namespace (billed
 /// like a write) and is never needed on the request path.
 async fn collect_garbage(env: &Env, ns: &str) -> std::result::Result<Response, Error> {
-    let db: Database<_, Graph> = Database::resume(bucket(env)?, ns, Version::default());
+    let db: Database<_, GraphModel> = Database::resume(bucket(env)?, ns, Version::default());
     let report = db
         .collect_garbage(&WorkerHost, GC_MIN_AGE_MS)
         .await

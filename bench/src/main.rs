@@ -10,7 +10,7 @@ mod stores;
 
 use engine::api::{self, json, Limits, Request};
 use engine::exec::QueryLimits;
-use engine::graph::Graph;
+use engine::graph::GraphModel;
 use engine::procedures::Procedures;
 use engine::storage::{Database, Tuning};
 use engine::store::{Counting, Counts, MemoryStore, ObjectStore, Yielding};
@@ -159,11 +159,12 @@ fn limits() -> Limits {
         max_query_bytes: usize::MAX,
         max_params_bytes: usize::MAX,
         max_result_bytes: usize::MAX,
+        max_read_bytes: usize::MAX,
         query: QueryLimits { time_ms, ..QueryLimits::UNLIMITED },
     }
 }
 
-fn run<S: ObjectStore>(db: &Database<S, Graph>, host: &SysHost, req: &Request) -> Res<String> {
+fn run<S: ObjectStore>(db: &Database<S, GraphModel>, host: &SysHost, req: &Request) -> Res<String> {
     let response =
         block_on(api::execute_within(db, req, host, &Procedures::new(), &limits())).map_err(|e| e.message)?;
     Ok(response.body(None))
@@ -317,7 +318,7 @@ fn ms(d: Duration) -> f64 {
 /// costs on fresh counters, and warm and cold with [`LATENCY_MS`] per store call.
 fn measure(
     store: &Rc<MemoryStore>,
-    warm: &Database<Rc<MemoryStore>, Graph>,
+    warm: &Database<Rc<MemoryStore>, GraphModel>,
     host: &SysHost,
     q: &Query,
     runs: usize,
@@ -348,7 +349,9 @@ fn measure(
         }
         m.warm = Timing::of(times);
         // Store operations, each on a fresh counter: warm (resumed from the warm version) and cold.
-        let counted = |version| Database::resume(Rc::new(Counting::new(Yielding(store.clone()))), NS, version);
+        let counted = |version| {
+            Database::resume(Rc::new(Counting::new(Yielding(store.clone()))), NS, version).with_cache(warm.cache())
+        };
         let db = counted(warm.cached());
         run(&db, host, &next(&mut m)?)?;
         m.store_warm = db.store().counts();
@@ -372,7 +375,7 @@ fn measure(
         let latent = || Latency { inner: store.clone(), ms: LATENCY_MS };
         let mut times = Vec::new();
         for _ in 0..if slow { 1 } else { 3 } {
-            let db = Database::resume(latent(), NS, warm.cached());
+            let db = Database::resume(latent(), NS, warm.cached()).with_cache(warm.cache());
             let req = next(&mut m)?;
             let t = Instant::now();
             run(&db, host, &req)?;

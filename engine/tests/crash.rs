@@ -8,9 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use engine::api::{execute, parse_request, ManualHost, Request};
 use engine::error::Code;
-use engine::graph::Graph;
+use engine::graph::GraphModel;
 use engine::procedures::Procedures;
-use engine::storage::{Database, StateMachine, Tuning};
+use engine::storage::{Database, Tuning};
 use engine::store::{Faults, Faulty, MemoryStore};
 use futures::executor::block_on;
 use std::rc::Rc;
@@ -51,12 +51,14 @@ fn host(step: usize) -> ManualHost {
     ManualHost::new(now(step), step as u64)
 }
 
-type Db<S> = Database<S, Graph>;
+type Db<S> = Database<S, GraphModel>;
 
 type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
-fn state<S: engine::store::ObjectStore>(db: &Db<S>) -> Entries {
-    db.cached().state.entries()
+/// Every entry of `db`'s version, read through `store` (a handle's own store may be faulty).
+fn state<S: engine::store::ObjectStore>(db: &Db<S>, store: &Rc<MemoryStore>) -> Entries {
+    let reader: Db<_> = Database::resume(store.clone(), NS, db.cached());
+    block_on(reader.entries(&reader.cached())).expect("the healthy store reads")
 }
 
 /// The model: the same engine on a store that never fails, fed only what was acknowledged.
@@ -77,7 +79,7 @@ impl Model {
     fn with(&self, req: &Request, step: usize) -> Entries {
         let scratch = Database::resume(Rc::new(MemoryStore::new()), NS, self.db.cached());
         block_on(execute(&scratch, req, &host(step), &Procedures::new())).expect("the model never fails");
-        state(&scratch)
+        state(&scratch, scratch.store())
     }
 }
 
@@ -104,14 +106,18 @@ fn run(faults: Faults) -> Run {
             None => match block_on(Database::open(store.clone(), NS, &0u64)) {
                 Ok(h) => {
                     // Reopened: the state must be the model, or the model plus the doubtful statement.
-                    let got = state(&h);
+                    let got = state(&h, &base);
                     if let Some(d) = doubt.take() {
-                        if got != state(&model.db) {
+                        if got != state(&model.db, model.db.store()) {
                             assert_eq!(got, model.with(&work[d], d), "statement {d} is half-visible");
                             model.apply(&work[d], d);
                         }
                     }
-                    assert_eq!(got, state(&model.db), "an acknowledged write is missing after reopening");
+                    assert_eq!(
+                        got,
+                        state(&model.db, model.db.store()),
+                        "an acknowledged write is missing after reopening"
+                    );
                     h
                 }
                 Err(_) => continue, // the open itself failed: try again
@@ -136,15 +142,15 @@ fn run(faults: Faults) -> Run {
     }
     // Heal and check the end state once more from a cold open.
     store.heal();
-    let reopened: Db<_> = block_on(Database::open(base, NS, &0u64)).unwrap();
-    let got = state(&reopened);
+    let reopened: Db<_> = block_on(Database::open(base.clone(), NS, &0u64)).unwrap();
+    let got = state(&reopened, &base);
     if let Some(d) = doubt {
-        if got != state(&model.db) {
+        if got != state(&model.db, model.db.store()) {
             assert_eq!(got, model.with(&work[d], d), "statement {d} is half-visible at the end");
             return Run { ops: store.ops(), failures: store.failures() };
         }
     }
-    assert_eq!(got, state(&model.db), "acknowledged writes missing at the end");
+    assert_eq!(got, state(&model.db, model.db.store()), "acknowledged writes missing at the end");
     Run { ops: store.ops(), failures: store.failures() }
 }
 

@@ -8,7 +8,7 @@
 //! `NAMIDB_WRITE_GOLDEN=golden-vN cargo test -p engine --test golden`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use engine::api::{execute, parse_request, ManualHost};
-use engine::graph::Graph;
+use engine::graph::GraphModel;
 use engine::procedures::Procedures;
 use engine::storage::{Database, Tuning, CHECKPOINT_EVERY};
 use engine::store::{MemoryStore, ObjectStore, PutMode};
@@ -22,7 +22,7 @@ fn folder(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
 }
 
-fn run(db: &Database<Rc<MemoryStore>, Graph>, q: &str, now: u64) -> String {
+fn run(db: &Database<Rc<MemoryStore>, GraphModel>, q: &str, now: u64) -> String {
     let req = parse_request(format!("{{\"query\": {q:?}}}").as_bytes()).unwrap();
     let body = block_on(execute(db, &req, &ManualHost::new(now, now), &Procedures::new()))
         .unwrap_or_else(|e| panic!("{q}: {e}"))
@@ -32,7 +32,7 @@ fn run(db: &Database<Rc<MemoryStore>, Graph>, q: &str, now: u64) -> String {
 
 /// The workload the golden namespace was written with: every property type, labels, parallel
 /// relationships, a deletion, and enough commits for a checkpoint with records after it.
-fn write_golden(db: &Database<Rc<MemoryStore>, Graph>) {
+fn write_golden(db: &Database<Rc<MemoryStore>, GraphModel>) {
     let mut now = 1_700_000_000_000;
     let mut step = |q: &str| {
         now += 2_000;
@@ -65,7 +65,7 @@ const CHECKS: [(&str, &str); 6] = [
 /// Format 2 adds sorted tables: the same workload, then enough commits (nodes created and
 /// deleted again, so the checks still hold) for level-0 tables, compaction steps and
 /// partly merged level-0 tables. Small tables make every part of the format appear.
-fn write_golden_v2(db: &mut Database<Rc<MemoryStore>, Graph>) {
+fn write_golden_v2(db: &mut Database<Rc<MemoryStore>, GraphModel>) {
     db.set_tuning(Tuning {
         commits_per_checkpoint: CHECKPOINT_EVERY,
         table_bytes: 512,
@@ -89,7 +89,7 @@ fn write_golden_v2(db: &mut Database<Rc<MemoryStore>, Graph>) {
 
 /// Loads a golden folder into a fresh store (writing it first if `NAMIDB_WRITE_GOLDEN` names
 /// it) and returns the store.
-fn load_golden(name: &str, write: impl FnOnce(&mut Database<Rc<MemoryStore>, Graph>)) -> Rc<MemoryStore> {
+fn load_golden(name: &str, write: impl FnOnce(&mut Database<Rc<MemoryStore>, GraphModel>)) -> Rc<MemoryStore> {
     let dir = folder(name);
     if std::env::var("NAMIDB_WRITE_GOLDEN").is_ok_and(|v| v == name) {
         assert!(!dir.exists(), "{} exists: golden files are never rewritten; use a new folder", dir.display());
@@ -129,7 +129,7 @@ fn load_golden(name: &str, write: impl FnOnce(&mut Database<Rc<MemoryStore>, Gra
     store
 }
 
-fn check(db: &Database<Rc<MemoryStore>, Graph>) {
+fn check(db: &Database<Rc<MemoryStore>, GraphModel>) {
     for (query, expected) in CHECKS {
         assert_eq!(run(db, query, 1), expected, "{query}");
     }
@@ -169,7 +169,7 @@ fn format_v2_golden_files_still_read() {
 
 /// Format 3 fills the date-time zone id slot: temporal properties of every type, one in a
 /// named zone, written in a commit record and then in a checkpoint.
-fn write_golden_v3(db: &mut Database<Rc<MemoryStore>, Graph>) {
+fn write_golden_v3(db: &mut Database<Rc<MemoryStore>, GraphModel>) {
     let mut now = 1_700_000_000_000;
     let mut step = |q: &str| {
         now += 2_000;

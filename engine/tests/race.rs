@@ -3,7 +3,7 @@
 //! transfers keep the total balance constant.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use engine::api::{execute, parse_request, Host, Request};
-use engine::graph::Graph;
+use engine::graph::GraphModel;
 use engine::procedures::Procedures;
 use engine::storage::{Clock, Database};
 use engine::store::{DirStore, MemoryStore, ObjectStore};
@@ -43,7 +43,7 @@ fn request(q: &str) -> Request {
 }
 
 fn rows(store: impl ObjectStore, q: &str) -> String {
-    let db: Database<_, Graph> = block_on(Database::open(store, "ns", &0u64)).unwrap();
+    let db: Database<_, GraphModel> = block_on(Database::open(store, "ns", &0u64)).unwrap();
     let body =
         block_on(execute(&db, &request(q), &ThreadHost { state: 0.into() }, &Procedures::new())).unwrap().body(None);
     body[body.find("\"rows\":").unwrap() + 7..body.find(",\"stats\"").unwrap()].to_string()
@@ -51,7 +51,7 @@ fn rows(store: impl ObjectStore, q: &str) -> String {
 
 /// Runs `work(client, db, host)` on one thread per client; returns the executions it took
 /// (more than the requests when commit races were lost and retried).
-fn on_threads<S>(store: Arc<S>, work: fn(u64, &Database<Arc<S>, Graph>, &ThreadHost) -> u32) -> u32
+fn on_threads<S>(store: Arc<S>, work: fn(u64, &Database<Arc<S>, GraphModel>, &ThreadHost) -> u32) -> u32
 where
     S: ObjectStore + Send + Sync + 'static,
 {
@@ -69,7 +69,7 @@ where
 
 fn counter<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
     block_on(async {
-        let db: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        let db: Database<_, GraphModel> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let host = ThreadHost { state: 0.into() };
         execute(&db, &request("CREATE (:Counter {id: 1, n: 0})"), &host, &Procedures::new()).await.unwrap();
     });
@@ -88,7 +88,7 @@ fn counter<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
 
 fn bank<S: ObjectStore + Send + Sync + 'static>(store: Arc<S>) {
     block_on(async {
-        let db: Database<_, Graph> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        let db: Database<_, GraphModel> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let host = ThreadHost { state: 0.into() };
         execute(
             &db,
@@ -153,7 +153,7 @@ fn interleaved_futures_on_one_thread() {
     use std::rc::Rc;
     let store = Rc::new(Yielding(MemoryStore::new()));
     block_on(async {
-        let db: Database<_, Graph> = Database::open(store.clone(), "ns", &1u64).await.unwrap();
+        let db: Database<_, GraphModel> = Database::open(store.clone(), "ns", &1u64).await.unwrap();
         execute(&db, &request("CREATE (:Counter {id: 1, n: 0})"), &ManualHost::new(1, 1), &Procedures::new())
             .await
             .unwrap();
@@ -161,7 +161,7 @@ fn interleaved_futures_on_one_thread() {
             let store = store.clone();
             async move {
                 let host = ManualHost::new(2, c);
-                let db: Database<_, Graph> = Database::open(store, "ns", &2u64).await.unwrap();
+                let db: Database<_, GraphModel> = Database::open(store, "ns", &2u64).await.unwrap();
                 let inc = request("MATCH (c:Counter {id: 1}) SET c.n = c.n + 1");
                 let mut attempts = 0;
                 for _ in 0..INCREMENTS {

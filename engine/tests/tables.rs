@@ -4,14 +4,14 @@
 //! collection must delete only tables no manifest names.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use engine::api::{execute, parse_request, ManualHost};
-use engine::graph::Graph;
+use engine::graph::GraphModel;
 use engine::procedures::Procedures;
-use engine::storage::{Database, StateMachine, Tuning, CHECKPOINT_EVERY};
+use engine::storage::{Database, Tuning, CHECKPOINT_EVERY};
 use engine::store::{MemoryStore, ObjectStore};
 use futures::executor::block_on;
 use std::rc::Rc;
 
-type Db = Database<Rc<MemoryStore>, Graph>;
+type Db = Database<Rc<MemoryStore>, GraphModel>;
 
 fn run(db: &Db, query: &str, now: u64) {
     let req = parse_request(format!("{{\"query\": {query:?}}}").as_bytes()).unwrap();
@@ -25,7 +25,8 @@ fn open(store: &Rc<MemoryStore>, now: u64) -> Db {
 
 /// Both handles hold the same graph; on a difference, names the first differing key.
 fn assert_same(cold: &Db, warm: &Db, context: &str) {
-    let (a, b) = (cold.cached().state.entries(), warm.cached().state.entries());
+    let entries = |db: &Db| block_on(db.entries(&db.cached())).unwrap();
+    let (a, b) = (entries(cold), entries(warm));
     if a != b {
         let at = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
         let key = |e: &[(Vec<u8>, Vec<u8>)]| e.get(at).map(|(k, _)| String::from_utf8_lossy(k).into_owned());

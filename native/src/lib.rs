@@ -8,7 +8,7 @@ pub mod uri;
 
 use engine::api::{self, Host, Response};
 use engine::error::{Code, Error};
-use engine::graph::Graph;
+use engine::graph::GraphModel;
 use engine::procedures::Procedures;
 use engine::storage::{Clock, Database};
 use engine::store::{DirStore, MemoryStore, ObjectMeta, ObjectStore, PutMode, StoreResult};
@@ -89,7 +89,7 @@ impl Host for SystemHost {
 
 /// One open namespace.
 pub struct Session {
-    db: Database<AnyStore, Graph>,
+    db: Database<AnyStore, GraphModel>,
     procedures: Procedures,
 }
 

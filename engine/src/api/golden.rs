@@ -7,7 +7,7 @@ use futures::executor::block_on;
 use std::rc::Rc;
 
 pub struct Session {
-    pub db: Database<Rc<MemoryStore>, Graph>,
+    pub db: Database<Rc<MemoryStore>, GraphModel>,
     pub store: Rc<MemoryStore>,
     pub procedures: Procedures,
     /// The limits every request runs within (the defaults unless a test sets them).
@@ -89,18 +89,16 @@ impl Session {
 }
 
 /// Stores `values` as properties of one node and checks they come back equal through a commit
-/// payload replayed on a replica (`apply`) and through its key-value entries (`load`).
+/// payload replayed on a replica and through the entries that store them.
 pub fn assert_properties_round_trip(values: &[Value]) {
-    use crate::graph::Tx;
-    use crate::storage::StateMachine;
+    use crate::graph::{GraphModel, Schema, Tx};
+    use crate::storage::{Reads, State, StateMachine};
     let props: crate::graph::Properties =
         values.iter().enumerate().map(|(i, v)| (format!("p{i}"), v.clone())).collect();
-    let mut tx = Tx::new(Rc::new(Graph::default()));
+    let (state, reads, schema) = (State::default(), Reads::unbounded(), Schema::new());
+    let mut tx = Tx::new(&state, &reads);
     let id = tx.create_node(Default::default(), props.clone()).unwrap();
-    let done = tx.finish();
-    let mut replica = Graph::default();
-    replica.apply(&done.payload.unwrap()).unwrap();
-    assert_eq!(replica.node(id).unwrap().props, props);
-    let restored = Graph::load(replica.entries().into_iter().map(Ok)).unwrap();
-    assert_eq!(restored.node(id).unwrap().props, props);
+    let done = tx.finish().unwrap();
+    let replica = state.with_layer(GraphModel::changes(&state, &reads, &done.payload.unwrap()).unwrap());
+    assert_eq!(Graph::new(&replica, &reads, None, &schema).node(id).unwrap().props, props);
 }

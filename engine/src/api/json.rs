@@ -378,8 +378,8 @@ fn write_node(out: &mut String, id: u64, graph: &Graph) {
 fn write_rel(out: &mut String, id: u64, graph: &Graph) {
     let _ = write!(out, "{{\"$rel\":{{\"id\":\"{id}\",\"type\":");
     let data = graph.rel(id);
-    write_str(out, data.map_or("", |r| r.rel_type.as_str()));
-    let (start, end) = data.map_or((0, 0), |r| (r.start, r.end));
+    write_str(out, data.as_ref().map_or("", |r| r.rel_type.as_str()));
+    let (start, end) = data.as_ref().map_or((0, 0), |r| (r.start, r.end));
     let _ = write!(out, ",\"start\":\"{start}\",\"end\":\"{end}\",\"properties\":");
     write_map(out, &data.map(|r| r.props.clone()).unwrap_or_default(), graph);
     out.push_str("}}");
@@ -398,8 +398,10 @@ mod tests {
         assert_eq!(parse("-9223372036854775808").unwrap(), Json::Int(i64::MIN));
         assert!(parse("9223372036854775808").is_err());
         let mut out = String::new();
+        let (state, reads, schema) =
+            (crate::storage::State::default(), crate::storage::Reads::unbounded(), Default::default());
         for v in [Value::Float(1.0), Value::Float(-0.0), Value::Float(1e308), Value::Int(i64::MIN)] {
-            write_value(&mut out, &v, &Graph::default());
+            write_value(&mut out, &v, &Graph::new(&state, &reads, None, &schema));
             out.push(' ');
         }
         assert_eq!(out, "1.0 -0.0 1e308 -9223372036854775808 ");

@@ -9,14 +9,13 @@ pub mod json;
 use crate::cypher;
 use crate::error::{Code, Error, Position, Result};
 use crate::exec::{self, Output};
-use crate::graph::{Graph, Stats, Tx, Value};
+use crate::graph::{read_schema, Graph, GraphModel, Schema, Stats, Tx, Value};
 use crate::plan;
 use crate::procedures::{Procedure, Procedures};
-use crate::storage::{Clock, CommitOutcome, Database, Error as StorageError};
+use crate::storage::{Clock, CommitOutcome, Database, Error as StorageError, Layer, Reads, State};
 use crate::store::{Counts, ObjectStore};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::rc::Rc;
 
 /// Commit attempts per request before answering `Conflict`.
 pub const MAX_ATTEMPTS: u32 = 32;
@@ -38,6 +37,8 @@ pub struct Limits {
     /// The parameters' size once decoded (estimated as the query engine counts values).
     pub max_params_bytes: usize,
     pub max_result_bytes: usize,
+    /// Bytes of decoded table blocks one request may hold: what a query reads from storage.
+    pub max_read_bytes: usize,
     pub query: exec::QueryLimits,
 }
 
@@ -48,6 +49,7 @@ impl Default for Limits {
             max_query_bytes: 256 * 1024,
             max_params_bytes: 4 * 1024 * 1024,
             max_result_bytes: 8 * 1024 * 1024,
+            max_read_bytes: 64 * 1024 * 1024,
             query: exec::QueryLimits::default(),
         }
     }
@@ -269,7 +271,7 @@ pub fn writes(req: &Request, procedures: &Procedures) -> Result<bool> {
 /// Runs one request as one transaction against a namespace; `CALL` can reach `procedures`.
 /// The per-query limits are the defaults ([`Limits::default`]).
 pub async fn execute<S: ObjectStore>(
-    db: &Database<S, Graph>,
+    db: &Database<S, GraphModel>,
     req: &Request,
     host: &impl Host,
     procedures: &Procedures,
@@ -281,7 +283,7 @@ pub async fn execute<S: ObjectStore>(
 /// the transaction is then not committed, nothing is written. The time budget starts now and
 /// covers every attempt.
 pub async fn execute_within<S: ObjectStore>(
-    db: &Database<S, Graph>,
+    db: &Database<S, GraphModel>,
     req: &Request,
     host: &impl Host,
     procedures: &Procedures,
@@ -290,11 +292,14 @@ pub async fn execute_within<S: ObjectStore>(
     // Parse and plan before touching storage: a compile-time error writes nothing.
     let stmt = cypher::parse(&req.query).map_err(|e| syntax_error(&req.query, e))?;
     let plan = plan::plan(&req.query, &stmt, plan::Context { procedures, params: &req.params })?;
+    let reads = db.reads(limits.max_read_bytes);
     if plan.explain {
         // The current version's schema says which indexes the plan would seek.
         let base = db.refresh(host).await.map_err(storage_error)?;
+        let state = base.state();
+        let schema = complete(db, &reads, || Ok(read_schema(&state, &reads))).await?;
         return Ok(Response {
-            results: explain_results(&plan, &base.state)?,
+            results: explain_results(&plan, &schema)?,
             stats: Stats::default(),
             version: base.seq,
             attempts: 0,
@@ -311,26 +316,24 @@ pub async fn execute_within<S: ObjectStore>(
         let cached = db.cached();
         let optimistic = plan.writes && attempt == 1 && cached.is_recent(host.now_ms());
         let base = if optimistic { cached } else { db.refresh(host).await.map_err(storage_error)? };
-        let mut tx = Tx::new(base.state.clone());
-        exec::seed_random(host.random());
-        exec::set_clock(host.now_ms());
+        let state = base.state();
         budget.restart();
-        let output = exec::run(&plan, &mut tx, &req.params, &budget)?;
-        let done = tx.finish();
-        let results = results(&output, &done.stats, &done.graph, limits.max_result_bytes)?;
-        let Some(payload) = done.payload else {
+        let (results, stats, commit) = complete(db, &reads, || {
+            budget.rerun();
+            exec::seed_random(host.random());
+            exec::set_clock(host.now_ms());
+            run_once(&plan, &state, &reads, &req.params, &budget, limits.max_result_bytes)
+        })
+        .await?;
+        let Some((payload, entries)) = commit else {
             // Writing nothing proves nothing about freshness: read, and rerun if we were behind.
             if optimistic && db.refresh(host).await.map_err(storage_error)?.seq != base.seq {
                 continue;
             }
-            return Ok(Response { results, stats: done.stats, version: base.seq, attempts: attempt });
+            return Ok(Response { results, stats, version: base.seq, attempts: attempt });
         };
-        // A write made its own copy of the graph (copy-on-write), so this takes it, no copy.
-        let next = Rc::try_unwrap(done.graph).unwrap_or_else(|shared| (*shared).clone());
-        match db.commit(&base, payload, next, host.random(), host).await.map_err(storage_error)? {
-            CommitOutcome::Committed(seq) => {
-                return Ok(Response { results, stats: done.stats, version: seq, attempts: attempt })
-            }
+        match db.commit(&base, payload, entries, host.random(), host).await.map_err(storage_error)? {
+            CommitOutcome::Committed(seq) => return Ok(Response { results, stats, version: seq, attempts: attempt }),
             CommitOutcome::Lost => races_lost += 1,
         }
     }
@@ -338,6 +341,52 @@ pub async fn execute_within<S: ObjectStore>(
         Code::Conflict,
         format!("the write lost its commit race {MAX_ATTEMPTS} times; nothing was written, retry later"),
     ))
+}
+
+/// Runs `run` until it reads nothing that is not in memory, fetching what it missed in
+/// between (see [`crate::storage::view`]): its answer, or its error, is only taken from a
+/// complete run. Terminates: every round pins blocks no earlier round had, and a request may
+/// pin at most [`Limits::max_read_bytes`].
+async fn complete<S: ObjectStore, T>(
+    db: &Database<S, GraphModel>,
+    reads: &Reads,
+    mut run: impl FnMut() -> Result<T>,
+) -> Result<T> {
+    loop {
+        let outcome = run();
+        if reads.over_limit() {
+            return Err(exec::exceeded(
+                "max_read_bytes",
+                format!("the query needs more than {} bytes of stored data at once", reads.pinned_bytes()),
+            ));
+        }
+        if let Some(e) = reads.take_failure() {
+            return Err(storage_error(e));
+        }
+        if !reads.incomplete() {
+            return outcome;
+        }
+        db.fetch(reads).await.map_err(storage_error)?;
+    }
+}
+
+/// What one run of a query produced: the response's results and stats, and what to commit.
+type RunOutcome = (String, Stats, Option<(Vec<u8>, Layer)>);
+
+/// One run of the query as one transaction over `state`, up to the point of committing.
+fn run_once(
+    plan: &plan::Plan,
+    state: &State,
+    reads: &Reads,
+    params: &BTreeMap<String, Value>,
+    budget: &exec::Budget,
+    max_result_bytes: usize,
+) -> Result<RunOutcome> {
+    let mut tx = Tx::new(state, reads);
+    let output = exec::run(plan, &mut tx, params, budget)?;
+    let done = tx.finish().map_err(storage_error)?;
+    let results = results(&output, &done.stats, tx.graph(), max_result_bytes)?;
+    Ok((results, done.stats, done.payload.map(|p| (p, done.entries))))
 }
 
 fn mix(mut z: u64) -> u64 {
@@ -348,7 +397,7 @@ fn mix(mut z: u64) -> u64 {
 
 /// `columns`, `rows` and `stats` of the body; `LimitExceeded` as soon as the JSON up to the end
 /// of `rows` is longer than `max_bytes`.
-fn results(output: &Output, stats: &Stats, graph: &Graph, max_bytes: usize) -> Result<String> {
+fn results(output: &Output, stats: &Stats, graph: Graph, max_bytes: usize) -> Result<String> {
     let mut out = String::from("{\"columns\":[");
     for (i, c) in output.columns.iter().enumerate() {
         if i > 0 {
@@ -363,7 +412,7 @@ fn results(output: &Output, stats: &Stats, graph: &Graph, max_bytes: usize) -> R
             if j > 0 {
                 out.push(',');
             }
-            json::write_value(&mut out, v, graph);
+            json::write_value(&mut out, v, &graph);
         }
         out.push(']');
         // Counting the `]` that will close `rows`.
@@ -389,14 +438,16 @@ fn results(output: &Output, stats: &Stats, graph: &Graph, max_bytes: usize) -> R
 }
 
 /// `EXPLAIN`: one row per operator of the plan ([`plan::explain`]).
-fn explain_results(plan: &plan::Plan, graph: &Graph) -> Result<String> {
+fn explain_results(plan: &plan::Plan, schema: &Schema) -> Result<String> {
+    let (state, reads) = (State::default(), Reads::unbounded());
+    let graph = Graph::new(&state, &reads, None, schema);
     let index = |label: &str, property: &str| graph.index_on(label, property).map(|(name, _)| name.to_string());
     let rows: Vec<Vec<Value>> = plan::explain::operators(plan, &index)
         .into_iter()
         .map(|o| vec![Value::Int(o.part as i64), Value::String(o.operator.into()), Value::String(o.details)])
         .collect();
     let output = Output { columns: vec!["part".into(), "operator".into(), "details".into()], rows };
-    results(&output, &Stats::default(), &Graph::default(), usize::MAX)
+    results(&output, &Stats::default(), graph, usize::MAX)
 }
 
 /// The contract's error body.

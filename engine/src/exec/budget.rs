@@ -192,6 +192,13 @@ impl<'c> Budget<'c> {
         self.live.set(0);
         self.kept.set(0);
     }
+
+    /// Starts a run again because the last one read data that was not in memory yet: its
+    /// work is forgotten too, as it was the engine's, not the query's (the deadline stays).
+    pub fn rerun(&self) {
+        self.restart();
+        self.work.set(0);
+    }
 }
 
 /// Deepest nesting of lists and maps a query may build. Dropping, cloning, comparing and

@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 const MAX_EVAL_DEPTH: u32 = 512;
 
 pub struct Evaluator<'a> {
-    pub graph: &'a Graph,
+    pub graph: Graph<'a>,
     pub params: &'a BTreeMap<String, Value>,
     /// The graph as it was before this query, to read the type of a relationship it deleted.
-    pub before: Option<&'a Graph>,
+    pub before: Option<Graph<'a>>,
     /// What the query may still spend (work, time, memory).
     pub budget: &'a Budget<'a>,
 }

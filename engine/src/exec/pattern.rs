@@ -264,18 +264,26 @@ fn var_length(
 /// Relationships from `at` that fit the pattern's direction and types, with the far node.
 fn neighbours(ev: &Evaluator, at: NodeId, rel: &RelPattern) -> Vec<(RelId, NodeId)> {
     let g = ev.graph;
-    let type_ok =
-        |id: RelId| rel.types.is_empty() || g.rel(id).is_some_and(|r| rel.types.iter().any(|t| t.name == r.rel_type));
+    // Each direction's relationships of the wanted types (one adjacency range per type), in
+    // id order.
+    let side = |outgoing: bool| {
+        let mut found: Vec<(RelId, NodeId)> = if rel.types.is_empty() {
+            g.adjacent(at, outgoing, None).into_iter().map(|a| (a.rel, a.other)).collect()
+        } else {
+            let types: std::collections::BTreeSet<&str> = rel.types.iter().map(|t| t.name.as_str()).collect();
+            types.into_iter().flat_map(|t| g.adjacent(at, outgoing, Some(t))).map(|a| (a.rel, a.other)).collect()
+        };
+        found.sort_unstable();
+        found
+    };
     let mut out = Vec::new();
     if rel.direction != Direction::Incoming {
-        out.extend(g.outgoing(at).filter(|&r| type_ok(r)).filter_map(|r| g.rel(r).map(|d| (r, d.end))));
+        out = side(true);
     }
     if rel.direction != Direction::Outgoing {
         // A self-loop appears in both lists; an undirected pattern still uses it once.
         let seen: Vec<RelId> = out.iter().map(|(r, _)| *r).collect();
-        out.extend(
-            g.incoming(at).filter(|&r| type_ok(r) && !seen.contains(&r)).filter_map(|r| g.rel(r).map(|d| (r, d.start))),
-        );
+        out.extend(side(false).into_iter().filter(|(r, _)| !seen.contains(r)));
     }
     out
 }
@@ -311,8 +319,8 @@ fn candidates(ev: &Evaluator, node: &NodePattern, seek: &[(String, &Expr)], row:
         return Ok(found);
     }
     Ok(match node.labels.first() {
-        Some(label) => ev.graph.nodes_with_label(&label.name).collect(),
-        None => ev.graph.node_ids().collect(),
+        Some(label) => ev.graph.nodes_with_label(&label.name),
+        None => ev.graph.node_ids(),
     })
 }
 

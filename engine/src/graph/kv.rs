@@ -1,7 +1,8 @@
-//! The graph as sorted key-value entries: what checkpoints write into tables.
+//! The graph as sorted key-value entries: what the storage engine keeps, in memory layers and
+//! in tables, and what every read of the graph decodes.
 //!
 //! Keys (integers big-endian, so byte order is numeric order; strings length-prefixed with a
-//! u32 so that a label's or type's entries form one contiguous range):
+//! u32 so that a label's, type's or index's entries form one contiguous range):
 //!
 //! | key | value |
 //! |---|---|
@@ -12,76 +13,111 @@
 //! | `O` start type rel | end node: outgoing adjacency, by type |
 //! | `I` end type rel | start node: incoming adjacency, by type |
 //! | `S` name | an index: label, property, unique flag |
+//! | `X` name value node | empty: an index entry ([`index_value`] orders values) |
 //!
-//! Invariant: the entries of a graph are a function of the graph alone (`all_entries`), and
-//! applying a payload changes exactly the entries `change_entries` reports, so tables built
-//! from those changes always describe the graph of their version.
-use super::{decode_props, encode_props, Change, Graph, IndexDef, NodeData, NodeId, RelData, RelId};
+//! Invariant: the entries are a function of the graph alone — the transaction layer writes the
+//! label, adjacency and index entries together with the node or relationship they derive from.
+use super::{decode_props, encode_props, IndexDef, NodeData, NodeId, RelData, RelId, Value};
 use crate::storage::codec::{Reader, Writer};
-use crate::storage::{Entry, Error};
+use crate::storage::Error;
 
-const COUNTERS: u8 = b'C';
+pub const COUNTERS: u8 = b'C';
 const NODE: u8 = b'N';
 const REL: u8 = b'R';
 const LABEL: u8 = b'L';
 const OUT: u8 = b'O';
 const IN: u8 = b'I';
-const INDEX: u8 = b'S';
-
-fn key(tag: u8) -> Vec<u8> {
-    vec![tag]
-}
+const SCHEMA: u8 = b'S';
+const INDEX: u8 = b'X';
 
 fn push_str(k: &mut Vec<u8>, s: &str) {
     k.extend_from_slice(&(s.len() as u32).to_be_bytes());
     k.extend_from_slice(s.as_bytes());
 }
 
-fn node_key(id: NodeId) -> Vec<u8> {
-    let mut k = key(NODE);
+fn with_id(mut k: Vec<u8>, id: u64) -> Vec<u8> {
     k.extend_from_slice(&id.to_be_bytes());
     k
 }
 
-fn rel_key(id: RelId) -> Vec<u8> {
-    let mut k = key(REL);
-    k.extend_from_slice(&id.to_be_bytes());
-    k
+/// The id in a key's last eight bytes.
+pub fn trailing_id(key: &[u8]) -> Option<u64> {
+    let bytes: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
+    Some(u64::from_be_bytes(bytes))
+}
+
+pub fn counters_key() -> Vec<u8> {
+    vec![COUNTERS]
+}
+
+pub fn node_prefix() -> Vec<u8> {
+    vec![NODE]
+}
+
+pub fn node_key(id: NodeId) -> Vec<u8> {
+    with_id(node_prefix(), id)
+}
+
+pub fn rel_prefix() -> Vec<u8> {
+    vec![REL]
+}
+
+pub fn rel_key(id: RelId) -> Vec<u8> {
+    with_id(rel_prefix(), id)
 }
 
 /// The label index range of `label`; a node's entry is this plus its id.
-fn label_prefix(label: &str) -> Vec<u8> {
-    let mut k = key(LABEL);
+pub fn label_prefix(label: &str) -> Vec<u8> {
+    let mut k = vec![LABEL];
     push_str(&mut k, label);
     k
 }
 
-fn label_key(label: &str, node: NodeId) -> Vec<u8> {
-    let mut k = label_prefix(label);
-    k.extend_from_slice(&node.to_be_bytes());
-    k
+pub fn label_key(label: &str, node: NodeId) -> Vec<u8> {
+    with_id(label_prefix(label), node)
 }
 
 /// The adjacency range of `node` in one direction, optionally narrowed to one type.
-fn adjacency_prefix(outgoing: bool, node: NodeId, rel_type: Option<&str>) -> Vec<u8> {
-    let mut k = key(if outgoing { OUT } else { IN });
-    k.extend_from_slice(&node.to_be_bytes());
+pub fn adjacency_prefix(outgoing: bool, node: NodeId, rel_type: Option<&str>) -> Vec<u8> {
+    let mut k = with_id(vec![if outgoing { OUT } else { IN }], node);
     if let Some(t) = rel_type {
         push_str(&mut k, t);
     }
     k
 }
 
-fn adjacency(outgoing: bool, id: RelId, r: &RelData) -> (Vec<u8>, Vec<u8>) {
+/// A relationship's adjacency entry in one direction: key, and the far node as value.
+pub fn adjacency(outgoing: bool, id: RelId, r: &RelData) -> (Vec<u8>, Vec<u8>) {
     let (from, to) = if outgoing { (r.start, r.end) } else { (r.end, r.start) };
-    let mut k = adjacency_prefix(outgoing, from, Some(&r.rel_type));
-    k.extend_from_slice(&id.to_be_bytes());
+    let k = with_id(adjacency_prefix(outgoing, from, Some(&r.rel_type)), id);
     let mut v = Writer::new();
     v.varint(to);
     (k, v.buf)
 }
 
-fn node_value(n: &NodeData) -> Vec<u8> {
+/// An adjacency entry's relationship type (from its key) and far node (its value).
+pub fn decode_adjacency(key: &[u8], value: &[u8]) -> Result<(RelId, String, NodeId), Error> {
+    let bad = || bad_key(key);
+    let len = key.get(9..13).and_then(|b| <[u8; 4]>::try_from(b).ok()).ok_or_else(bad)?;
+    let end = 13 + u32::from_be_bytes(len) as usize;
+    let rel_type = key.get(13..end).and_then(|t| std::str::from_utf8(t).ok()).ok_or_else(bad)?;
+    let rel = trailing_id(key).filter(|_| key.len() == end + 8).ok_or_else(bad)?;
+    Ok((rel, rel_type.to_string(), Reader::new(value).varint()?))
+}
+
+pub fn counters_value(next_node: NodeId, next_rel: RelId) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.varint(next_node);
+    w.varint(next_rel);
+    w.buf
+}
+
+pub fn decode_counters(v: &[u8]) -> Result<(NodeId, RelId), Error> {
+    let mut r = Reader::new(v);
+    Ok((r.varint()?, r.varint()?))
+}
+
+pub fn node_value(n: &NodeData) -> Vec<u8> {
     let mut w = Writer::new();
     w.varint(n.labels.len() as u64);
     n.labels.iter().for_each(|l| w.str(l));
@@ -89,7 +125,14 @@ fn node_value(n: &NodeData) -> Vec<u8> {
     w.buf
 }
 
-fn rel_value(r: &RelData) -> Vec<u8> {
+pub fn decode_node(v: &[u8]) -> Result<NodeData, Error> {
+    let mut r = Reader::new(v);
+    let n = r.len()?;
+    let labels = (0..n).map(|_| r.str().map(str::to_string)).collect::<Result<_, _>>()?;
+    Ok(NodeData { labels, props: decode_props(&mut r)? })
+}
+
+pub fn rel_value(r: &RelData) -> Vec<u8> {
     let mut w = Writer::new();
     w.str(&r.rel_type);
     w.varint(r.start);
@@ -98,20 +141,24 @@ fn rel_value(r: &RelData) -> Vec<u8> {
     w.buf
 }
 
-pub fn counters(next_node: NodeId, next_rel: RelId) -> Entry {
-    let mut w = Writer::new();
-    w.varint(next_node);
-    w.varint(next_rel);
-    (key(COUNTERS), Some(w.buf))
+pub fn decode_rel(v: &[u8]) -> Result<RelData, Error> {
+    let mut r = Reader::new(v);
+    let rel_type = r.str()?.to_string();
+    let (start, end) = (r.varint()?, r.varint()?);
+    Ok(RelData { rel_type, start, end, props: decode_props(&mut r)? })
 }
 
-fn index_key(name: &str) -> Vec<u8> {
-    let mut k = key(INDEX);
+pub fn schema_prefix() -> Vec<u8> {
+    vec![SCHEMA]
+}
+
+pub fn schema_key(name: &str) -> Vec<u8> {
+    let mut k = schema_prefix();
     k.extend_from_slice(name.as_bytes());
     k
 }
 
-fn index_value(d: &IndexDef) -> Vec<u8> {
+pub fn schema_value(d: &IndexDef) -> Vec<u8> {
     let mut w = Writer::new();
     w.str(&d.label);
     w.str(&d.property);
@@ -119,102 +166,93 @@ fn index_value(d: &IndexDef) -> Vec<u8> {
     w.buf
 }
 
-/// The entries `change` sets or deletes, given the graph just before it.
-pub(super) fn change_entries(g: &Graph, change: &Change, out: &mut Vec<Entry>) {
-    match change {
-        Change::Index(name, def) => out.push((index_key(name), def.as_ref().map(index_value))),
-        Change::Node(id, new) => {
-            let old_labels = g.node(*id).map(|n| &n.labels);
-            let new_labels = new.as_ref().map(|n| &n.labels);
-            for l in old_labels.into_iter().flatten().filter(|l| !new_labels.is_some_and(|s| s.contains(*l))) {
-                out.push((label_key(l, *id), None));
-            }
-            for l in new_labels.into_iter().flatten().filter(|l| !old_labels.is_some_and(|s| s.contains(*l))) {
-                out.push((label_key(l, *id), Some(Vec::new())));
-            }
-            out.push((node_key(*id), new.as_ref().map(node_value)));
-        }
-        Change::Rel(id, new) => {
-            // A relationship's type and endpoints never change, so only its creation and its
-            // deletion touch adjacency.
-            match (g.rel(*id), new) {
-                (None, Some(r)) => {
-                    for outgoing in [true, false] {
-                        let (k, v) = adjacency(outgoing, *id, r);
-                        out.push((k, Some(v)));
-                    }
-                }
-                (Some(r), None) => {
-                    for outgoing in [true, false] {
-                        out.push((adjacency(outgoing, *id, r).0, None));
-                    }
-                }
-                _ => {}
-            }
-            out.push((rel_key(*id), new.as_ref().map(rel_value)));
-        }
-    }
+pub fn decode_schema(key: &[u8], v: &[u8]) -> Result<(String, IndexDef), Error> {
+    let name = key.get(1..).and_then(|n| std::str::from_utf8(n).ok()).ok_or_else(|| bad_key(key))?;
+    let mut r = Reader::new(v);
+    let (label, property) = (r.str()?.to_string(), r.str()?.to_string());
+    Ok((name.to_string(), IndexDef { label, property, unique: r.u8()? != 0 }))
 }
 
-/// Every entry of the graph, in key order.
-pub(super) fn all_entries(g: &Graph) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let mut out = Vec::new();
-    if let (k, Some(v)) = counters(g.next_node, g.next_rel) {
-        out.push((k, v));
-    }
-    for (id, n) in &g.nodes {
-        out.push((node_key(*id), node_value(n)));
-        out.extend(n.labels.iter().map(|l| (label_key(l, *id), Vec::new())));
-    }
-    for (id, r) in &g.rels {
-        out.push((rel_key(*id), rel_value(r)));
-        out.extend([true, false].map(|outgoing| adjacency(outgoing, *id, r)));
-    }
-    out.extend(g.schema.iter().map(|(name, d)| (index_key(name), index_value(d))));
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    out
+/// The entries of index `name`, all of them.
+pub fn index_prefix(name: &str) -> Vec<u8> {
+    let mut k = vec![INDEX];
+    push_str(&mut k, name);
+    k
 }
 
-fn id_of(key: &[u8]) -> Result<u64, Error> {
-    let bytes: [u8; 8] = key.get(1..9).and_then(|b| b.try_into().ok()).ok_or_else(|| bad_key(key))?;
-    Ok(u64::from_be_bytes(bytes))
+/// The entries of index `name` for values that encode to `value` (see [`index_value`]).
+pub fn index_value_prefix(name: &str, value: &[u8]) -> Vec<u8> {
+    let mut k = index_prefix(name);
+    k.extend_from_slice(value);
+    k
+}
+
+pub fn index_key(name: &str, value: &[u8], node: NodeId) -> Vec<u8> {
+    with_id(index_value_prefix(name, value), node)
+}
+
+/// Value classes in index keys, in key order.
+const CLASS_BOOL: u8 = 1;
+pub const CLASS_NUMBER: u8 = 2;
+pub const CLASS_STRING: u8 = 3;
+const CLASS_OTHER: u8 = 4;
+
+/// A property value as it sorts in an index: equal values (in Cypher's sense: `1 = 1.0`)
+/// encode equally, and numbers and strings encode in their order, so equality is one prefix
+/// and a range of numbers or strings one key range. Integers are placed by their nearest
+/// float, so distinct large integers may share a key: an index finds a superset, which every
+/// caller verifies. Other values (lists, temporal values) are placed by their equivalence
+/// hint: equality only. `None`: not indexed (null, NaN: equal to nothing).
+pub fn index_value(v: &Value) -> Option<Vec<u8>> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(b) => vec![CLASS_BOOL, u8::from(*b)],
+        Value::Int(i) => number_key(*i as f64),
+        Value::Float(f) if f.is_nan() => return None,
+        Value::Float(f) => number_key(*f),
+        Value::String(s) => string_key(s, true),
+        other => {
+            let mut k = vec![CLASS_OTHER];
+            k.extend_from_slice(&other.equivalence_hint().to_be_bytes());
+            k
+        }
+    })
+}
+
+/// A float's bits flipped so that byte order is numeric order (`-0.0` as `0.0`).
+fn number_key(f: f64) -> Vec<u8> {
+    let bits = if f == 0.0 { 0u64 } else { f.to_bits() };
+    let ordered = if bits >> 63 == 1 { !bits } else { bits | (1 << 63) };
+    let mut k = vec![CLASS_NUMBER];
+    k.extend_from_slice(&ordered.to_be_bytes());
+    k
+}
+
+/// A string's bytes with 0 escaped as `0 255`, then (if `terminated`) `0 0`: byte order is
+/// string order, and a terminated string is a prefix of no other's key.
+pub fn string_key(s: &str, terminated: bool) -> Vec<u8> {
+    let mut k = vec![CLASS_STRING];
+    for &b in s.as_bytes() {
+        k.push(b);
+        if b == 0 {
+            k.push(u8::MAX);
+        }
+    }
+    if terminated {
+        k.extend_from_slice(&[0, 0]);
+    }
+    k
+}
+
+/// The index key bound for a range over `v`: numbers and strings only.
+pub fn range_value(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::Int(_) | Value::String(_) => index_value(v),
+        Value::Float(f) if !f.is_nan() => index_value(v),
+        _ => None,
+    }
 }
 
 fn bad_key(key: &[u8]) -> Error {
     Error::Corrupt(format!("bad graph key {:?}", String::from_utf8_lossy(key)))
-}
-
-/// Rebuilds a graph from its entries. The indexes (`L`, `O`, `I`) are derived data: the
-/// in-memory graph rebuilds them from the nodes and relationships.
-pub(super) fn load(entries: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), Error>>) -> Result<Graph, Error> {
-    let mut g = Graph::default();
-    let (mut next_node, mut next_rel) = (0, 0);
-    for entry in entries {
-        let (k, v) = entry?;
-        let mut r = Reader::new(&v);
-        match k.first().copied() {
-            Some(COUNTERS) => (next_node, next_rel) = (r.varint()?, r.varint()?),
-            Some(NODE) => {
-                let n = r.len()?;
-                let labels = (0..n).map(|_| r.str().map(str::to_string)).collect::<Result<_, _>>()?;
-                g.put_node(id_of(&k)?, Some(NodeData { labels, props: decode_props(&mut r)? }));
-            }
-            Some(REL) => {
-                let rel_type = r.str()?.to_string();
-                let (start, end) = (r.varint()?, r.varint()?);
-                let props = decode_props(&mut r)?;
-                g.put_rel(id_of(&k)?, Some(RelData { rel_type, start, end, props }));
-            }
-            Some(INDEX) => {
-                let name = std::str::from_utf8(&k[1..]).map_err(|_| bad_key(&k))?;
-                let (label, property) = (r.str()?.to_string(), r.str()?.to_string());
-                g.put_schema(name, Some(IndexDef { label, property, unique: r.u8()? != 0 }));
-            }
-            Some(LABEL | OUT | IN) => {}
-            _ => return Err(bad_key(&k)),
-        }
-    }
-    g.next_node = g.next_node.max(next_node);
-    g.next_rel = g.next_rel.max(next_rel);
-    Ok(g)
 }

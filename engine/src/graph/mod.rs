@@ -1,14 +1,18 @@
-//! The property-graph model and its encoding onto the storage log.
+//! The property-graph model over the storage engine's key-value state.
 //!
-//! A [`Graph`] is the [`StateMachine`] the storage engine replicates. A commit payload is the
-//! *net effect* of a transaction: the final state of every node and relationship it touched
-//! (or its deletion) plus the id counters, so applying it is idempotent and `CREATE (n)
-//! DELETE n` leaves nothing but a consumed id. Snapshots use the same encoding.
+//! [`GraphModel`] is the [`StateMachine`] the storage engine replicates. A commit payload is
+//! the *net effect* of a transaction: the final state of every node and relationship it touched
+//! (or its deletion), the indexes it created or dropped, and the id counters, so applying it is
+//! idempotent and `CREATE (n) DELETE n` leaves nothing but a consumed id. The state itself is
+//! the key-value entries of [`kv`], read lazily through a [`Graph`] view: nothing loads the
+//! whole graph.
 //!
 //! Invariants: ids are never reused (counters only grow); every relationship's endpoints
-//! exist; a node is deleted only when it has no relationships left.
+//! exist; a node is deleted only when it has no relationships left; the label, adjacency and
+//! index entries always match the nodes and relationships (the transaction writes them
+//! together, [`tx`]).
 pub mod duration;
-mod kv;
+pub mod kv;
 pub mod temporal;
 pub mod tx;
 pub mod value;
@@ -16,8 +20,10 @@ pub mod zones;
 mod zones_data;
 
 use crate::storage::codec::{Reader, Writer};
-use crate::storage::{Entry, Error, StateMachine};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use crate::storage::view::prefix_end;
+use crate::storage::{Error, Layer, Reads, State, StateMachine};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 use temporal::{Date, DateTime, LocalDateTime, LocalTime, Offset, Time};
 pub use tx::{Stats, Tx, TxError};
 pub use value::{NodeId, Path, RelId, Value};
@@ -39,6 +45,9 @@ pub struct IndexDef {
     pub unique: bool,
 }
 
+/// Indexes by name.
+pub type Schema = BTreeMap<String, IndexDef>;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RelData {
     pub rel_type: String,
@@ -47,237 +56,160 @@ pub struct RelData {
     pub props: Properties,
 }
 
-/// The whole graph of a namespace, with label and adjacency indexes.
-#[derive(Clone, Debug, Default)]
-pub struct Graph {
-    nodes: BTreeMap<NodeId, NodeData>,
-    rels: BTreeMap<RelId, RelData>,
-    by_label: BTreeMap<String, BTreeSet<NodeId>>,
-    /// Relationships by endpoint: `outgoing[start]` and `incoming[end]`.
-    outgoing: BTreeMap<NodeId, BTreeSet<RelId>>,
-    incoming: BTreeMap<NodeId, BTreeSet<RelId>>,
-    next_node: NodeId,
-    next_rel: RelId,
-    /// Indexes by name, and per index the nodes by their value's equivalence hint (derived:
-    /// rebuilt from the nodes when an index is created or loaded; callers verify candidates).
-    schema: BTreeMap<String, IndexDef>,
-    index_data: BTreeMap<String, HashMap<u64, BTreeSet<NodeId>>>,
+/// One relationship as seen from one of its nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adjacent {
+    pub rel: RelId,
+    pub rel_type: String,
+    /// The node at the other end.
+    pub other: NodeId,
 }
 
-impl Graph {
-    pub fn node(&self, id: NodeId) -> Option<&NodeData> {
-        self.nodes.get(&id)
+/// The property graph as the storage engine's state machine.
+#[derive(Debug)]
+pub struct GraphModel;
+
+impl StateMachine for GraphModel {
+    fn changes(state: &State, reads: &Reads, payload: &[u8]) -> Result<Layer, Error> {
+        let mut tx = Tx::new(state, reads);
+        tx.apply_payload(payload)?;
+        Ok(tx.into_writes())
+    }
+}
+
+/// A read-only view of the graph: a version's state, with a transaction's uncommitted writes
+/// over it. Reads that need a block not in memory are recorded in `reads` (see
+/// [`crate::storage::view`]) and answer as if it were empty; so does data that fails to
+/// decode, reported through [`Reads::fail`].
+#[derive(Clone, Copy)]
+pub struct Graph<'a> {
+    state: &'a State,
+    reads: &'a Reads,
+    writes: Option<&'a Layer>,
+    schema: &'a Schema,
+}
+
+impl<'a> Graph<'a> {
+    pub fn new(state: &'a State, reads: &'a Reads, writes: Option<&'a Layer>, schema: &'a Schema) -> Self {
+        Graph { state, reads, writes, schema }
     }
 
-    pub fn rel(&self, id: RelId) -> Option<&RelData> {
-        self.rels.get(&id)
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        if let Some(v) = self.writes.and_then(|w| w.get(key)) {
+            return v.clone();
+        }
+        self.state.get(self.reads, key)
     }
 
-    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.nodes.keys().copied()
+    /// The live entries whose keys start with `prefix`.
+    fn scan(&self, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.state.range(self.reads, self.writes, prefix, prefix_end(prefix).as_deref())
     }
 
-    pub fn rel_ids(&self) -> impl Iterator<Item = RelId> + '_ {
-        self.rels.keys().copied()
+    /// The ids at the end of the keys starting with `prefix`.
+    fn ids(&self, prefix: &[u8]) -> Vec<u64> {
+        self.scan(prefix).iter().filter_map(|(k, _)| kv::trailing_id(k)).collect()
     }
 
-    pub fn nodes_with_label<'a>(&'a self, label: &str) -> impl Iterator<Item = NodeId> + 'a {
-        self.by_label.get(label).into_iter().flatten().copied()
+    fn decoded<T>(&self, r: Result<T, Error>) -> Option<T> {
+        r.map_err(|e| self.reads.fail(e)).ok()
     }
 
-    pub fn schema(&self) -> &BTreeMap<String, IndexDef> {
-        &self.schema
+    pub fn node(&self, id: NodeId) -> Option<NodeData> {
+        self.get(&kv::node_key(id)).and_then(|v| self.decoded(kv::decode_node(&v)))
     }
 
-    /// The index on `label`.`property`, if there is one (a unique one first).
-    pub fn index_on(&self, label: &str, property: &str) -> Option<(&str, &IndexDef)> {
+    pub fn rel(&self, id: RelId) -> Option<RelData> {
+        self.get(&kv::rel_key(id)).and_then(|v| self.decoded(kv::decode_rel(&v)))
+    }
+
+    pub fn node_ids(&self) -> Vec<NodeId> {
+        self.ids(&kv::node_prefix())
+    }
+
+    pub fn rel_ids(&self) -> Vec<RelId> {
+        self.ids(&kv::rel_prefix())
+    }
+
+    pub fn nodes_with_label(&self, label: &str) -> Vec<NodeId> {
+        self.ids(&kv::label_prefix(label))
+    }
+
+    pub fn label_in_use(&self, label: &str) -> bool {
+        !self.scan(&kv::label_prefix(label)).is_empty()
+    }
+
+    /// The id counters: the highest node and relationship ids ever allocated.
+    pub fn counters(&self) -> (NodeId, RelId) {
+        self.get(&kv::counters_key()).and_then(|v| self.decoded(kv::decode_counters(&v))).unwrap_or_default()
+    }
+
+    /// The relationships leaving (`outgoing`) or entering `node`, of one type or of any.
+    pub fn adjacent(&self, node: NodeId, outgoing: bool, rel_type: Option<&str>) -> Vec<Adjacent> {
+        let entries = self.scan(&kv::adjacency_prefix(outgoing, node, rel_type));
+        entries
+            .iter()
+            .filter_map(|(k, v)| self.decoded(kv::decode_adjacency(k, v)))
+            .map(|(rel, rel_type, other)| Adjacent { rel, rel_type, other })
+            .collect()
+    }
+
+    pub fn outgoing(&self, node: NodeId) -> Vec<RelId> {
+        self.ids(&kv::adjacency_prefix(true, node, None))
+    }
+
+    pub fn incoming(&self, node: NodeId) -> Vec<RelId> {
+        self.ids(&kv::adjacency_prefix(false, node, None))
+    }
+
+    pub fn degree(&self, node: NodeId) -> usize {
+        self.outgoing(node).len() + self.incoming(node).len()
+    }
+
+    pub fn schema(&self) -> &'a Schema {
+        self.schema
+    }
+
+    /// The index on `label`.`property`, if there is one.
+    pub fn index_on(&self, label: &str, property: &str) -> Option<(&'a str, &'a IndexDef)> {
         self.schema.iter().find(|(_, d)| d.label == label && d.property == property).map(|(n, d)| (n.as_str(), d))
     }
 
     /// Nodes of index `name` whose value may equal `value` (a superset: verify each).
     pub fn index_candidates(&self, name: &str, value: &Value) -> Vec<NodeId> {
-        let bucket = self.index_data.get(name).and_then(|d| d.get(&value.equivalence_hint()));
-        bucket.into_iter().flatten().copied().collect()
-    }
-
-    /// Sets (`None`: drops) an index; a new one is built from the nodes already there.
-    fn put_schema(&mut self, name: &str, def: Option<IndexDef>) {
-        self.index_data.remove(name);
-        match def {
-            Some(def) => {
-                let mut data: HashMap<u64, BTreeSet<NodeId>> = HashMap::new();
-                for id in self.nodes_with_label(&def.label) {
-                    if let Some(v) = self.nodes.get(&id).and_then(|n| n.props.get(&def.property)) {
-                        data.entry(v.equivalence_hint()).or_default().insert(id);
-                    }
-                }
-                self.index_data.insert(name.to_string(), data);
-                self.schema.insert(name.to_string(), def);
-            }
-            None => {
-                self.schema.remove(name);
-            }
+        match kv::index_value(value) {
+            Some(v) => self.ids(&kv::index_value_prefix(name, &v)),
+            None => Vec::new(),
         }
     }
 
-    /// Moves node `id` in every index from its old state to its new one.
-    fn reindex(&mut self, id: NodeId, old: Option<&NodeData>, new: Option<&NodeData>) {
-        let indexed = |n: Option<&NodeData>, d: &IndexDef| {
-            n.filter(|n| n.labels.contains(&d.label))
-                .and_then(|n| n.props.get(&d.property))
-                .map(Value::equivalence_hint)
+    /// Nodes of index `name` whose value may lie within the bounds (a superset: verify each).
+    /// Bounds that are numbers or strings narrow the range; others leave the whole index.
+    pub fn index_range(&self, name: &str, lower: Bound<&Value>, upper: Bound<&Value>) -> Vec<NodeId> {
+        let prefix = kv::index_prefix(name);
+        let bound = |b: Bound<&Value>| match b {
+            Bound::Included(v) | Bound::Excluded(v) => Some(kv::range_value(v)),
+            Bound::Unbounded => None,
         };
-        for (name, def) in &self.schema {
-            let (before, after) = (indexed(old, def), indexed(new, def));
-            if before == after {
-                continue;
-            }
-            let Some(data) = self.index_data.get_mut(name) else { continue };
-            if let Some(h) = before {
-                if let Some(set) = data.get_mut(&h) {
-                    set.remove(&id);
-                    if set.is_empty() {
-                        data.remove(&h);
-                    }
-                }
-            }
-            if let Some(h) = after {
-                data.entry(h).or_default().insert(id);
-            }
-        }
-    }
-
-    pub fn label_in_use(&self, label: &str) -> bool {
-        self.by_label.get(label).is_some_and(|s| !s.is_empty())
-    }
-
-    pub fn outgoing(&self, node: NodeId) -> impl Iterator<Item = RelId> + '_ {
-        self.outgoing.get(&node).into_iter().flatten().copied()
-    }
-
-    pub fn incoming(&self, node: NodeId) -> impl Iterator<Item = RelId> + '_ {
-        self.incoming.get(&node).into_iter().flatten().copied()
-    }
-
-    pub fn degree(&self, node: NodeId) -> usize {
-        self.outgoing.get(&node).map_or(0, BTreeSet::len) + self.incoming.get(&node).map_or(0, BTreeSet::len)
-    }
-
-    fn allocate_node(&mut self) -> NodeId {
-        self.next_node += 1;
-        self.next_node
-    }
-
-    fn allocate_rel(&mut self) -> RelId {
-        self.next_rel += 1;
-        self.next_rel
-    }
-
-    /// Sets a node's state (`None` deletes it), keeping the label index in step.
-    fn put_node(&mut self, id: NodeId, data: Option<NodeData>) {
-        let old = self.nodes.remove(&id);
-        if !self.schema.is_empty() {
-            self.reindex(id, old.as_ref(), data.as_ref());
-        }
-        if let Some(old) = old {
-            for label in &old.labels {
-                if let Some(set) = self.by_label.get_mut(label) {
-                    set.remove(&id);
-                    if set.is_empty() {
-                        self.by_label.remove(label);
-                    }
-                }
-            }
-        }
-        if let Some(data) = data {
-            for label in &data.labels {
-                self.by_label.entry(label.clone()).or_default().insert(id);
-            }
-            self.nodes.insert(id, data);
-        }
-        self.next_node = self.next_node.max(id);
-    }
-
-    /// Sets a relationship's state (`None` deletes it), keeping adjacency in step.
-    fn put_rel(&mut self, id: RelId, data: Option<RelData>) {
-        if let Some(old) = self.rels.remove(&id) {
-            remove_adjacent(&mut self.outgoing, old.start, id);
-            remove_adjacent(&mut self.incoming, old.end, id);
-        }
-        if let Some(data) = data {
-            self.outgoing.entry(data.start).or_default().insert(id);
-            self.incoming.entry(data.end).or_default().insert(id);
-            self.rels.insert(id, data);
-        }
-        self.next_rel = self.next_rel.max(id);
-    }
-
-    /// Encodes the given entities' and indexes' current states (absent ones as deletions).
-    fn encode<'a>(
-        &self,
-        nodes: impl Iterator<Item = &'a NodeId>,
-        rels: impl Iterator<Item = &'a RelId>,
-        schema: impl Iterator<Item = &'a String>,
-    ) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.varint(self.next_node);
-        w.varint(self.next_rel);
-        for name in schema {
-            match self.schema.get(name) {
-                Some(d) => {
-                    w.u8(TAG_INDEX);
-                    w.str(name);
-                    w.str(&d.label);
-                    w.str(&d.property);
-                    w.u8(u8::from(d.unique));
-                }
-                None => {
-                    w.u8(TAG_INDEX_DROPPED);
-                    w.str(name);
-                }
-            }
-        }
-        for &id in nodes {
-            match self.nodes.get(&id) {
-                Some(n) => {
-                    w.u8(TAG_NODE);
-                    w.varint(id);
-                    w.varint(n.labels.len() as u64);
-                    n.labels.iter().for_each(|l| w.str(l));
-                    encode_props(&mut w, &n.props);
-                }
-                None => {
-                    w.u8(TAG_NODE_DELETED);
-                    w.varint(id);
-                }
-            }
-        }
-        for &id in rels {
-            match self.rels.get(&id) {
-                Some(r) => {
-                    w.u8(TAG_REL);
-                    w.varint(id);
-                    w.str(&r.rel_type);
-                    w.varint(r.start);
-                    w.varint(r.end);
-                    encode_props(&mut w, &r.props);
-                }
-                None => {
-                    w.u8(TAG_REL_DELETED);
-                    w.varint(id);
-                }
-            }
-        }
-        w.buf
-    }
-}
-
-fn remove_adjacent(index: &mut BTreeMap<NodeId, BTreeSet<RelId>>, node: NodeId, rel: RelId) {
-    if let Some(set) = index.get_mut(&node) {
-        set.remove(&rel);
-        if set.is_empty() {
-            index.remove(&node);
-        }
+        let (lo, hi) = (bound(lower), bound(upper));
+        // The class (number or string) the bounds select; mixed or other bounds: everything.
+        let class = match (&lo, &hi) {
+            (Some(Some(a)), Some(Some(b))) if a.first() == b.first() => a.first().copied(),
+            (Some(Some(a)), None) | (None, Some(Some(a))) => a.first().copied(),
+            _ => None,
+        };
+        let Some(class) = class else { return self.ids(&prefix) };
+        let start = match lo.flatten() {
+            Some(v) => kv::index_value_prefix(name, &v),
+            None => kv::index_value_prefix(name, &[class]),
+        };
+        // An upper bound includes every key its value prefixes (the ids after it).
+        let end = match hi.flatten() {
+            Some(v) => prefix_end(&kv::index_value_prefix(name, &v)),
+            None => prefix_end(&kv::index_value_prefix(name, &[class])),
+        };
+        let entries = self.state.range(self.reads, self.writes, &start, end.as_deref());
+        entries.iter().filter_map(|(k, _)| kv::trailing_id(k)).collect()
     }
 }
 
@@ -301,6 +233,55 @@ const V_TIME: u8 = 9;
 const V_LOCALDATETIME: u8 = 10;
 const V_DATETIME: u8 = 11;
 const V_DURATION: u8 = 12;
+
+fn encode_index(w: &mut Writer, name: &str, def: Option<&IndexDef>) {
+    match def {
+        Some(d) => {
+            w.u8(TAG_INDEX);
+            w.str(name);
+            w.str(&d.label);
+            w.str(&d.property);
+            w.u8(u8::from(d.unique));
+        }
+        None => {
+            w.u8(TAG_INDEX_DROPPED);
+            w.str(name);
+        }
+    }
+}
+
+fn encode_node(w: &mut Writer, id: NodeId, node: Option<&NodeData>) {
+    match node {
+        Some(n) => {
+            w.u8(TAG_NODE);
+            w.varint(id);
+            w.varint(n.labels.len() as u64);
+            n.labels.iter().for_each(|l| w.str(l));
+            encode_props(w, &n.props);
+        }
+        None => {
+            w.u8(TAG_NODE_DELETED);
+            w.varint(id);
+        }
+    }
+}
+
+fn encode_rel(w: &mut Writer, id: RelId, rel: Option<&RelData>) {
+    match rel {
+        Some(r) => {
+            w.u8(TAG_REL);
+            w.varint(id);
+            w.str(&r.rel_type);
+            w.varint(r.start);
+            w.varint(r.end);
+            encode_props(w, &r.props);
+        }
+        None => {
+            w.u8(TAG_REL_DELETED);
+            w.varint(id);
+        }
+    }
+}
 
 fn encode_props(w: &mut Writer, props: &Properties) {
     w.varint(props.len() as u64);
@@ -436,14 +417,14 @@ fn corrupt<T>(v: Result<T, temporal::TemporalError>) -> Result<T, Error> {
 }
 
 /// One entity's new state in a commit payload (`None`: deleted).
-enum Change {
+pub(crate) enum Change {
     Node(NodeId, Option<NodeData>),
     Rel(RelId, Option<RelData>),
     Index(String, Option<IndexDef>),
 }
 
 /// Decodes a payload: the id counters, then every entity it sets or deletes.
-fn decode_payload(payload: &[u8]) -> Result<(NodeId, RelId, Vec<Change>), Error> {
+pub(crate) fn decode_payload(payload: &[u8]) -> Result<(NodeId, RelId, Vec<Change>), Error> {
     let mut r = Reader::new(payload);
     let (next_node, next_rel) = (r.varint()?, r.varint()?);
     let mut changes = Vec::new();
@@ -477,47 +458,12 @@ fn decode_payload(payload: &[u8]) -> Result<(NodeId, RelId, Vec<Change>), Error>
     Ok((next_node, next_rel, changes))
 }
 
-impl StateMachine for Graph {
-    fn apply(&mut self, payload: &[u8]) -> Result<Vec<Entry>, Error> {
-        let (next_node, next_rel, changes) = decode_payload(payload)?;
-        let mut entries = Vec::new();
-        for change in changes {
-            kv::change_entries(self, &change, &mut entries);
-            match change {
-                Change::Node(id, data) => self.put_node(id, data),
-                Change::Rel(id, data) => self.put_rel(id, data),
-                Change::Index(name, def) => self.put_schema(&name, def),
-            }
-        }
-        self.next_node = self.next_node.max(next_node);
-        self.next_rel = self.next_rel.max(next_rel);
-        entries.push(kv::counters(self.next_node, self.next_rel));
-        Ok(entries)
-    }
-
-    fn changes(&self, payload: &[u8]) -> Result<Vec<Entry>, Error> {
-        let (next_node, next_rel, changes) = decode_payload(payload)?;
-        let mut entries = Vec::new();
-        for change in &changes {
-            kv::change_entries(self, change, &mut entries);
-        }
-        entries.push(kv::counters(self.next_node.max(next_node), self.next_rel.max(next_rel)));
-        Ok(entries)
-    }
-
-    fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        kv::all_entries(self)
-    }
-
-    fn load(entries: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), Error>>) -> Result<Self, Error> {
-        kv::load(entries)
-    }
-
-    fn restore(snapshot: &[u8]) -> Result<Self, Error> {
-        let mut g = Graph::default();
-        g.apply(snapshot)?;
-        Ok(g)
-    }
+/// Reads every index definition of a state.
+pub(crate) fn read_schema(state: &State, reads: &Reads) -> Schema {
+    let empty = Schema::new();
+    let g = Graph::new(state, reads, None, &empty);
+    let defs = g.scan(&kv::schema_prefix());
+    defs.iter().filter_map(|(k, v)| g.decoded(kv::decode_schema(k, v))).collect()
 }
 
 #[cfg(test)]

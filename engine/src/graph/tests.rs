@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
-use std::rc::Rc;
+use crate::storage::{Reads, State};
+use tx::Finished;
 
 fn labels(l: &[&str]) -> BTreeSet<String> {
     l.iter().map(|s| s.to_string()).collect()
@@ -10,107 +11,181 @@ fn props(p: &[(&str, Value)]) -> Properties {
     p.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
+/// Runs `edit` as one transaction on `state` and commits it: the state becomes the old one
+/// with the transaction's entries over it. Also checks that what the transaction itself read
+/// (its live writes) is what every replica reads (the entries worked out from its payload).
+fn commit(state: &mut State, edit: impl FnOnce(&mut Tx)) -> Finished {
+    let reads = Reads::unbounded();
+    let mut tx = Tx::new(state, &reads);
+    edit(&mut tx);
+    let done = tx.finish().unwrap();
+    if let Some(payload) = &done.payload {
+        assert_eq!(GraphModel::changes(state, &reads, payload).unwrap(), done.entries, "deterministic");
+    }
+    // The counters are written once, at the end; everything else as the transaction goes.
+    let not_counters =
+        |e: Vec<(Vec<u8>, Vec<u8>)>| e.into_iter().filter(|(k, _)| k[..] != [kv::COUNTERS]).collect::<Vec<_>>();
+    let live = not_counters(everything(&tx.graph()));
+    let next = state.with_layer(done.entries.clone());
+    let schema = read_schema(&next, &reads);
+    let replica = not_counters(everything(&Graph::new(&next, &reads, None, &schema)));
+    assert_eq!(replica, live, "replicas read what the writer read");
+    assert!(!reads.incomplete());
+    *state = next;
+    done
+}
+
+fn everything(g: &Graph) -> Vec<(Vec<u8>, Vec<u8>)> {
+    g.state.range(g.reads, g.writes, &[], None)
+}
+
+fn view<'a>(state: &'a State, reads: &'a Reads, schema: &'a Schema) -> Graph<'a> {
+    Graph::new(state, reads, None, schema)
+}
+
 #[test]
 fn stats_follow_observability_rules() {
-    let mut tx = Tx::new(Rc::new(Graph::default()));
-    let a = tx.create_node(labels(&["A"]), props(&[("x", Value::Int(1))])).unwrap();
-    tx.create_node(labels(&["A"]), Properties::new()).unwrap();
-    let gone = tx.create_node(labels(&["B"]), props(&[("y", Value::Int(2))])).unwrap();
-    tx.delete_node(gone, false);
-    tx.set_node_property(a, "x", Value::Int(5)).unwrap();
-    let done = tx.finish();
+    let mut state = State::default();
+    let mut a = 0;
+    let done = commit(&mut state, |tx| {
+        a = tx.create_node(labels(&["A"]), props(&[("x", Value::Int(1))])).unwrap();
+        tx.create_node(labels(&["A"]), Properties::new()).unwrap();
+        let gone = tx.create_node(labels(&["B"]), props(&[("y", Value::Int(2))])).unwrap();
+        tx.delete_node(gone, false);
+        tx.set_node_property(a, "x", Value::Int(5)).unwrap();
+    });
     let expected = Stats { nodes_created: 2, labels_added: 1, properties_set: 1, ..Stats::default() };
     assert_eq!(done.stats, expected, "CREATE then DELETE is invisible; one label; one final triple");
 
-    let mut tx = Tx::new(done.graph);
-    tx.set_node_property(a, "x", Value::Int(6)).unwrap();
-    tx.set_node_property(a, "z", Value::Null).unwrap();
-    let s = tx.finish().stats;
+    let s = commit(&mut state, |tx| {
+        tx.set_node_property(a, "x", Value::Int(6)).unwrap();
+        tx.set_node_property(a, "z", Value::Null).unwrap();
+    })
+    .stats;
     assert_eq!((s.properties_set, s.properties_removed), (1, 1), "a changed value is -1 +1");
 }
 
 #[test]
-fn payloads_replay_to_the_same_graph_and_entries_reload_it() {
-    let mut tx = Tx::new(Rc::new(Graph::default()));
-    let a = tx.create_node(labels(&["Person"]), props(&[("name", Value::String("Alice".into()))])).unwrap();
-    let b = tx.create_node(labels(&["Person", "X"]), props(&[("l", Value::List(vec![Value::Float(1.5)]))])).unwrap();
-    let r = tx.create_rel("KNOWS", a, b, props(&[("since", Value::Int(2020))])).unwrap();
-    let r2 = tx.create_rel("KNOWS", a, b, Properties::new()).unwrap();
-    let done = tx.finish();
-    let mut replica = Graph::default();
-    replica.apply(&done.payload.unwrap()).unwrap();
-    assert_eq!(replica.node(b), done.graph.node(b));
-    assert_eq!(replica.rel(r), done.graph.rel(r));
+fn payloads_replay_to_the_same_graph() {
+    let mut state = State::default();
+    let (mut a, mut b, mut r, mut r2) = (0, 0, 0, 0);
+    commit(&mut state, |tx| {
+        a = tx.create_node(labels(&["Person"]), props(&[("name", Value::String("Alice".into()))])).unwrap();
+        b = tx.create_node(labels(&["Person", "X"]), props(&[("l", Value::List(vec![Value::Float(1.5)]))])).unwrap();
+        r = tx.create_rel("KNOWS", a, b, props(&[("since", Value::Int(2020))])).unwrap();
+        r2 = tx.create_rel("KNOWS", a, b, Properties::new()).unwrap();
+    });
+    let (reads, schema) = (Reads::unbounded(), Schema::new());
+    let g = view(&state, &reads, &schema);
+    assert_eq!(g.node(b).unwrap().labels, labels(&["Person", "X"]));
+    assert_eq!(g.rel(r).unwrap().props, props(&[("since", Value::Int(2020))]));
     assert_ne!(r, r2, "parallel relationships are distinct");
-    assert_eq!(replica.outgoing(a).count(), 2);
-    assert_eq!(replica.nodes_with_label("Person").count(), 2);
+    assert_eq!(g.outgoing(a), vec![r, r2]);
+    let far: Vec<NodeId> = g.adjacent(b, false, Some("KNOWS")).iter().map(|x| x.other).collect();
+    assert_eq!(far, vec![a, a]);
+    assert_eq!(g.nodes_with_label("Person"), vec![a, b]);
 
-    let restored = Graph::load(replica.entries().into_iter().map(Ok)).unwrap();
-    assert_eq!(restored.entries(), replica.entries());
-
-    let mut tx = Tx::new(Rc::new(restored));
-    tx.delete_node(a, false);
-    assert_eq!(tx.check(), Err(TxError::NodeHasRelationships(a)));
-    tx.delete_node(a, true);
-    assert_eq!(tx.check(), Ok(()));
-    let c = tx.create_node(BTreeSet::new(), Properties::new()).unwrap();
+    let mut c = 0;
+    let done = commit(&mut state, |tx| {
+        tx.delete_node(a, false);
+        assert_eq!(tx.check(), Err(TxError::NodeHasRelationships(a)));
+        tx.delete_node(a, true);
+        assert_eq!(tx.check(), Ok(()));
+        c = tx.create_node(BTreeSet::new(), Properties::new()).unwrap();
+    });
     assert!(c > b, "ids are never reused");
-    let done = tx.finish();
     assert_eq!(done.stats.relationships_deleted, 2);
-    replica.apply(&done.payload.unwrap()).unwrap();
-    assert_eq!(replica.incoming(b).count(), 0);
-    assert!(replica.node(a).is_none());
+    let g = view(&state, &reads, &schema);
+    assert!(g.incoming(b).is_empty());
+    assert!(g.node(a).is_none());
+    assert_eq!(g.counters(), (3, 2));
 }
 
 #[test]
 fn unstorable_values_are_rejected() {
-    let mut tx = Tx::new(Rc::new(Graph::default()));
+    let (state, reads) = (State::default(), Reads::unbounded());
+    let mut tx = Tx::new(&state, &reads);
     let map = Value::Map(Properties::new());
     assert!(tx.create_node(BTreeSet::new(), props(&[("m", map)])).is_err());
-    assert!(tx.finish().payload.is_none(), "nothing to commit");
+    assert!(tx.finish().unwrap().payload.is_none(), "nothing to commit");
 }
 
-/// The key-value invariant checkpoints rely on: folding the entries each payload reports
-/// (`apply`, and `changes` before applying) into the previous entries gives exactly the
-/// entries of the new graph, including the label and adjacency indexes.
+/// The key-value invariant: after any sequence of transactions, the entries are exactly the
+/// nodes, relationships and indexes with their label, adjacency and index entries — nothing
+/// stale left behind by changed labels, deleted relationships or dropped indexes.
 #[test]
-fn the_entries_payloads_report_fold_to_the_graphs_entries() {
-    use std::collections::BTreeMap;
-    let mut graph = Graph::default();
-    let mut folded: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-    let mut step = |graph: &mut Graph, edit: &dyn Fn(&mut Tx)| {
-        let mut tx = Tx::new(Rc::new(graph.clone()));
-        edit(&mut tx);
-        let payload = tx.finish().payload.unwrap();
-        let predicted = graph.changes(&payload).unwrap();
-        let applied = graph.apply(&payload).unwrap();
-        assert_eq!(predicted, applied);
-        for (k, v) in applied {
-            match v {
-                Some(v) => folded.insert(k, v),
-                None => folded.remove(&k),
-            };
-        }
-        assert_eq!(folded.clone().into_iter().collect::<Vec<_>>(), graph.entries());
-    };
-    step(&mut graph, &|tx| {
+fn derived_entries_follow_every_change() {
+    let mut state = State::default();
+    commit(&mut state, |tx| {
+        tx.set_index("by_x", Some(IndexDef { label: "A".into(), property: "x".into(), unique: false }))
+    });
+    commit(&mut state, |tx| {
         let a = tx.create_node(labels(&["A", "B"]), props(&[("x", Value::Int(1))])).unwrap();
         let b = tx.create_node(labels(&["B"]), Properties::new()).unwrap();
         tx.create_rel("T", a, b, Properties::new()).unwrap();
         tx.create_rel("T", a, b, Properties::new()).unwrap();
         tx.create_rel("U", b, b, Properties::new()).unwrap();
     });
-    step(&mut graph, &|tx| {
+    let (reads, empty) = (Reads::unbounded(), Schema::new());
+    let schema = read_schema(&state, &reads);
+    assert_eq!(view(&state, &reads, &schema).index_candidates("by_x", &Value::Float(1.0)), vec![1], "1 = 1.0");
+    commit(&mut state, |tx| {
         tx.set_labels(1, &["A".to_string()], false);
         tx.set_labels(1, &["C".to_string()], true);
         tx.set_rel_property(1, "w", Value::Float(0.5)).unwrap();
     });
-    step(&mut graph, &|tx| tx.delete_rel(2));
-    step(&mut graph, &|tx| tx.delete_node(2, true));
-    step(&mut graph, &|tx| {
+    let schema = read_schema(&state, &reads);
+    assert!(view(&state, &reads, &schema).index_candidates("by_x", &Value::Int(1)).is_empty(), "label A gone");
+    commit(&mut state, |tx| tx.delete_rel(2));
+    commit(&mut state, |tx| tx.delete_node(2, true));
+    commit(&mut state, |tx| {
         let c = tx.create_node(BTreeSet::new(), Properties::new()).unwrap();
         tx.delete_node(c, false);
     });
-    let keys: Vec<char> = graph.entries().iter().map(|(k, _)| char::from(k[0])).collect();
+    commit(&mut state, |tx| tx.set_index("by_x", None));
+    let keys: Vec<char> = everything(&view(&state, &reads, &empty)).iter().map(|(k, _)| char::from(k[0])).collect();
     assert_eq!(keys, ['C', 'L', 'L', 'N'], "counters, labels B and C of node 1, node 1");
+}
+
+#[test]
+fn index_keys_order_numbers_and_strings() {
+    let key = |v: Value| kv::index_value(&v).unwrap();
+    let numbers = [
+        Value::Float(f64::NEG_INFINITY),
+        Value::Int(-5),
+        Value::Float(-0.5),
+        Value::Int(0),
+        Value::Float(0.25),
+        Value::Int(3),
+        Value::Float(1e300),
+    ];
+    for w in numbers.windows(2) {
+        assert!(key(w[0].clone()) < key(w[1].clone()), "{:?} < {:?}", w[0], w[1]);
+    }
+    assert_eq!(key(Value::Float(-0.0)), key(Value::Int(0)));
+    assert!(kv::index_value(&Value::Float(f64::NAN)).is_none() && kv::index_value(&Value::Null).is_none());
+    let strings = ["", "\0", "\0a", "a", "a\0", "ab", "b"];
+    for w in strings.windows(2) {
+        assert!(key(Value::String(w[0].into())) < key(Value::String(w[1].into())), "{:?} < {:?}", w[0], w[1]);
+    }
+}
+
+#[test]
+fn range_seeks_find_a_superset_of_the_range() {
+    let mut state = State::default();
+    let values = [Value::Int(1), Value::Float(2.5), Value::Int(4), Value::String("b".into()), Value::Bool(true)];
+    commit(&mut state, |tx| {
+        tx.set_index("i", Some(IndexDef { label: "A".into(), property: "p".into(), unique: false }));
+        for v in &values {
+            tx.create_node(labels(&["A"]), props(&[("p", v.clone())])).unwrap();
+        }
+    });
+    let reads = Reads::unbounded();
+    let schema = read_schema(&state, &reads);
+    let g = view(&state, &reads, &schema);
+    use std::ops::Bound::*;
+    assert_eq!(g.index_range("i", Excluded(&Value::Int(1)), Included(&Value::Float(4.0))), vec![1, 2, 3]);
+    assert_eq!(g.index_range("i", Unbounded, Excluded(&Value::Int(3))), vec![1, 2]);
+    assert_eq!(g.index_range("i", Included(&Value::String("a".into())), Unbounded), vec![4]);
+    assert_eq!(g.index_range("i", Unbounded, Unbounded).len(), 5, "no bound narrows nothing");
 }

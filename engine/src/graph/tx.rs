@@ -1,13 +1,15 @@
-//! A read-your-writes transaction over a graph snapshot.
+//! A read-your-writes transaction over a version's state.
 //!
-//! The snapshot is shared until the first write, which takes a private copy. At the end,
-//! [`Tx::finish`] diffs the touched entities against the snapshot: that diff is both the commit
-//! payload and the statistics, so `stats` follow the TCK's observability rules by construction
-//! (a change that a later query cannot observe is not counted).
-use super::{Graph, IndexDef, NodeData, NodeId, Properties, RelData, RelId, Value};
+//! Writes go into a layer of entries over the state (nothing is copied), each node or
+//! relationship together with the label, adjacency and index entries derived from it. At the
+//! end, [`Tx::finish`] diffs the touched entities against the state: that diff is both the
+//! commit payload and the statistics, so `stats` follow the TCK's observability rules by
+//! construction (a change that a later query cannot observe is not counted).
+use super::{kv, Change, Graph, GraphModel, IndexDef, NodeData, NodeId, Properties, RelData, RelId, Schema, Value};
+use crate::storage::codec::Writer;
+use crate::storage::{Layer, Reads, State, StateMachine};
 use std::collections::BTreeSet;
 use std::fmt;
-use std::rc::Rc;
 
 /// What a committed query changed, as the HTTP contract reports it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -50,9 +52,16 @@ impl fmt::Display for TxError {
     }
 }
 
-pub struct Tx {
-    base: Rc<Graph>,
-    graph: Rc<Graph>,
+pub struct Tx<'a> {
+    state: &'a State,
+    reads: &'a Reads,
+    /// Every entry this transaction set or deleted, over `state`.
+    writes: Layer,
+    base_schema: Schema,
+    schema: Schema,
+    base_counters: (NodeId, RelId),
+    next_node: NodeId,
+    next_rel: RelId,
     touched_nodes: BTreeSet<NodeId>,
     touched_rels: BTreeSet<RelId>,
     touched_schema: BTreeSet<String>,
@@ -61,42 +70,141 @@ pub struct Tx {
 /// The outcome of a transaction: what to commit (nothing for a read-only one) and its effects.
 pub struct Finished {
     pub payload: Option<Vec<u8>>,
-    /// The graph after the transaction: the snapshot itself when nothing was written (no copy).
-    pub graph: Rc<Graph>,
+    /// The entries the payload changes: exactly what [`GraphModel::changes`] works out from it,
+    /// so every handle that applies the record holds the same entries.
+    pub entries: Layer,
     pub stats: Stats,
 }
 
-impl Tx {
-    pub fn new(base: Rc<Graph>) -> Self {
+impl<'a> Tx<'a> {
+    pub fn new(state: &'a State, reads: &'a Reads) -> Self {
+        let schema = super::read_schema(state, reads);
+        let counters = Graph::new(state, reads, None, &schema).counters();
         Tx {
-            graph: base.clone(),
-            base,
+            state,
+            reads,
+            writes: Layer::new(),
+            base_schema: schema.clone(),
+            schema,
+            base_counters: counters,
+            next_node: counters.0,
+            next_rel: counters.1,
             touched_nodes: BTreeSet::new(),
             touched_rels: BTreeSet::new(),
             touched_schema: BTreeSet::new(),
         }
     }
 
-    /// The graph as this transaction sees it.
     /// The graph as it was when the transaction began.
-    pub fn base(&self) -> &Graph {
-        &self.base
+    pub fn base(&self) -> Graph<'_> {
+        Graph::new(self.state, self.reads, None, &self.base_schema)
     }
 
-    pub fn graph(&self) -> &Graph {
-        &self.graph
+    /// The graph as this transaction sees it.
+    pub fn graph(&self) -> Graph<'_> {
+        Graph::new(self.state, self.reads, Some(&self.writes), &self.schema)
     }
 
-    fn write(&mut self) -> &mut Graph {
-        Rc::make_mut(&mut self.graph)
+    fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        self.writes.insert(key, value);
+    }
+
+    /// Sets a node's state (`None` deletes it) with its label and index entries.
+    fn put_node(&mut self, id: NodeId, new: Option<NodeData>) {
+        let old =
+            if id > self.base_counters.0 && !self.touched_nodes.contains(&id) { None } else { self.graph().node(id) };
+        let (old_labels, new_labels) = (old.as_ref().map(|n| &n.labels), new.as_ref().map(|n| &n.labels));
+        let mut entries = Vec::new();
+        for l in old_labels.into_iter().flatten().filter(|l| !new_labels.is_some_and(|s| s.contains(*l))) {
+            entries.push((kv::label_key(l, id), None));
+        }
+        for l in new_labels.into_iter().flatten().filter(|l| !old_labels.is_some_and(|s| s.contains(*l))) {
+            entries.push((kv::label_key(l, id), Some(Vec::new())));
+        }
+        for (name, def) in &self.schema {
+            let (before, after) = (index_entry(name, def, id, old.as_ref()), index_entry(name, def, id, new.as_ref()));
+            if before != after {
+                entries.extend(before.map(|k| (k, None)));
+                entries.extend(after.map(|k| (k, Some(Vec::new()))));
+            }
+        }
+        entries.push((kv::node_key(id), new.as_ref().map(kv::node_value)));
+        entries.into_iter().for_each(|(k, v)| self.write(k, v));
+        self.next_node = self.next_node.max(id);
+        self.touched_nodes.insert(id);
+    }
+
+    /// Sets a relationship's state (`None` deletes it) with its adjacency entries.
+    fn put_rel(&mut self, id: RelId, new: Option<RelData>) {
+        let old =
+            if id > self.base_counters.1 && !self.touched_rels.contains(&id) { None } else { self.graph().rel(id) };
+        // A relationship's type and endpoints never change, so only its creation and its
+        // deletion touch adjacency.
+        match (&old, &new) {
+            (None, Some(r)) => {
+                for outgoing in [true, false] {
+                    let (k, v) = kv::adjacency(outgoing, id, r);
+                    self.write(k, Some(v));
+                }
+            }
+            (Some(r), None) => {
+                for outgoing in [true, false] {
+                    self.write(kv::adjacency(outgoing, id, r).0, None);
+                }
+            }
+            _ => {}
+        }
+        self.write(kv::rel_key(id), new.as_ref().map(kv::rel_value));
+        self.next_rel = self.next_rel.max(id);
+        self.touched_rels.insert(id);
+    }
+
+    /// Creates (`Some`) or drops (`None`) index `name`; a new one indexes the nodes already there.
+    fn put_schema(&mut self, name: &str, def: Option<IndexDef>) {
+        let stale = self.graph().scan(&kv::index_prefix(name));
+        stale.into_iter().for_each(|(k, _)| self.write(k, None));
+        self.schema.remove(name);
+        self.write(kv::schema_key(name), def.as_ref().map(kv::schema_value));
+        if let Some(def) = def {
+            let g = self.graph();
+            let entries: Vec<Vec<u8>> = g
+                .nodes_with_label(&def.label)
+                .into_iter()
+                .filter_map(|id| index_entry(name, &def, id, g.node(id).as_ref()))
+                .collect();
+            entries.into_iter().for_each(|k| self.write(k, Some(Vec::new())));
+            self.schema.insert(name.to_string(), def);
+        }
+        self.touched_schema.insert(name.to_string());
+    }
+
+    /// Applies a commit payload's changes (what a replica does with a record).
+    pub(crate) fn apply_payload(&mut self, payload: &[u8]) -> Result<(), crate::storage::Error> {
+        let (next_node, next_rel, changes) = super::decode_payload(payload)?;
+        for change in changes {
+            match change {
+                Change::Node(id, data) => self.put_node(id, data),
+                Change::Rel(id, data) => self.put_rel(id, data),
+                Change::Index(name, def) => self.put_schema(&name, def),
+            }
+        }
+        self.next_node = self.next_node.max(next_node);
+        self.next_rel = self.next_rel.max(next_rel);
+        Ok(())
+    }
+
+    /// The entries written, with the counters if they moved.
+    pub(crate) fn into_writes(mut self) -> Layer {
+        if (self.next_node, self.next_rel) != self.base_counters {
+            self.writes.insert(kv::counters_key(), Some(kv::counters_value(self.next_node, self.next_rel)));
+        }
+        self.writes
     }
 
     pub fn create_node(&mut self, labels: BTreeSet<String>, props: Properties) -> Result<NodeId, TxError> {
         let props = storable(props)?;
-        let g = self.write();
-        let id = g.allocate_node();
-        g.put_node(id, Some(NodeData { labels, props }));
-        self.touched_nodes.insert(id);
+        let id = self.next_node + 1;
+        self.put_node(id, Some(NodeData { labels, props }));
         Ok(id)
     }
 
@@ -108,38 +216,34 @@ impl Tx {
         props: Properties,
     ) -> Result<RelId, TxError> {
         let props = storable(props)?;
-        let g = self.write();
-        let id = g.allocate_rel();
-        g.put_rel(id, Some(RelData { rel_type: rel_type.to_string(), start, end, props }));
-        self.touched_rels.insert(id);
+        let id = self.next_rel + 1;
+        self.put_rel(id, Some(RelData { rel_type: rel_type.to_string(), start, end, props }));
         Ok(id)
     }
 
     /// Sets (or with `Value::Null` removes) a property of a live node; deleted nodes are ignored.
     pub fn set_node_property(&mut self, id: NodeId, key: &str, value: Value) -> Result<(), TxError> {
         check_storable(key, &value)?;
-        let Some(mut data) = self.graph.node(id).cloned() else {
+        let Some(mut data) = self.graph().node(id) else {
             return Ok(());
         };
         set_or_remove(&mut data.props, key, value);
-        self.write().put_node(id, Some(data));
-        self.touched_nodes.insert(id);
+        self.put_node(id, Some(data));
         Ok(())
     }
 
     pub fn set_rel_property(&mut self, id: RelId, key: &str, value: Value) -> Result<(), TxError> {
         check_storable(key, &value)?;
-        let Some(mut data) = self.graph.rel(id).cloned() else {
+        let Some(mut data) = self.graph().rel(id) else {
             return Ok(());
         };
         set_or_remove(&mut data.props, key, value);
-        self.write().put_rel(id, Some(data));
-        self.touched_rels.insert(id);
+        self.put_rel(id, Some(data));
         Ok(())
     }
 
     pub fn set_labels(&mut self, id: NodeId, labels: &[String], add: bool) {
-        let Some(mut data) = self.graph.node(id).cloned() else {
+        let Some(mut data) = self.graph().node(id) else {
             return;
         };
         for l in labels {
@@ -149,14 +253,12 @@ impl Tx {
                 data.labels.remove(l);
             }
         }
-        self.write().put_node(id, Some(data));
-        self.touched_nodes.insert(id);
+        self.put_node(id, Some(data));
     }
 
     pub fn delete_rel(&mut self, id: RelId) {
-        if self.graph.rel(id).is_some() {
-            self.write().put_rel(id, None);
-            self.touched_rels.insert(id);
+        if self.graph().rel(id).is_some() {
+            self.put_rel(id, None);
         }
     }
 
@@ -164,46 +266,43 @@ impl Tx {
     /// left for the same query to delete: [`Tx::check`] rejects any still dangling at the end.
     pub fn delete_node(&mut self, id: NodeId, detach: bool) {
         if detach {
-            let rels: Vec<RelId> = self.graph.outgoing(id).chain(self.graph.incoming(id)).collect();
+            let g = self.graph();
+            let rels: Vec<RelId> = g.outgoing(id).into_iter().chain(g.incoming(id)).collect();
             rels.into_iter().for_each(|r| self.delete_rel(r));
         }
-        if self.graph.node(id).is_some() {
-            self.write().put_node(id, None);
-            self.touched_nodes.insert(id);
+        if self.graph().node(id).is_some() {
+            self.put_node(id, None);
         }
     }
 
     /// Creates (`Some`) or drops (`None`) index `name`; a new one indexes the nodes already there.
     pub fn set_index(&mut self, name: &str, def: Option<IndexDef>) {
-        self.write().put_schema(name, def);
-        self.touched_schema.insert(name.to_string());
+        self.put_schema(name, def);
     }
 
     /// The end-of-query invariants: no deleted node keeps a relationship, and no two nodes
     /// break a uniqueness constraint (checked for the nodes this transaction touched, and for
     /// every node of a constraint it created).
     pub fn check(&self) -> Result<(), TxError> {
-        if let Some(&n) = self.touched_nodes.iter().find(|&&n| self.graph.node(n).is_none() && self.graph.degree(n) > 0)
-        {
+        let g = self.graph();
+        if let Some(&n) = self.touched_nodes.iter().find(|&&n| g.node(n).is_none() && g.degree(n) > 0) {
             return Err(TxError::NodeHasRelationships(n));
         }
-        let g = &self.graph;
         for (name, def) in g.schema().iter().filter(|(_, d)| d.unique) {
             let new = self.touched_schema.contains(name);
-            let nodes: Vec<NodeId> = if new {
-                g.nodes_with_label(&def.label).collect()
-            } else {
-                self.touched_nodes.iter().copied().collect()
-            };
+            let nodes: Vec<NodeId> =
+                if new { g.nodes_with_label(&def.label) } else { self.touched_nodes.iter().copied().collect() };
             for id in nodes {
-                let Some(value) =
-                    g.node(id).filter(|n| n.labels.contains(&def.label)).and_then(|n| n.props.get(&def.property))
+                let Some(value) = g
+                    .node(id)
+                    .filter(|n| n.labels.contains(&def.label))
+                    .and_then(|mut n| n.props.remove(&def.property))
                 else {
                     continue;
                 };
-                let clash = g.index_candidates(name, value).into_iter().find(|&other| {
+                let clash = g.index_candidates(name, &value).into_iter().find(|&other| {
                     other != id
-                        && g.node(other).and_then(|o| o.props.get(&def.property)).and_then(|v| v.cypher_eq(value))
+                        && g.node(other).and_then(|o| o.props.get(&def.property).and_then(|v| v.cypher_eq(&value)))
                             == Some(true)
                 });
                 if let Some(other) = clash {
@@ -219,39 +318,70 @@ impl Tx {
         Ok(())
     }
 
-    pub fn finish(self) -> Finished {
-        let (base, graph) = (&self.base, &self.graph);
+    /// The statistics and the commit payload. The transaction's own writes stay readable
+    /// through [`Tx::graph`] (for the response) until it is dropped.
+    pub fn finish(&self) -> Result<Finished, crate::storage::Error> {
+        let (base, graph) = (self.base(), self.graph());
         let mut stats = Stats::default();
         let mut labels_before = BTreeSet::new();
         let mut labels_after = BTreeSet::new();
         for &id in &self.touched_nodes {
             let (before, after) = (base.node(id), graph.node(id));
-            match (before, after) {
+            match (&before, &after) {
                 (None, Some(_)) => stats.nodes_created += 1,
                 (Some(_), None) => stats.nodes_deleted += 1,
                 _ => {}
             }
-            let (pb, pa) = (before.map(|n| &n.props), after.map(|n| &n.props));
-            count_props(&mut stats, pb, pa);
-            before.into_iter().for_each(|n| labels_before.extend(n.labels.iter()));
-            after.into_iter().for_each(|n| labels_after.extend(n.labels.iter()));
+            count_props(&mut stats, before.as_ref().map(|n| &n.props), after.as_ref().map(|n| &n.props));
+            before.into_iter().for_each(|n| labels_before.extend(n.labels));
+            after.into_iter().for_each(|n| labels_after.extend(n.labels));
         }
         stats.labels_added = labels_after.iter().filter(|l| !base.label_in_use(l)).count() as u64;
         stats.labels_removed = labels_before.iter().filter(|l| !graph.label_in_use(l)).count() as u64;
         for &id in &self.touched_rels {
             let (before, after) = (base.rel(id), graph.rel(id));
-            match (before, after) {
+            match (&before, &after) {
                 (None, Some(_)) => stats.relationships_created += 1,
                 (Some(_), None) => stats.relationships_deleted += 1,
                 _ => {}
             }
-            count_props(&mut stats, before.map(|r| &r.props), after.map(|r| &r.props));
+            count_props(&mut stats, before.as_ref().map(|r| &r.props), after.as_ref().map(|r| &r.props));
         }
         let wrote = !self.touched_nodes.is_empty() || !self.touched_rels.is_empty() || !self.touched_schema.is_empty();
-        let payload = wrote
-            .then(|| graph.encode(self.touched_nodes.iter(), self.touched_rels.iter(), self.touched_schema.iter()));
-        Finished { payload, graph: self.graph, stats }
+        if !wrote {
+            return Ok(Finished { payload: None, entries: Layer::new(), stats });
+        }
+        let payload = self.encode_payload();
+        // Worked out again from the payload, so that the writer's entries are exactly every
+        // replica's (the live writes may hold extra tombstones, e.g. of a node created and
+        // deleted in one transaction).
+        let entries = GraphModel::changes(self.state, self.reads, &payload)?;
+        Ok(Finished { payload: Some(payload), entries, stats })
     }
+
+    /// The payload: counters, then the touched indexes', nodes' and relationships' final states.
+    fn encode_payload(&self) -> Vec<u8> {
+        let g = self.graph();
+        let mut w = Writer::new();
+        w.varint(self.next_node);
+        w.varint(self.next_rel);
+        for name in &self.touched_schema {
+            super::encode_index(&mut w, name, self.schema.get(name));
+        }
+        for &id in &self.touched_nodes {
+            super::encode_node(&mut w, id, g.node(id).as_ref());
+        }
+        for &id in &self.touched_rels {
+            super::encode_rel(&mut w, id, g.rel(id).as_ref());
+        }
+        w.buf
+    }
+}
+
+/// Node `id`'s entry in index `name`, if in its state `node` it has one.
+fn index_entry(name: &str, def: &IndexDef, id: NodeId, node: Option<&NodeData>) -> Option<Vec<u8>> {
+    let value = node.filter(|n| n.labels.contains(&def.label)).and_then(|n| n.props.get(&def.property))?;
+    kv::index_value(value).map(|v| kv::index_key(name, &v, id))
 }
 
 /// Properties are (entity, key, value) triples: a changed value is one removal and one set.

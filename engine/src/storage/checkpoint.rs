@@ -22,10 +22,11 @@
 //! after its boundary names. So no manifest `head` names can refer to a collected table.
 use super::records::{Contents, Layout, Level0, Manifest, ObjectName, Tables};
 use super::table::{Merge, Table, TableBuilder, TableMeta};
+use super::view::TableRef;
 use super::{level0_entries, Changes, Checkpoint, Clock, Database, Error, StateMachine};
 use super::{CHECKPOINT_EVERY, CHECKPOINT_MIN_INTERVAL_MS, GC_MIN_AGE_MS, MAX_STALL_MS};
 use crate::store::{ObjectStore, PutMode};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 /// Table sizes and compaction triggers.
@@ -69,18 +70,20 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         }
         let Some(base) = self.checkpoint_base(&v.checkpoint, v.seq, started).await? else { return Ok(false) };
         let mut tables = base.tables.clone();
+        // The tables this checkpoint writes, with their block indexes (no need to read them back).
+        let mut fresh = HashMap::new();
         let delta = changes_since(&v.unflushed, base.seq);
         if !delta.is_empty() {
             let mut builder = TableBuilder::new();
             for (key, value) in &delta {
                 builder.add(key, value.as_deref())?;
             }
-            let table = self.put_table(builder, Layout::table_name(v.seq, base.seq, 0)).await?;
+            let table = self.put_table(builder, Layout::table_name(v.seq, base.seq, 0), &mut fresh).await?;
             tables.l0.insert(0, Level0 { table, from_key: Vec::new() });
         }
         let (mut steps, mut outputs) = (0, 0);
         while tables.l0.len() >= self.tuning.l0_trigger && steps < self.tuning.steps_per_checkpoint {
-            tables = self.compact_step(tables, v.seq, base.seq, &mut outputs).await?;
+            tables = self.compact_step(tables, v.seq, base.seq, &mut outputs, &mut fresh).await?;
             steps += 1;
         }
         if clock.now_ms().saturating_sub(started) > MAX_STALL_MS {
@@ -94,9 +97,12 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         }
         if landed {
             let Contents::Tables(tables) = manifest.contents else { return Ok(true) };
+            let known = v.checkpoint.tables.all().map(|t| (t.meta.name.clone(), t.clone()));
+            let known: HashMap<String, TableRef> = known.chain(fresh).collect();
+            let Some(tables) = self.table_set(&tables, &known).await? else { return Ok(true) };
             let mut cur = self.current.borrow_mut();
             if cur.checkpoint.seq < v.seq && cur.seq >= v.seq {
-                cur.checkpoint = Rc::new(Checkpoint { seq: v.seq, time_ms: started, tables });
+                cur.checkpoint = Rc::new(Checkpoint { seq: v.seq, time_ms: started, tables: Rc::new(tables) });
                 let rest: Vec<_> = cur.unflushed.iter().filter(|c| c.seq > v.seq).cloned().collect();
                 cur.unflushed = Rc::new(rest);
             }
@@ -108,13 +114,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     /// (one GET, two if `head` moved); `None` if someone has checkpointed `seq` or later. A
     /// base older than half of [`GC_MIN_AGE_MS`] could have been superseded by a manifest whose
     /// `head` update was lost, so then the newest manifest is looked up by listing.
-    async fn checkpoint_base(
-        &self,
-        ours: &Rc<Checkpoint>,
-        seq: u64,
-        now_ms: u64,
-    ) -> Result<Option<Rc<Checkpoint>>, Error> {
-        let mut base = ours.clone();
+    async fn checkpoint_base(&self, ours: &Checkpoint, seq: u64, now_ms: u64) -> Result<Option<Base>, Error> {
+        let mut base = Base { seq: ours.seq, time_ms: ours.time_ms, tables: ours.tables.tables() };
         let head = self.head_seq().await?;
         if head >= seq {
             return Ok(None);
@@ -144,10 +145,10 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     }
 
     /// The table list of the checkpoint at `seq`, if it exists and has one.
-    async fn tables_checkpoint(&self, seq: u64) -> Result<Option<Rc<Checkpoint>>, Error> {
+    async fn tables_checkpoint(&self, seq: u64) -> Result<Option<Base>, Error> {
         Ok(match self.read_manifest(seq).await? {
             Some(Manifest { seq, time_ms, contents: Contents::Tables(tables), .. }) => {
-                Some(Rc::new(Checkpoint { seq, time_ms, tables }))
+                Some(Base { seq, time_ms, tables })
             }
             _ => None,
         })
@@ -155,15 +156,31 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
 
     /// Stores a finished table. Its name determines its content, so finding it already
     /// there (a rival, or an earlier attempt of ours that errored but landed) is success.
-    async fn put_table(&self, builder: TableBuilder, name: String) -> Result<TableMeta, Error> {
-        let (bytes, meta) = builder.finish(name);
-        self.store.put(&self.layout.object(&meta.name), bytes, PutMode::Create).await?;
+    /// Adds it to `fresh`.
+    async fn put_table(
+        &self,
+        builder: TableBuilder,
+        name: String,
+        fresh: &mut HashMap<String, TableRef>,
+    ) -> Result<TableMeta, Error> {
+        let (bytes, meta, index) = builder.finish(name);
+        let object = self.layout.object(&meta.name);
+        self.store.put(&object, bytes, PutMode::Create).await?;
+        let table = TableRef { meta: meta.clone(), index: Rc::new(index), object: object.into() };
+        fresh.insert(meta.name.clone(), table);
         Ok(meta)
     }
 
     /// One compaction step (see the module doc); output tables are named
     /// `table_name(seq, base, n)` for `n` from `outputs + 1` on, and `outputs` counts them.
-    async fn compact_step(&self, mut tables: Tables, seq: u64, base: u64, outputs: &mut u32) -> Result<Tables, Error> {
+    async fn compact_step(
+        &self,
+        mut tables: Tables,
+        seq: u64,
+        base: u64,
+        outputs: &mut u32,
+        fresh: &mut HashMap<String, TableRef>,
+    ) -> Result<Tables, Error> {
         let lo = tables.l0.iter().map(|t| t.from_key.clone()).min().unwrap_or_default();
         let start = tables.l1.partition_point(|t| t.max_key < lo);
         let (mut end, mut bytes) = (start, 0);
@@ -185,13 +202,13 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             builder.add(&key, value.as_deref())?;
             if builder.raw_len() >= self.tuning.table_bytes {
                 *outputs += 1;
-                written
-                    .push(self.put_table(std::mem::take(&mut builder), Layout::table_name(seq, base, *outputs)).await?);
+                let name = Layout::table_name(seq, base, *outputs);
+                written.push(self.put_table(std::mem::take(&mut builder), name, fresh).await?);
             }
         }
         if !builder.is_empty() {
             *outputs += 1;
-            written.push(self.put_table(builder, Layout::table_name(seq, base, *outputs)).await?);
+            written.push(self.put_table(builder, Layout::table_name(seq, base, *outputs), fresh).await?);
         }
         tables.l1.splice(start..end, written);
         tables.l0.retain_mut(|t| match &hi {
@@ -205,11 +222,18 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     }
 }
 
+/// A checkpoint to build on, as its manifest lists it.
+struct Base {
+    seq: u64,
+    time_ms: u64,
+    tables: Tables,
+}
+
 /// The entries changed after version `after`, each key's latest, in key order.
-fn changes_since(unflushed: &[Rc<Changes>], after: u64) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+fn changes_since(unflushed: &[Changes], after: u64) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
     let mut delta = BTreeMap::new();
     for changes in unflushed.iter().filter(|c| c.seq > after) {
-        for (key, value) in &changes.entries {
+        for (key, value) in changes.entries.iter() {
             delta.insert(key.clone(), value.clone());
         }
     }

@@ -23,6 +23,7 @@ pub mod codec;
 mod gc;
 mod records;
 pub mod table;
+pub mod view;
 
 use crate::store::{ObjectStore, PutMode, StoreError};
 pub use checkpoint::Tuning;
@@ -31,10 +32,14 @@ pub use gc::GcReport;
 use records::{decode_head, encode_head, Contents, Manifest, ObjectName, Tables};
 pub use records::{Layout, WalRecord};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
+use std::marker::PhantomData;
 use std::rc::Rc;
 pub use table::Entry;
-use table::{Merge, Table, TableMeta};
+use table::{Table, TableMeta};
+pub use view::{BlockCache, Layer, Reads, State};
+use view::{Level0Ref, TableRef, TableSet};
 
 /// Commits between checkpoints: bounds the WAL records a cold open replays.
 pub const CHECKPOINT_EVERY: u64 = 32;
@@ -85,19 +90,14 @@ impl From<StoreError> for Error {
     }
 }
 
-/// The replicated state: a deterministic fold over commit payloads, which is also a set of
-/// key-value entries (what checkpoints store in sorted tables).
-pub trait StateMachine: Clone + Default {
-    /// Applies one commit payload; returns the entries it changed (`None`: deleted).
-    fn apply(&mut self, payload: &[u8]) -> Result<Vec<Entry>, Error>;
-    /// What [`StateMachine::apply`] would return, without applying.
-    fn changes(&self, payload: &[u8]) -> Result<Vec<Entry>, Error>;
-    /// Every live entry, in key order.
-    fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)>;
-    /// Rebuilds a state from its live entries in key order.
-    fn load(entries: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), Error>>) -> Result<Self, Error>;
-    /// Rebuilds a state from a format 1 snapshot.
-    fn restore(snapshot: &[u8]) -> Result<Self, Error>;
+/// The replicated state machine: how a commit payload changes the key-value entries that are
+/// the state (what checkpoints store in sorted tables). Deterministic: the same payload on the
+/// same state always makes the same changes.
+pub trait StateMachine {
+    /// The entries `payload` sets or deletes in `state`. Reads go through `reads`; if that
+    /// reports [`Reads::incomplete`], the result is to be discarded and the call repeated once
+    /// the missing blocks are fetched.
+    fn changes(state: &State, reads: &Reads, payload: &[u8]) -> Result<Layer, Error>;
 }
 
 /// The host's clock in milliseconds; the engine reads no ambient time. A plain `u64` is a
@@ -113,51 +113,44 @@ impl Clock for u64 {
 }
 
 /// What a handle knows: the state after record `seq`.
-#[derive(Clone, Debug)]
-pub struct Version<M> {
+#[derive(Clone, Debug, Default)]
+pub struct Version {
     pub seq: u64,
     /// The writer epoch of the latest record (0 until someone claims the namespace).
     pub epoch: u64,
-    pub state: Rc<M>,
     /// The checkpoint whose tables hold the state as of `checkpoint.seq`.
     checkpoint: Rc<Checkpoint>,
-    /// The entries each record after `checkpoint.seq` changed, oldest first: what the next
-    /// checkpoint writes.
-    unflushed: Rc<Vec<Rc<Changes>>>,
-    /// Host time at which this version was last known to be the latest.
+    /// The entries each record after `checkpoint.seq` changed, oldest first: read over the
+    /// tables, and what the next checkpoint writes.
+    unflushed: Rc<Vec<Changes>>,
+    /// Host time at which this version was last known to be the latest (0: never).
     validated_ms: u64,
 }
 
 /// A checkpoint as a version uses it (`seq` 0: none, no tables).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 struct Checkpoint {
     seq: u64,
     time_ms: u64,
-    tables: Tables,
+    tables: Rc<TableSet>,
 }
 
 /// The entries record `seq` changed.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Changes {
     seq: u64,
-    entries: Vec<Entry>,
+    entries: Rc<Layer>,
 }
 
-impl<M: Default> Default for Version<M> {
-    /// The empty namespace, never validated.
-    fn default() -> Self {
-        Version {
-            seq: 0,
-            epoch: 0,
-            state: Rc::new(M::default()),
-            checkpoint: Rc::default(),
-            unflushed: Rc::default(),
-            validated_ms: 0,
+impl Version {
+    /// The state to read: the records since the checkpoint, newest first, over its tables.
+    pub fn state(&self) -> State {
+        State {
+            layers: self.unflushed.iter().rev().map(|c| c.entries.clone()).collect(),
+            tables: self.checkpoint.tables.clone(),
         }
     }
-}
 
-impl<M> Version<M> {
     /// Whether a write may run on this version without a freshness read first.
     pub fn is_recent(&self, now_ms: u64) -> bool {
         self.validated_ms > 0 && now_ms.saturating_sub(self.validated_ms) < MAX_UNVALIDATED_MS
@@ -187,10 +180,12 @@ pub enum CommitOutcome {
 pub struct Database<S, M> {
     store: S,
     layout: Layout,
-    current: RefCell<Version<M>>,
+    current: RefCell<Version>,
     /// The writer epoch this handle claimed, if it is an exclusive writer.
     owner_epoch: Option<u64>,
     tuning: Tuning,
+    cache: Rc<BlockCache>,
+    model: PhantomData<M>,
 }
 
 impl<S: ObjectStore, M: StateMachine> Database<S, M> {
@@ -198,21 +193,76 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     /// records after it. A new namespace costs 2 GETs; one with history 3 GETs plus the records
     /// since the last checkpoint (at most [`CHECKPOINT_EVERY`] + 1 when checkpoints keep up).
     pub async fn open(store: S, namespace: &str, clock: &impl Clock) -> Result<Self, Error> {
-        let db = Self::resume(store, namespace, Version::default());
+        Self::open_cached(store, namespace, Rc::default(), clock).await
+    }
+
+    /// [`Database::open`], reading blocks through `cache` (see [`Database::with_cache`]).
+    pub async fn open_cached(
+        store: S,
+        namespace: &str,
+        cache: Rc<BlockCache>,
+        clock: &impl Clock,
+    ) -> Result<Self, Error> {
+        let db = Self::resume(store, namespace, Version::default()).with_cache(cache);
         db.reload(clock).await?;
         Ok(db)
     }
 
     /// Rebuilds a handle from a version cached earlier, e.g. across requests of one isolate,
     /// with a store bound to the current request.
-    pub fn resume(store: S, namespace: &str, version: Version<M>) -> Self {
+    pub fn resume(store: S, namespace: &str, version: Version) -> Self {
         Database {
             store,
             layout: Layout::new(namespace),
             current: RefCell::new(version),
             owner_epoch: None,
             tuning: Tuning::default(),
+            cache: Rc::default(),
+            model: PhantomData,
         }
+    }
+
+    /// Reads blocks through `cache` (e.g. one shared by every handle of a process) instead of
+    /// a cache of this handle's own.
+    pub fn with_cache(mut self, cache: Rc<BlockCache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// The block cache this handle reads through (to share it with another handle).
+    pub fn cache(&self) -> Rc<BlockCache> {
+        self.cache.clone()
+    }
+
+    /// A request's reads through this handle's cache, pinning at most `max_bytes` of blocks.
+    pub fn reads(&self, max_bytes: usize) -> Reads {
+        Reads::new(self.cache.clone(), max_bytes)
+    }
+
+    /// Every live entry of `version`, in key order: reads every block of its tables (for tests
+    /// and tools; queries read only what they need).
+    pub async fn entries(&self, version: &Version) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+        let (state, reads) = (version.state(), self.reads(usize::MAX));
+        loop {
+            let entries = state.range(&reads, None, &[], None);
+            if !reads.incomplete() {
+                return Ok(entries);
+            }
+            self.fetch(&reads).await?;
+        }
+    }
+
+    /// Fetches the blocks `reads` found missing ([`PARALLEL_GETS`] at a time) into the cache,
+    /// pinned for the rest of the request.
+    pub async fn fetch(&self, reads: &Reads) -> Result<(), Error> {
+        for chunk in reads.take_missing().chunks(PARALLEL_GETS) {
+            let gets = chunk.iter().map(|b| self.store.get_range(&b.object, b.offset, b.len));
+            for (id, data) in chunk.iter().zip(futures::future::join_all(gets).await) {
+                let data = data?.ok_or_else(|| Error::Corrupt(format!("table {} is missing", id.object)))?;
+                reads.add(id.clone(), &data)?;
+            }
+        }
+        Ok(())
     }
 
     /// Overrides table sizes and compaction triggers (tests use small ones).
@@ -229,7 +279,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     }
 
     /// The latest version this handle has seen, without I/O.
-    pub fn cached(&self) -> Version<M> {
+    pub fn cached(&self) -> Version {
         self.current.borrow().clone()
     }
 
@@ -254,7 +304,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     /// The checkpoint `head` names, unless it is not newer than version `have`. If `head` names
     /// objects that are missing, as in a copy taken while writes went on, falls back to the
     /// newest complete checkpoint found by listing.
-    async fn load_checkpoint(&self, have: u64) -> Result<Option<Version<M>>, Error> {
+    async fn load_checkpoint(&self, have: u64) -> Result<Option<Version>, Error> {
         let head = self.head_seq().await?;
         if head <= have {
             return Ok(None);
@@ -282,38 +332,61 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     }
 
     /// The checkpoint at `seq`, or `None` if its manifest or any object it names is missing.
-    /// Costs one GET for the manifest and one per table (up to [`PARALLEL_GETS`] at a time).
-    async fn checkpoint_at(&self, seq: u64) -> Result<Option<Version<M>>, Error> {
+    /// Costs one GET for the manifest and one ranged GET per table for its block index (up to
+    /// [`PARALLEL_GETS`] at a time); no block is read until a query needs it.
+    async fn checkpoint_at(&self, seq: u64) -> Result<Option<Version>, Error> {
         let Some(manifest) = self.read_manifest(seq).await? else { return Ok(None) };
-        let (state, checkpoint, unflushed) = match manifest.contents {
+        let (checkpoint, unflushed) = match manifest.contents {
             Contents::Snapshot(key) => {
                 let Some(snapshot) = self.store.get(&key).await? else { return Ok(None) };
-                let state = M::restore(&unframe(Kind::Snapshot, &snapshot)?)?;
-                // A format 1 checkpoint has no tables: the next checkpoint writes everything.
-                let entries = state.entries().into_iter().map(|(k, v)| (k, Some(v))).collect();
-                let changes = Rc::new(Changes { seq: manifest.seq, entries });
-                let checkpoint = Checkpoint { seq: 0, time_ms: manifest.time_ms, tables: Tables::default() };
-                (state, checkpoint, vec![changes])
+                // A format 1 snapshot is a payload applied to nothing; it has no tables, so it
+                // stays in memory until the next checkpoint writes everything.
+                let payload = unframe(Kind::Snapshot, &snapshot)?;
+                let entries = M::changes(&State::default(), &Reads::unbounded(), &payload)?;
+                let changes = Changes { seq: manifest.seq, entries: Rc::new(entries) };
+                (Checkpoint { seq: 0, time_ms: manifest.time_ms, tables: Rc::default() }, vec![changes])
             }
             Contents::Tables(tables) => {
-                let Some(all) = self.fetch_tables(tables.all()).await? else { return Ok(None) };
-                let (l0, l1) = all.split_at(tables.l0.len());
-                let sources = tables.l0.iter().zip(l0).map(|(t, table)| level0_entries(table, &t.from_key, None));
-                let l1_entries: Box<dyn Iterator<Item = _>> = Box::new(l1.iter().flat_map(Table::iter));
-                let live =
-                    Merge::new(sources.chain([l1_entries]), true).map(|e| e.map(|(k, v)| (k, v.unwrap_or_default())));
-                let state = M::load(live)?;
-                (state, Checkpoint { seq: manifest.seq, time_ms: manifest.time_ms, tables }, Vec::new())
+                let Some(tables) = self.table_set(&tables, &HashMap::new()).await? else { return Ok(None) };
+                let checkpoint = Checkpoint { seq: manifest.seq, time_ms: manifest.time_ms, tables: Rc::new(tables) };
+                (checkpoint, Vec::new())
             }
         };
         Ok(Some(Version {
             seq: manifest.seq,
             epoch: manifest.epoch,
-            state: Rc::new(state),
             checkpoint: Rc::new(checkpoint),
             unflushed: Rc::new(unflushed),
             validated_ms: 0,
         }))
+    }
+
+    /// The tables a manifest lists, ready to read: the block index of each, from `known`
+    /// (tables this handle already reads or just wrote) or fetched with one ranged GET;
+    /// `None` if a table is missing.
+    async fn table_set(&self, tables: &Tables, known: &HashMap<String, TableRef>) -> Result<Option<TableSet>, Error> {
+        let mut refs: HashMap<String, TableRef> = HashMap::new();
+        let unknown: Vec<&TableMeta> = tables.all().filter(|m| !known.contains_key(&m.name)).collect();
+        for chunk in unknown.chunks(PARALLEL_GETS) {
+            let keys: Vec<String> = chunk.iter().map(|m| self.layout.object(&m.name)).collect();
+            let gets = chunk.iter().zip(&keys).map(|(m, k)| self.store.get_range(k, m.index_offset, m.index_len));
+            for ((meta, key), data) in chunk.iter().zip(&keys).zip(futures::future::join_all(gets).await) {
+                let Some(data) = data? else { return Ok(None) };
+                let index = Rc::new(table::decode_index(&data)?);
+                refs.insert(meta.name.clone(), TableRef { meta: (*meta).clone(), index, object: key.as_str().into() });
+            }
+        }
+        let get = |m: &TableMeta| known.get(&m.name).or_else(|| refs.get(&m.name)).cloned();
+        let mut set = TableSet::default();
+        for t in &tables.l0 {
+            let Some(table) = get(&t.table) else { return Ok(None) };
+            set.l0.push(Level0Ref { table, from_key: t.from_key.clone() });
+        }
+        for m in &tables.l1 {
+            let Some(table) = get(m) else { return Ok(None) };
+            set.l1.push(table);
+        }
+        Ok(Some(set))
     }
 
     async fn read_manifest(&self, seq: u64) -> Result<Option<Manifest>, Error> {
@@ -340,7 +413,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
 
     /// Applies records after the cached version until one is absent; stamps the version as
     /// validated at `started` (when the walk began: the conservative end of the interval).
-    async fn walk(&self, started: u64) -> Result<Version<M>, Error> {
+    async fn walk(&self, started: u64) -> Result<Version, Error> {
         loop {
             let next = self.current.borrow().seq + 1;
             let Some(data) = self.store.get(&self.layout.wal(next)).await? else {
@@ -354,7 +427,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             if record.seq != next {
                 return Err(Error::Corrupt(format!("{} holds record {}", self.layout.wal(next), record.seq)));
             }
-            self.apply_record(&record)?;
+            self.apply_record(&record).await?;
         }
     }
 
@@ -362,7 +435,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     /// key when nothing changed. A version
     /// unvalidated for longer than [`MAX_STALL_MS`] first asks `head` whether a newer checkpoint
     /// exists (the records before it may be collected).
-    pub async fn refresh(&self, clock: &impl Clock) -> Result<Version<M>, Error> {
+    pub async fn refresh(&self, clock: &impl Clock) -> Result<Version, Error> {
         let started = clock.now_ms();
         if !self.current.borrow().within_stall_bound(started) {
             self.reload(clock).await?;
@@ -378,26 +451,42 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
 
     /// Folds one record into the cached version if it is the next one (a concurrent request
     /// of the same isolate may have applied it already). Fence records carry no payload.
-    fn apply_record(&self, record: &WalRecord) -> Result<(), Error> {
-        let mut cur = self.current.borrow_mut();
-        if record.seq != cur.seq + 1 {
+    /// Working out the record's changes may read blocks of the state it applies to.
+    async fn apply_record(&self, record: &WalRecord) -> Result<(), Error> {
+        let base = self.cached();
+        if record.seq != base.seq + 1 {
             return Ok(());
         }
-        if record.epoch < cur.epoch {
+        if record.epoch < base.epoch {
             return Err(Error::Corrupt(format!("record {} is from fenced epoch {}", record.seq, record.epoch)));
         }
-        if !record.payload.is_empty() {
-            let entries = Rc::make_mut(&mut cur.state).apply(&record.payload)?;
-            Rc::make_mut(&mut cur.unflushed).push(Rc::new(Changes { seq: record.seq, entries }));
+        let entries = if record.payload.is_empty() { None } else { Some(self.changes(&base, &record.payload).await?) };
+        let mut cur = self.current.borrow_mut();
+        if cur.seq == base.seq {
+            if let Some(entries) = entries {
+                Rc::make_mut(&mut cur.unflushed).push(Changes { seq: record.seq, entries: Rc::new(entries) });
+            }
+            cur.seq = record.seq;
+            cur.epoch = record.epoch;
         }
-        cur.seq = record.seq;
-        cur.epoch = record.epoch;
         Ok(())
     }
 
-    /// Tries to commit `payload` as the record after `base`. `next_state` is the state the
-    /// payload produces from `base` (the caller computed it while executing); on success it
-    /// becomes the cached version without re-applying.
+    /// The entries `payload` changes in version `base`, fetching the blocks that takes.
+    async fn changes(&self, base: &Version, payload: &[u8]) -> Result<Layer, Error> {
+        let (state, reads) = (base.state(), self.reads(usize::MAX));
+        loop {
+            let entries = M::changes(&state, &reads, payload);
+            if !reads.incomplete() {
+                return entries;
+            }
+            self.fetch(&reads).await?;
+        }
+    }
+
+    /// Tries to commit `payload` as the record after `base`. `entries` are the changes the
+    /// payload makes to `base` (the caller worked them out while executing); on success they
+    /// become the cached version without being worked out again.
     ///
     /// An ambiguous store error is resolved by reading the slot back: our `txn_id` there means
     /// landed, a rival's means lost; if that read fails too, the error is returned and the
@@ -405,9 +494,9 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     /// than [`MAX_STALL_MS`] is checked against `head` before it counts (see the module doc).
     pub async fn commit(
         &self,
-        base: &Version<M>,
+        base: &Version,
         payload: Vec<u8>,
-        next_state: M,
+        entries: Layer,
         txn_id: u64,
         clock: &impl Clock,
     ) -> Result<CommitOutcome, Error> {
@@ -417,8 +506,6 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             None => base.epoch,
         };
         let seq = base.seq + 1;
-        let entries = if payload.is_empty() { Vec::new() } else { base.state.changes(&payload)? };
-        let changes = Rc::new(Changes { seq, entries });
         let record = WalRecord { seq, epoch, time_ms: clock.now_ms(), txn_id, payload };
         let key = self.layout.wal(seq);
         if !self.create_record(&key, &record).await? {
@@ -434,9 +521,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         if cur.seq == base.seq {
             cur.seq = seq;
             cur.epoch = epoch;
-            cur.state = Rc::new(next_state);
             if !record.payload.is_empty() {
-                Rc::make_mut(&mut cur.unflushed).push(changes);
+                Rc::make_mut(&mut cur.unflushed).push(Changes { seq, entries: Rc::new(entries) });
             }
             // Winning the create proves this is now the latest version.
             cur.validated_ms = cur.validated_ms.max(record.time_ms);
@@ -483,7 +569,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             let base = self.refresh(clock).await?;
             let epoch = base.epoch + 1;
             self.owner_epoch = Some(epoch);
-            match self.commit(&base, Vec::new(), (*base.state).clone(), txn_id, clock).await? {
+            match self.commit(&base, Vec::new(), Layer::new(), txn_id, clock).await? {
                 CommitOutcome::Committed(_) => return Ok(epoch),
                 CommitOutcome::Lost => self.owner_epoch = None,
             }

@@ -38,10 +38,10 @@ pub struct TableMeta {
 
 /// One block's place in the table, and its last key (blocks are found by binary search on it).
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct BlockHandle {
-    last_key: Vec<u8>,
-    offset: u64,
-    len: u64,
+pub struct BlockHandle {
+    pub last_key: Vec<u8>,
+    pub offset: u64,
+    pub len: u64,
 }
 
 /// Builds a table from entries given in strictly increasing key order.
@@ -128,8 +128,8 @@ impl TableBuilder {
         self.out.extend_from_slice(&framed);
     }
 
-    /// The table's bytes and its metadata (to be stored as `name`).
-    pub fn finish(mut self, name: String) -> (Vec<u8>, TableMeta) {
+    /// The table's bytes, its metadata and its block index (to be stored as `name`).
+    pub fn finish(mut self, name: String) -> (Vec<u8>, TableMeta, Vec<BlockHandle>) {
         self.close_block();
         let mut w = Writer::new();
         w.varint(self.index.len() as u64);
@@ -153,11 +153,11 @@ impl TableBuilder {
             min_key: self.min_key.unwrap_or_default(),
             max_key: self.index.last().map(|b| b.last_key.clone()).unwrap_or_default(),
         };
-        (self.out, meta)
+        (self.out, meta, self.index)
     }
 }
 
-fn decode_index(data: &[u8]) -> Result<Vec<BlockHandle>, Error> {
+pub(super) fn decode_index(data: &[u8]) -> Result<Vec<BlockHandle>, Error> {
     let body = unframe(Kind::TableIndex, data)?;
     let mut r = Reader::new(&body);
     let n = r.len()?;
@@ -165,7 +165,7 @@ fn decode_index(data: &[u8]) -> Result<Vec<BlockHandle>, Error> {
 }
 
 /// Decodes one block's entries.
-fn decode_block(data: &[u8]) -> Result<Vec<Entry>, Error> {
+pub(super) fn decode_block(data: &[u8]) -> Result<Vec<Entry>, Error> {
     let body = unframe(Kind::Block, data)?;
     let mut r = Reader::new(&body);
     let mut out: Vec<Entry> = Vec::new();
@@ -330,7 +330,8 @@ mod tests {
         for (k, v) in entries {
             b.add(k, v.as_deref()).unwrap();
         }
-        b.finish("sst/t".into())
+        let (bytes, meta, _) = b.finish("sst/t".into());
+        (bytes, meta)
     }
 
     fn entries(n: u32) -> Vec<Entry> {

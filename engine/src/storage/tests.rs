@@ -6,34 +6,35 @@ use records::decode_head;
 use std::cell::Cell;
 
 /// A state machine that appends bytes: easy to check that every commit is applied once, in
-/// order. As entries, byte `i` is stored under key `i` (big-endian).
-#[derive(Clone, Default, Debug, PartialEq)]
-struct Bytes(Vec<u8>);
+/// order. Byte `i` is stored under `b` + `i` (big-endian), their count under `n`.
+struct Bytes;
+
+const COUNT: &[u8] = b"n";
+
+fn byte_key(i: u64) -> Vec<u8> {
+    let mut k = b"b".to_vec();
+    k.extend_from_slice(&i.to_be_bytes());
+    k
+}
 
 impl StateMachine for Bytes {
-    fn apply(&mut self, payload: &[u8]) -> Result<Vec<Entry>, Error> {
-        let changes = self.changes(payload)?;
-        self.0.extend_from_slice(payload);
-        Ok(changes)
+    fn changes(state: &State, reads: &Reads, payload: &[u8]) -> Result<Layer, Error> {
+        let at = state.get(reads, COUNT).map_or(0, |v| u64::from_be_bytes(v.try_into().unwrap()));
+        let mut out: Layer = payload.iter().zip(at..).map(|(b, i)| (byte_key(i), Some(vec![*b]))).collect();
+        out.insert(COUNT.to_vec(), Some((at + payload.len() as u64).to_be_bytes().to_vec()));
+        Ok(out)
     }
-    fn changes(&self, payload: &[u8]) -> Result<Vec<Entry>, Error> {
-        let at = self.0.len() as u64;
-        Ok(payload.iter().zip(at..).map(|(b, i)| (i.to_be_bytes().to_vec(), Some(vec![*b]))).collect())
-    }
-    fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.0.iter().zip(0u64..).map(|(b, i)| (i.to_be_bytes().to_vec(), vec![*b])).collect()
-    }
-    fn load(entries: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), Error>>) -> Result<Self, Error> {
-        let mut bytes = Vec::new();
-        for (i, entry) in entries.enumerate() {
-            let (k, v) = entry?;
-            assert_eq!(k, (i as u64).to_be_bytes(), "entries arrive in key order, none missing");
-            bytes.extend_from_slice(&v);
+}
+
+/// The bytes of version `v`, read through `db` (fetching the blocks that takes).
+async fn contents<S: ObjectStore>(db: &Database<S, Bytes>, v: &Version) -> Vec<u8> {
+    let (state, reads) = (v.state(), db.reads(usize::MAX));
+    loop {
+        let entries = state.range(&reads, None, b"b", Some(b"c"));
+        if !reads.incomplete() {
+            return entries.into_iter().flat_map(|(_, v)| v).collect();
         }
-        Ok(Bytes(bytes))
-    }
-    fn restore(snapshot: &[u8]) -> Result<Self, Error> {
-        Ok(Bytes(snapshot.to_vec()))
+        db.fetch(&reads).await.unwrap();
     }
 }
 
@@ -73,9 +74,8 @@ impl ObjectStore for Counting {
 
 async fn append(db: &Database<Rc<Counting>, Bytes>, byte: u8, id: u64) -> CommitOutcome {
     let base = db.refresh(&0u64).await.unwrap();
-    let mut next = (*base.state).clone();
-    next.apply(&[byte]).unwrap();
-    db.commit(&base, vec![byte], next, id, &0u64).await.unwrap()
+    let entries = db.changes(&base, &[byte]).await.unwrap();
+    db.commit(&base, vec![byte], entries, id, &0u64).await.unwrap()
 }
 
 #[test]
@@ -86,9 +86,15 @@ fn commits_are_durable_and_visible_to_other_handles() {
         assert_eq!(append(&a, 1, 1).await, CommitOutcome::Committed(1));
         assert_eq!(append(&a, 2, 2).await, CommitOutcome::Committed(2));
         let b: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
-        assert_eq!(b.cached().state.0, [1, 2]);
+        assert_eq!(contents(&b, &b.cached()).await, [1, 2]);
         assert_eq!(append(&b, 3, 3).await, CommitOutcome::Committed(3));
-        assert_eq!(a.refresh(&0u64).await.unwrap().state.0, [1, 2, 3]);
+        assert_eq!(
+            {
+                let v = a.refresh(&0u64).await.unwrap();
+                contents(&a, &v).await
+            },
+            [1, 2, 3]
+        );
         let other: Database<_, Bytes> = Database::open(store.clone(), "other", &0u64).await.unwrap();
         assert_eq!(other.cached().seq, 0, "namespaces are separate");
         assert_eq!(store.lists.get(), 0, "no LIST anywhere");
@@ -102,7 +108,7 @@ fn a_warm_commit_is_one_put_and_an_idle_refresh_one_get() {
         let db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let base = db.refresh(&0u64).await.unwrap();
         let (gets, puts) = (store.gets.get(), store.puts.get());
-        db.commit(&base, vec![9], Bytes(vec![9]), 7, &0u64).await.unwrap();
+        db.commit(&base, vec![9], db.changes(&base, &[9]).await.unwrap(), 7, &0u64).await.unwrap();
         assert_eq!((store.gets.get() - gets, store.puts.get() - puts), (0, 1));
         let gets = store.gets.get();
         db.refresh(&0u64).await.unwrap();
@@ -118,10 +124,22 @@ fn the_loser_of_a_race_writes_nothing_and_catches_up() {
         let b: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let base_a = a.refresh(&0u64).await.unwrap();
         let base_b = b.refresh(&0u64).await.unwrap();
-        assert_eq!(a.commit(&base_a, vec![1], Bytes(vec![1]), 1, &0u64).await.unwrap(), CommitOutcome::Committed(1));
-        assert_eq!(b.commit(&base_b, vec![2], Bytes(vec![2]), 2, &0u64).await.unwrap(), CommitOutcome::Lost);
+        assert_eq!(
+            a.commit(&base_a, vec![1], a.changes(&base_a, &[1]).await.unwrap(), 1, &0u64).await.unwrap(),
+            CommitOutcome::Committed(1)
+        );
+        assert_eq!(
+            b.commit(&base_b, vec![2], b.changes(&base_b, &[2]).await.unwrap(), 2, &0u64).await.unwrap(),
+            CommitOutcome::Lost
+        );
         assert_eq!(append(&b, 2, 3).await, CommitOutcome::Committed(2));
-        assert_eq!(a.refresh(&0u64).await.unwrap().state.0, [1, 2]);
+        assert_eq!(
+            {
+                let v = a.refresh(&0u64).await.unwrap();
+                contents(&a, &v).await
+            },
+            [1, 2]
+        );
     });
 }
 
@@ -140,7 +158,7 @@ fn checkpoints_bound_the_cost_of_opening() {
         let gets = store.gets.get();
         let reopened: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let cost = store.gets.get() - gets;
-        assert_eq!(reopened.cached().state.0, (0..total).map(|i| i as u8).collect::<Vec<_>>());
+        assert_eq!(contents(&reopened, &reopened.cached()).await, (0..total).map(|i| i as u8).collect::<Vec<_>>());
         assert!(u64::from(cost) <= 3 + CHECKPOINT_EVERY + 1, "open cost {cost} GETs");
         assert!(store.inner.head("ns/head").await.unwrap().is_some());
     });
@@ -179,10 +197,9 @@ fn a_damaged_record_is_an_error_not_a_silent_gap() {
 async fn write(db: &Database<Rc<Counting>, Bytes>, byte: u8, now: u64) -> u64 {
     loop {
         let base = db.refresh(&now).await.unwrap();
-        let mut next = (*base.state).clone();
-        next.apply(&[byte]).unwrap();
+        let entries = db.changes(&base, &[byte]).await.unwrap();
         if let CommitOutcome::Committed(seq) =
-            db.commit(&base, vec![byte], next, now ^ u64::from(byte), &now).await.unwrap()
+            db.commit(&base, vec![byte], entries, now ^ u64::from(byte), &now).await.unwrap()
         {
             db.maybe_checkpoint(&now).await.unwrap();
             return seq;
@@ -209,17 +226,30 @@ fn a_stalled_writer_cannot_revive_a_collected_slot() {
         assert!(store.inner.get("ns/wal/00000000000000000002").await.unwrap().is_none(), "the slot was collected");
 
         // Its create-if-absent on the collected slot succeeds, but it must not be acknowledged.
-        let outcome = zombie.commit(&base, vec![9], Bytes(vec![1, 9]), 99, &(3 * HOUR)).await.unwrap();
+        let outcome =
+            zombie.commit(&base, vec![9], zombie.changes(&base, &[9]).await.unwrap(), 99, &(3 * HOUR)).await.unwrap();
         assert_eq!(outcome, CommitOutcome::Lost);
         assert!(store.inner.get("ns/wal/00000000000000000002").await.unwrap().is_some(), "the orphan landed");
 
         // Nobody sees it: not a fresh open, not the zombie once it refreshes, not a stale reader.
         let expected: Vec<u8> = std::iter::once(1).chain(std::iter::repeat_n(2, 40)).collect();
         let fresh: Database<_, Bytes> = Database::open(store.clone(), "ns", &(3 * HOUR)).await.unwrap();
-        assert_eq!(fresh.cached().state.0, expected);
-        assert_eq!(zombie.refresh(&(3 * HOUR)).await.unwrap().state.0, expected);
+        assert_eq!(contents(&fresh, &fresh.cached()).await, expected);
+        assert_eq!(
+            {
+                let v = zombie.refresh(&(3 * HOUR)).await.unwrap();
+                contents(&zombie, &v).await
+            },
+            expected
+        );
         let stale = Database::resume(store.clone(), "ns", base);
-        assert_eq!(stale.refresh(&(3 * HOUR)).await.unwrap().state.0, expected);
+        assert_eq!(
+            {
+                let v = stale.refresh(&(3 * HOUR)).await.unwrap();
+                contents(&stale, &v).await
+            },
+            expected
+        );
         // The zombie's next commit goes where it belongs.
         assert_eq!(write(&zombie, 9, 3 * HOUR).await, 42);
     });
@@ -239,12 +269,15 @@ fn a_newer_writer_epoch_fences_the_older_one() {
         write(&new, 2, 2_000).await;
 
         // The old owner's stale commit loses the slot; on the newer state it is fenced.
-        assert_eq!(old.commit(&base, vec![7], Bytes(vec![1, 7]), 3, &2_500).await.unwrap(), CommitOutcome::Lost);
+        assert_eq!(
+            old.commit(&base, vec![7], old.changes(&base, &[7]).await.unwrap(), 3, &2_500).await.unwrap(),
+            CommitOutcome::Lost
+        );
         let fresh = old.refresh(&2_500u64).await.unwrap();
-        let err = old.commit(&fresh, vec![7], Bytes(vec![1, 2, 7]), 4, &2_500).await.unwrap_err();
+        let err = old.commit(&fresh, vec![7], old.changes(&fresh, &[7]).await.unwrap(), 4, &2_500).await.unwrap_err();
         assert_eq!(err, Error::Fenced { mine: 1, current: 2 });
         let reader: Database<_, Bytes> = Database::open(store.clone(), "ns", &3_000).await.unwrap();
-        assert_eq!(reader.cached().state.0, [1, 2], "nothing of the fenced writer is visible");
+        assert_eq!(contents(&reader, &reader.cached()).await, [1, 2], "nothing of the fenced writer is visible");
         assert_eq!(reader.cached().epoch, 2);
     });
 }
@@ -288,10 +321,17 @@ fn a_copy_taken_during_writes_and_collection_opens_to_a_committed_version() {
                     db.collect_garbage(&now, HOUR).await.unwrap();
                 }
             }
-            let all = db.refresh(&now).await.unwrap().state.0.clone();
+            let all = {
+                let v = db.refresh(&now).await.unwrap();
+                contents(&db, &v).await
+            };
             let restored: Database<_, Bytes> = Database::open(copy, "ns", &now).await.unwrap();
             let v = restored.cached();
-            assert_eq!(v.state.0, all[..v.seq as usize], "seed {seed}: the copy is not a committed version");
+            assert_eq!(
+                contents(&restored, &v).await,
+                all[..v.seq as usize],
+                "seed {seed}: the copy is not a committed version"
+            );
             recent += u32::from(v.seq >= 60);
         }
         assert!(recent >= 40, "only {recent} of 50 copies restored a recent version");
@@ -312,7 +352,7 @@ fn a_head_naming_a_missing_checkpoint_falls_back_to_the_newest_complete_one() {
         store.inner.delete(&db.layout().manifest(96)).await.unwrap();
         let lists = store.lists.get();
         let reopened: Database<_, Bytes> = Database::open(store.clone(), "ns", &1).await.unwrap();
-        assert_eq!(reopened.cached().state.0, (0..100u8).collect::<Vec<_>>());
+        assert_eq!(contents(&reopened, &reopened.cached()).await, (0..100u8).collect::<Vec<_>>());
         assert_eq!(store.lists.get() - lists, 1, "recovered by listing the manifests");
     });
 }
@@ -342,7 +382,7 @@ fn an_old_base_checkpoint_looks_for_a_newer_manifest_than_head() {
         let name = |base: u64| format!("ns/sst/{:020}-{:020}-0.sst", 65, base);
         assert!(keys.contains(&name(64)) && !keys.contains(&name(32)), "built on manifest 64: {keys:?}");
         let reopened: Database<_, Bytes> = Database::open(store.clone(), "ns", &later).await.unwrap();
-        assert_eq!(reopened.cached().state.0, (0..=64u8).collect::<Vec<_>>());
+        assert_eq!(contents(&reopened, &reopened.cached()).await, (0..=64u8).collect::<Vec<_>>());
         // A fresh base needs no listing.
         let lists = store.lists.get();
         for i in 0..40u64 {

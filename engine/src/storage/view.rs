@@ -1,0 +1,380 @@
+//! Reading a version's state lazily: sorted in-memory layers (the records since the last
+//! checkpoint, newest first) over the checkpoint's tables, whose blocks are fetched only when a
+//! read needs them and kept in a byte-bounded cache shared by every request of a process.
+//!
+//! Reads are synchronous (the query engine is), so a read that needs a block not in memory
+//! does not wait for it: it records the block as *missing* in its [`Reads`] and answers as if
+//! the block were empty. The caller then fetches every missing block at once
+//! ([`super::Database::fetch`]) and runs again; an answer is only used from a run that missed
+//! nothing. A run discovers every block its inputs lead to, so a query costs one round of
+//! fetches per step of data dependence (a point lookup by index: two), not one per block.
+//!
+//! Invariants: blocks are immutable (tables are write-once), so a cached block never goes
+//! stale; a block a request used stays pinned by that request's [`Reads`] until it ends, so
+//! eviction can never make a rerun miss what the previous run fetched; the bytes a request
+//! pins are bounded ([`Reads::new`]).
+use super::table::{self, BlockHandle, Entry, TableMeta};
+use super::Error;
+use crate::storage::records::Tables;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+use std::rc::Rc;
+
+/// Sorted changes over older state: `None` is a deletion.
+pub type Layer = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// One decoded block: its entries in key order.
+#[derive(Debug)]
+pub struct Block {
+    entries: Vec<Entry>,
+    bytes: usize,
+}
+
+impl Block {
+    fn decode(data: &[u8]) -> Result<Self, Error> {
+        let entries = table::decode_block(data)?;
+        let bytes = entries.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD).sum();
+        Ok(Block { entries, bytes })
+    }
+}
+
+/// Approximate bytes of one decoded entry beyond its key and value (two vectors' headers).
+const ENTRY_OVERHEAD: usize = 56;
+
+/// Where a block is: the object key and its byte range.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlockId {
+    pub object: Rc<str>,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// Decoded blocks shared across requests, least recently used evicted beyond `capacity` bytes.
+#[derive(Debug)]
+pub struct BlockCache {
+    capacity: usize,
+    inner: RefCell<CacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    blocks: HashMap<BlockId, (Rc<Block>, u64)>,
+    bytes: usize,
+    clock: u64,
+}
+
+/// The default cache size: a quarter of a Worker isolate's 128 MB.
+pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+impl Default for BlockCache {
+    fn default() -> Self {
+        BlockCache::new(DEFAULT_CACHE_BYTES)
+    }
+}
+
+impl BlockCache {
+    pub fn new(capacity: usize) -> Self {
+        BlockCache { capacity, inner: RefCell::default() }
+    }
+
+    /// Bytes of decoded blocks held.
+    pub fn bytes(&self) -> usize {
+        self.inner.borrow().bytes
+    }
+
+    fn get(&self, id: &BlockId) -> Option<Rc<Block>> {
+        let mut inner = self.inner.borrow_mut();
+        inner.clock += 1;
+        let now = inner.clock;
+        inner.blocks.get_mut(id).map(|(b, used)| {
+            *used = now;
+            b.clone()
+        })
+    }
+
+    fn insert(&self, id: BlockId, block: Rc<Block>) {
+        let mut inner = self.inner.borrow_mut();
+        inner.clock += 1;
+        let now = inner.clock;
+        inner.bytes += block.bytes;
+        if let Some((old, _)) = inner.blocks.insert(id, (block, now)) {
+            inner.bytes -= old.bytes;
+        }
+        if inner.bytes > self.capacity {
+            // Evict the least recently used down to three quarters, so eviction (a sort) is rare.
+            let mut by_age: Vec<(u64, BlockId)> =
+                inner.blocks.iter().map(|(id, (_, used))| (*used, id.clone())).collect();
+            by_age.sort_unstable();
+            let target = self.capacity / 4 * 3;
+            for (_, id) in by_age {
+                if inner.bytes <= target {
+                    break;
+                }
+                if let Some((b, _)) = inner.blocks.remove(&id) {
+                    inner.bytes -= b.bytes;
+                }
+            }
+        }
+    }
+}
+
+/// One request's reads: the blocks it used and those it found missing.
+#[derive(Debug)]
+pub struct Reads {
+    cache: Rc<BlockCache>,
+    pinned: RefCell<HashMap<BlockId, Rc<Block>>>,
+    pinned_bytes: Cell<usize>,
+    max_bytes: usize,
+    missing: RefCell<BTreeSet<BlockId>>,
+    /// The first stored value that failed to decode.
+    failure: RefCell<Option<Error>>,
+}
+
+impl Reads {
+    /// Reads through `cache`, pinning at most `max_bytes` of blocks (see [`Reads::over_limit`]).
+    pub fn new(cache: Rc<BlockCache>, max_bytes: usize) -> Self {
+        Reads {
+            cache,
+            pinned: RefCell::default(),
+            pinned_bytes: Cell::new(0),
+            max_bytes,
+            missing: RefCell::default(),
+            failure: RefCell::default(),
+        }
+    }
+
+    /// Records that stored data failed to decode (the read answers as if it were absent).
+    pub fn fail(&self, e: Error) {
+        self.failure.borrow_mut().get_or_insert(e);
+    }
+
+    /// The first decoding failure since the last call.
+    pub fn take_failure(&self) -> Option<Error> {
+        self.failure.borrow_mut().take()
+    }
+
+    /// Reads that can only see in-memory layers (tests, and states without tables).
+    pub fn unbounded() -> Self {
+        Reads::new(Rc::new(BlockCache::default()), usize::MAX)
+    }
+
+    /// Whether a read since the last [`Reads::take_missing`] needed a block not in memory:
+    /// if so, whatever was computed from those reads is incomplete.
+    pub fn incomplete(&self) -> bool {
+        !self.missing.borrow().is_empty()
+    }
+
+    pub fn take_missing(&self) -> Vec<BlockId> {
+        std::mem::take(&mut *self.missing.borrow_mut()).into_iter().collect()
+    }
+
+    /// Bytes of blocks this request holds.
+    pub fn pinned_bytes(&self) -> usize {
+        self.pinned_bytes.get()
+    }
+
+    /// Whether this request needs more block bytes than it may hold.
+    pub fn over_limit(&self) -> bool {
+        self.pinned_bytes.get() > self.max_bytes
+    }
+
+    /// Decodes a fetched block into the cache and pins it.
+    pub(super) fn add(&self, id: BlockId, data: &[u8]) -> Result<(), Error> {
+        let block = Rc::new(Block::decode(data)?);
+        self.cache.insert(id.clone(), block.clone());
+        self.pin(id, block);
+        Ok(())
+    }
+
+    fn pin(&self, id: BlockId, block: Rc<Block>) {
+        self.pinned_bytes.set(self.pinned_bytes.get() + block.bytes);
+        self.pinned.borrow_mut().insert(id, block);
+    }
+
+    fn block(&self, id: BlockId) -> Option<Rc<Block>> {
+        if let Some(b) = self.pinned.borrow().get(&id) {
+            return Some(b.clone());
+        }
+        match self.cache.get(&id) {
+            Some(b) => {
+                self.pin(id, b.clone());
+                Some(b)
+            }
+            None => {
+                self.missing.borrow_mut().insert(id);
+                None
+            }
+        }
+    }
+}
+
+/// A table as a version reads it: its metadata, its block index and its object key.
+#[derive(Clone, Debug)]
+pub struct TableRef {
+    pub meta: TableMeta,
+    pub index: Rc<Vec<BlockHandle>>,
+    pub object: Rc<str>,
+}
+
+impl TableRef {
+    /// The entry for `key` in this table (`Some(None)`: a tombstone).
+    fn get(&self, reads: &Reads, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        if key < self.meta.min_key.as_slice() || key > self.meta.max_key.as_slice() {
+            return None;
+        }
+        let at = self.index.partition_point(|b| b.last_key.as_slice() < key);
+        let block = reads.block(self.block_id(self.index.get(at)?))?;
+        let found = block.entries.binary_search_by(|(k, _)| k.as_slice().cmp(key)).ok()?;
+        block.entries.get(found).map(|(_, v)| v.clone())
+    }
+
+    fn block_id(&self, h: &BlockHandle) -> BlockId {
+        BlockId { object: self.object.clone(), offset: h.offset, len: h.len }
+    }
+
+    /// The entries in `[lo, hi)` (and at or above `from`), in key order.
+    fn range(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, out: &mut Vec<Entry>) {
+        if hi.is_some_and(|hi| hi <= self.meta.min_key.as_slice()) || lo > self.meta.max_key.as_slice() {
+            return;
+        }
+        let first = self.index.partition_point(|b| b.last_key.as_slice() < lo);
+        for (i, h) in self.index.iter().enumerate().skip(first) {
+            // Block i holds the keys after block i-1's last key.
+            if i > first && hi.is_some_and(|hi| self.index[i - 1].last_key.as_slice() >= hi) {
+                break;
+            }
+            let Some(block) = reads.block(self.block_id(h)) else { continue };
+            let start = block.entries.partition_point(|(k, _)| k.as_slice() < lo);
+            for (k, v) in &block.entries[start..] {
+                if hi.is_some_and(|hi| k.as_slice() >= hi) {
+                    return;
+                }
+                out.push((k.clone(), v.clone()));
+            }
+        }
+    }
+}
+
+/// A level-0 table: its keys below `from_key` have moved to level 1 and are ignored.
+#[derive(Clone, Debug)]
+pub struct Level0Ref {
+    pub table: TableRef,
+    pub from_key: Vec<u8>,
+}
+
+/// What a version's checkpoint holds, ready to read.
+#[derive(Clone, Debug, Default)]
+pub struct TableSet {
+    pub l0: Vec<Level0Ref>,
+    pub l1: Vec<TableRef>,
+}
+
+impl TableSet {
+    /// The manifest's view of these tables.
+    pub fn tables(&self) -> Tables {
+        Tables {
+            l0: self
+                .l0
+                .iter()
+                .map(|t| super::records::Level0 { table: t.table.meta.clone(), from_key: t.from_key.clone() })
+                .collect(),
+            l1: self.l1.iter().map(|t| t.meta.clone()).collect(),
+        }
+    }
+
+    /// Every table, level 0 first.
+    pub fn all(&self) -> impl Iterator<Item = &TableRef> {
+        self.l0.iter().map(|t| &t.table).chain(&self.l1)
+    }
+}
+
+/// The state of a version: in-memory layers (newest first) over its checkpoint's tables.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    pub(super) layers: Vec<Rc<Layer>>,
+    pub(super) tables: Rc<TableSet>,
+}
+
+impl State {
+    /// A state held entirely in memory (tests, and the writes of a transaction on nothing).
+    pub fn in_memory(layer: Layer) -> Self {
+        State { layers: vec![Rc::new(layer)], tables: Rc::default() }
+    }
+
+    /// This state with `layer` over it (newest).
+    pub fn with_layer(&self, layer: Layer) -> Self {
+        let mut layers = vec![Rc::new(layer)];
+        layers.extend(self.layers.iter().cloned());
+        State { layers, tables: self.tables.clone() }
+    }
+
+    /// The value of `key`, if it is live.
+    pub fn get(&self, reads: &Reads, key: &[u8]) -> Option<Vec<u8>> {
+        for layer in &self.layers {
+            if let Some(v) = layer.get(key) {
+                return v.clone();
+            }
+        }
+        for t in &self.tables.l0 {
+            if key >= t.from_key.as_slice() {
+                if let Some(v) = t.table.get(reads, key) {
+                    return v;
+                }
+            }
+        }
+        let l1 = &self.tables.l1;
+        let at = l1.partition_point(|t| t.meta.max_key.as_slice() < key);
+        l1.get(at).and_then(|t| t.get(reads, key)).flatten()
+    }
+
+    /// The live entries with keys in `[lo, hi)` (`hi` `None`: to the end), in key order, with
+    /// `writes` (uncommitted changes) over them.
+    pub fn range(
+        &self,
+        reads: &Reads,
+        writes: Option<&Layer>,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let bounds = (Bound::Included(lo), hi.map_or(Bound::Unbounded, Bound::Excluded));
+        let layer_entries =
+            |l: &Layer| -> Vec<Entry> { l.range::<[u8], _>(bounds).map(|(k, v)| (k.clone(), v.clone())).collect() };
+        let mut sources: Vec<Vec<Entry>> = Vec::new();
+        sources.extend(writes.map(layer_entries));
+        sources.extend(self.layers.iter().map(|l| layer_entries(l)));
+        for t in &self.tables.l0 {
+            let mut out = Vec::new();
+            let from = lo.max(t.from_key.as_slice());
+            t.table.range(reads, from, hi, &mut out);
+            sources.push(out);
+        }
+        let mut l1 = Vec::new();
+        let first = self.tables.l1.partition_point(|t| t.meta.max_key.as_slice() < lo);
+        for t in self.tables.l1.iter().skip(first) {
+            if hi.is_some_and(|hi| t.meta.min_key.as_slice() >= hi) {
+                break;
+            }
+            t.range(reads, lo, hi, &mut l1);
+        }
+        sources.push(l1);
+        sources.retain(|s| !s.is_empty());
+        if let [only] = sources.as_mut_slice() {
+            return std::mem::take(only).into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+        }
+        let merged = table::Merge::new(sources.into_iter().map(|s| s.into_iter().map(Ok)), true);
+        merged.filter_map(|e| e.ok().map(|(k, v)| (k, v.unwrap_or_default()))).collect()
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix` (`None`: there is none).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
