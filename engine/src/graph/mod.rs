@@ -100,6 +100,32 @@ impl Graph {
         bucket.into_iter().flatten().copied().collect()
     }
 
+    /// Nodes of index `name` whose value may lie within the bounds (a superset: verify each).
+    ///
+    /// Here: the label's nodes whose value compares within the bounds by Cypher's ordering
+    /// comparison ([`Value::cypher_cmp`]), so values of another type, NaN and null bounds
+    /// match nothing, and integers and floats compare by value.
+    pub fn index_range(
+        &self,
+        name: &str,
+        lower: std::ops::Bound<&Value>,
+        upper: std::ops::Bound<&Value>,
+    ) -> Vec<NodeId> {
+        use std::cmp::Ordering::{Greater, Less};
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        let Some(def) = self.schema.get(name) else {
+            return Vec::new();
+        };
+        let holds = |bound: std::ops::Bound<&Value>, v: &Value, side| match bound {
+            Included(b) => v.cypher_cmp(b).is_some_and(|o| o == side || o.is_eq()),
+            Excluded(b) => v.cypher_cmp(b) == Some(side),
+            Unbounded => true,
+        };
+        let within = |v: &Value| holds(lower, v, Greater) && holds(upper, v, Less);
+        let value = |id: &NodeId| self.nodes.get(id).and_then(|n| n.props.get(&def.property));
+        self.nodes_with_label(&def.label).filter(|id| value(id).is_some_and(within)).collect()
+    }
+
     /// Sets (`None`: drops) an index; a new one is built from the nodes already there.
     fn put_schema(&mut self, name: &str, def: Option<IndexDef>) {
         self.index_data.remove(name);

@@ -114,3 +114,46 @@ fn the_entries_payloads_report_fold_to_the_graphs_entries() {
     let keys: Vec<char> = graph.entries().iter().map(|(k, _)| char::from(k[0])).collect();
     assert_eq!(keys, ['C', 'L', 'L', 'N'], "counters, labels B and C of node 1, node 1");
 }
+
+/// The contract of [`Graph::index_range`] that any implementation keeps: every node of the
+/// index whose value lies within the bounds by Cypher's comparison is among the candidates.
+#[test]
+fn an_index_range_holds_every_value_within_its_bounds() {
+    use std::ops::Bound::{self, Excluded, Included, Unbounded};
+    let mut tx = Tx::new(Rc::new(Graph::default()));
+    tx.set_index("i", Some(IndexDef { label: "L".into(), property: "p".into(), unique: false }));
+    let values = [
+        Value::Int(1),
+        Value::Int(2),
+        Value::Float(2.0),
+        Value::Float(2.5),
+        Value::Float(f64::NAN),
+        Value::Int(i64::MAX),
+        Value::String("ab".into()),
+        Value::String("abc".into()),
+        Value::String("b".into()),
+        Value::Bool(true),
+        Value::List(vec![Value::Int(2)]),
+    ];
+    let ids: Vec<NodeId> =
+        values.iter().map(|v| tx.create_node(labels(&["L"]), props(&[("p", v.clone())])).unwrap()).collect();
+    tx.create_node(labels(&["M"]), props(&[("p", Value::Int(2))])).unwrap();
+    let graph = tx.finish().graph;
+    let (int, float, string) = (Value::Int, Value::Float, |s: &str| Value::String(s.into()));
+    let cases: [(Bound<Value>, Bound<Value>, &[usize]); 7] = [
+        (Included(int(2)), Included(int(2)), &[1, 2]),
+        (Excluded(float(1.5)), Excluded(int(3)), &[1, 2, 3]),
+        (Excluded(int(2)), Unbounded, &[3, 5]),
+        (Unbounded, Included(float(2.0)), &[0, 1, 2]),
+        (Included(string("ab")), Excluded(string("ac")), &[6, 7]),
+        (Included(string("")), Unbounded, &[6, 7, 8]),
+        (Included(Value::List(vec![])), Unbounded, &[10]),
+    ];
+    for (lower, upper, within) in cases {
+        let found = graph.index_range("i", lower.as_ref(), upper.as_ref());
+        for &i in within {
+            assert!(found.contains(&ids[i]), "{:?} in {lower:?}..{upper:?}", values[i]);
+        }
+    }
+    assert_eq!(graph.index_range("no such index", Unbounded, Unbounded), Vec::<NodeId>::new());
+}
