@@ -164,3 +164,120 @@ fn where_equalities_on_a_new_node_seek_the_index() {
     assert!(plan.contains("NodeByLabelScan"), "{plan}");
     assert_eq!(s.rows("MATCH (p:P) WHERE p.id = p.id + 0 RETURN count(p)"), "[[3000]]");
 }
+
+/// Nodes `:R {k, p}` whose `p` covers the orders Cypher compares in (and what it does not):
+/// integers, floats (NaN, -0.0), strings, booleans, lists, dates, null; and `:S` nodes, which
+/// an index on `:R` does not cover.
+fn ranged() -> Session {
+    let mut s = Session::new();
+    let values = "[-3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 9007199254740993, -0.0, 2.5, 7.0, 9.99, 0.0 / 0.0, \
+                  '', 'a', 'ab', 'abc', 'abd', 'ab\u{10FFFF}z', 'b', 'B', '\u{D7FF}x', '\u{E000}', \
+                  true, false, [1], [2, 3], [], null, date('2020-01-01'), date('2020-01-11')]";
+    s.rows(&format!("WITH {values} AS ps UNWIND range(0, size(ps) - 1) AS k CREATE (:R {{k: k, p: ps[k]}})"));
+    s.rows("UNWIND [1, 5, 'ab'] AS p CREATE (:S {k: -1, p: p})");
+    s
+}
+
+#[test]
+fn range_predicates_find_the_same_rows_with_and_without_an_index() {
+    let mut s = ranged();
+    let seeks = [
+        "WHERE n.p < 5",
+        "WHERE n.p <= 5",
+        "WHERE n.p > 5",
+        "WHERE n.p >= 5.0",
+        "WHERE n.p > 2 AND n.p < 7.5",
+        "WHERE n.p >= -0.0 AND n.p <= 7 AND n.p > 1",
+        "WHERE 5 < n.p",
+        "WHERE 7.0 >= n.p AND 2 <= n.p",
+        "WHERE 1 <= n.p < 10",
+        "WHERE n.p > 9007199254740992",
+        "WHERE n.p >= 'ab'",
+        "WHERE n.p < 'b' AND n.p > 'a'",
+        "WHERE n.p STARTS WITH 'ab'",
+        "WHERE n.p STARTS WITH ''",
+        "WHERE n.p STARTS WITH 'ab\u{10FFFF}'",
+        "WHERE n.p STARTS WITH '\u{D7FF}'",
+        "WHERE n.p STARTS WITH 1",
+        "WHERE n.p STARTS WITH 'ab' AND n.p > 'ab'",
+        "WHERE n.p > null",
+        "WHERE n.p > 1 AND n.p < 'z'",
+        "WHERE n.p > 1 AND n.p > 'a'",
+        "WHERE n.p > [1]",
+        "WHERE n.p >= true",
+        "WHERE n.p > $lo AND n.p <= $hi",
+        "WHERE n.p > $flo",
+        "WHERE n.p STARTS WITH $prefix",
+        "WHERE n.p < $none",
+        "WHERE n.k <> 'x' AND n.p >= 3 AND n.p < 9",
+    ];
+    let before = "WITH 4 AS lo, 0.0 / 0.0 AS nan, date('2020-01-05') AS d";
+    let seeks_after = ["WHERE n.p > lo", "WHERE n.p < nan", "WHERE n.p >= nan", "WHERE n.p > d", "WHERE n.p < [lo]"];
+    let scans = ["WHERE n.p < 2 OR n.p > 9", "WHERE n.p < toInteger('5')", "WHERE n.p < n.k", "WHERE n.p <> 5"];
+    let params = "{\"lo\": 2, \"hi\": 8, \"flo\": 8.5, \"prefix\": \"ab\", \"none\": null}";
+    let queries: Vec<(String, bool)> = seeks
+        .iter()
+        .map(|w| (format!("MATCH (n:R) {w}"), true))
+        .chain(seeks_after.iter().map(|w| (format!("{before} MATCH (n:R) {w}"), true)))
+        .chain(scans.iter().map(|w| (format!("MATCH (n:R) {w}"), false)))
+        .map(|(q, seek)| (q + " RETURN n.k ORDER BY n.k", seek))
+        .collect();
+    let without: Vec<String> = queries.iter().map(|(q, _)| s.rows_with(q, params)).collect();
+    for (q, _) in &queries {
+        let plan = s.rows_with(&format!("EXPLAIN {q}"), params);
+        assert!(plan.contains("NodeByLabelScan") && !plan.contains("NodeIndexSeek"), "{q}: {plan}");
+    }
+    s.rows("CREATE INDEX FOR (n:R) ON (n.p)");
+    for ((q, seek), expected) in queries.iter().zip(&without) {
+        assert_eq!(&s.rows_with(q, params), expected, "{q}");
+        let plan = s.rows_with(&format!("EXPLAIN {q}"), params);
+        assert_eq!(plan.contains("NodeIndexSeekByRange"), *seek, "{q}: {plan}");
+    }
+    // A few answers spelled out, so that "the same" is also right.
+    assert_eq!(s.rows("MATCH (n:R) WHERE 2 < n.p <= 4 RETURN n.p ORDER BY n.p"), "[[2.5],[3],[4]]");
+    let q = "MATCH (n:R) WHERE n.p STARTS WITH 'ab' RETURN n.p ORDER BY n.p";
+    assert_eq!(s.rows(q), "[[\"ab\"],[\"abc\"],[\"abd\"],[\"ab\u{10FFFF}z\"]]");
+    assert_eq!(s.rows("MATCH (n:R) WHERE n.p > 12 RETURN n.p"), "[[9007199254740993]]");
+    // A bound read from each input row seeks again for every row.
+    let q = "UNWIND [1, 9.5, null, 'abc'] AS x MATCH (n:R) WHERE n.p > x RETURN x, count(n) ORDER BY x";
+    assert_eq!(s.rows(q), r#"[["abc",5],[1,14],[9.5,4]]"#);
+}
+
+#[test]
+fn a_range_seek_reads_only_the_candidates_within_its_bounds() {
+    let mut s = people(3_000);
+    let queries = [
+        ("MATCH (p:P) WHERE p.id > 2990 RETURN count(p)", "[[10]]"),
+        ("MATCH (p:P) WHERE p.id > 10 AND p.id < 2000 AND p.id > 1990 RETURN count(p)", "[[9]]"),
+        ("MATCH (p:P) WHERE p.id >= 100 AND 110 > p.id AND p.id <> 105 RETURN count(p)", "[[9]]"),
+        ("MATCH (p:P) WHERE p.name STARTS WITH 'p299' RETURN count(p)", "[[11]]"),
+        ("MATCH (p:P) WHERE p.name >= 'p2998' AND p.name < 'p3' RETURN min(p.id), max(p.id)", "[[2998,2999]]"),
+    ];
+    // 3,000 candidates do not fit 1,000 units of work; the few an index finds do.
+    s.limits.query.max_work = 1_000;
+    for (q, _) in queries {
+        assert_eq!(s.error(q).detail, Some("max_query_work"), "{q}");
+    }
+    s.limits = Limits::default();
+    s.rows("CREATE INDEX FOR (p:P) ON (p.id)");
+    s.rows("CREATE INDEX FOR (p:P) ON (p.name)");
+    s.limits.query.max_work = 1_000;
+    for (q, expected) in queries {
+        assert_eq!(s.rows(q), expected, "{q}");
+    }
+    // An equality seeks before a range, whichever comes first.
+    assert_eq!(s.rows("MATCH (p:P) WHERE p.name STARTS WITH 'p' AND p.id = 5 RETURN p.name"), "[[\"p5\"]]");
+    let plan = s.rows("EXPLAIN MATCH (p:P) WHERE p.name >= 'p' AND p.id = 5 RETURN p");
+    assert!(plan.contains("[0,\"  NodeIndexSeek\",\"(p:P) using index_P_id\"]"), "{plan}");
+    // The details name the index and every bound on its property, as a conjunct on the node.
+    let plan = s.rows("EXPLAIN MATCH (p:P) WHERE 1 <= p.id AND p.id < $hi AND p.name <> 'x' RETURN p");
+    let seek = "[0,\"  NodeIndexSeekByRange\",\"(p:P) using index_P_id where p.id >= 1 AND p.id < $hi\"]";
+    assert!(plan.contains(seek), "{plan}");
+    let plan = s.rows("EXPLAIN MATCH (p:P) WHERE p.name STARTS WITH $prefix RETURN p");
+    assert!(plan.contains("(p:P) using index_P_name where p.name STARTS WITH $prefix"), "{plan}");
+    assert_eq!(s.rows_with("MATCH (p:P) WHERE p.id < $hi RETURN count(p)", "{\"hi\": 3}"), "[[2]]");
+    // The index follows writes.
+    s.rows("MATCH (p:P) WHERE p.id > 2995 SET p.id = -p.id");
+    assert_eq!(s.rows("MATCH (p:P) WHERE p.id > 2990 RETURN count(p)"), "[[5]]");
+    assert_eq!(s.rows("MATCH (p:P) WHERE p.id < 0 RETURN min(p.id), max(p.id)"), "[[-3000,-2996]]");
+}

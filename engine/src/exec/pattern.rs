@@ -6,7 +6,10 @@ use super::{Evaluator, Row};
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
 use crate::graph::{NodeId, Path, RelId, Value};
+use crate::plan::{self, IndexSeek, RangeOp, Seek};
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::ops::Bound::{self, Excluded, Included, Unbounded};
 
 /// Upper bound on hops for an unbounded variable-length relationship.
 const MAX_VAR_LENGTH: u64 = 64;
@@ -15,9 +18,9 @@ pub fn match_patterns(ev: &Evaluator, parts: &[PatternPart], row: &Row) -> Resul
     match_seeking(ev, parts, &[], row)
 }
 
-/// Equalities an index may seek for each part's start node (see `plan::MatchPlan`); missing
+/// The conjuncts an index may seek for each part's start node (see `plan::MatchPlan`); missing
 /// parts have none.
-type Seeks<'s> = &'s [Vec<(String, &'s Expr)>];
+type Seeks<'s> = &'s [Vec<Seek<'s>>];
 
 /// [`match_patterns`], narrowing each part's start candidates with its `seeks` where an index
 /// covers them.
@@ -300,7 +303,7 @@ fn props_match(have: &BTreeMap<String, Value>, wanted: &BTreeMap<String, Value>)
 }
 
 /// Nodes that could stand for `node` given the row: the bound one, a label's, or all.
-fn candidates(ev: &Evaluator, node: &NodePattern, seek: &[(String, &Expr)], row: &Row) -> Result<Vec<NodeId>> {
+fn candidates(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> Result<Vec<NodeId>> {
     if let Some(v) = &node.var {
         match row.get(&v.name) {
             Some(Value::Node(id)) => return Ok(vec![*id]),
@@ -324,25 +327,73 @@ fn candidates(ev: &Evaluator, node: &NodePattern, seek: &[(String, &Expr)], row:
     })
 }
 
-/// The nodes an index finds for `(n:Label {property: value, ...})` or a `WHERE n.property =
-/// value` seek, if one covers a label and such a property (a superset: [`bind_node`] and
-/// `WHERE` still check every candidate).
-fn index_seek(ev: &Evaluator, node: &NodePattern, seek: &[(String, &Expr)], row: &Row) -> Result<Option<Vec<NodeId>>> {
-    let map = match &node.props {
-        Some(Expr { kind: ExprKind::Map(entries), .. }) => entries.iter().map(|(k, e)| (k.name.as_str(), e)).collect(),
-        _ => Vec::new(),
-    };
-    let equalities = map.into_iter().chain(seek.iter().map(|(k, e)| (k.as_str(), *e)));
-    let equalities: Vec<(&str, &Expr)> = equalities.collect();
-    for label in &node.labels {
-        for &(key, e) in &equalities {
-            if let Some((name, _)) = ev.graph.index_on(&label.name, key) {
-                let value = ev.eval(e, row)?;
-                return Ok(Some(if value.is_null() { Vec::new() } else { ev.graph.index_candidates(name, &value) }));
+/// The nodes an index finds for the node pattern, if one covers a label and a property of its
+/// map or its `seek` ([`plan::index_seek`]): a superset, since [`bind_node`] and `WHERE` still
+/// check every candidate.
+fn index_seek(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> Result<Option<Vec<NodeId>>> {
+    let g = ev.graph;
+    let found = match plan::index_seek(node, seek, |label, property| g.index_on(label, property).map(|(n, _)| n)) {
+        None => return Ok(None),
+        Some(IndexSeek::Equal { index, value }) => match ev.eval(value, row)? {
+            Value::Null => Vec::new(),
+            value => g.index_candidates(index, &value),
+        },
+        Some(IndexSeek::Range { index, bounds }) => {
+            let (mut lower, mut upper) = (Unbounded, Unbounded);
+            for (op, s) in bounds {
+                let Some((low, high)) = range_bounds(op, ev.eval(s.value, row)?) else {
+                    return Ok(Some(Vec::new()));
+                };
+                lower = tighter(lower, low, Ordering::Greater);
+                upper = tighter(upper, high, Ordering::Less);
             }
+            g.index_range(index, lower.as_ref(), upper.as_ref())
         }
+    };
+    Ok(Some(found))
+}
+
+/// The values `property op value` admits as bounds; `None` when it admits none (a null value,
+/// or `STARTS WITH` something other than a string: the conjunct is null then).
+fn range_bounds(op: RangeOp, value: Value) -> Option<(Bound<Value>, Bound<Value>)> {
+    Some(match (op, value) {
+        (_, Value::Null) => return None,
+        (RangeOp::Lt, v) => (Unbounded, Excluded(v)),
+        (RangeOp::Le, v) => (Unbounded, Included(v)),
+        (RangeOp::Gt, v) => (Excluded(v), Unbounded),
+        (RangeOp::Ge, v) => (Included(v), Unbounded),
+        (RangeOp::StartsWith, Value::String(prefix)) => {
+            let end = prefix_end(&prefix).map_or(Unbounded, |end| Excluded(Value::String(end)));
+            (Included(Value::String(prefix)), end)
+        }
+        (RangeOp::StartsWith, _) => return None,
+    })
+}
+
+/// The least string above every string that starts with `prefix` (none if there is none): its
+/// last character that is not `char::MAX` moved to the next one, what follows it dropped.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut end = prefix.trim_end_matches(char::MAX).to_string();
+    let last = end.pop()?;
+    // `char::from_u32` refuses only the surrogate gap, which the next character skips.
+    let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32)?;
+    end.push(next);
+    Some(end)
+}
+
+/// The tighter of two lower (`side` = `Greater`) or upper (`Less`) bounds. Each comes from a
+/// conjunct every answer satisfies, so when they do not compare either one is safe.
+fn tighter(a: Bound<Value>, b: Bound<Value>, side: Ordering) -> Bound<Value> {
+    let order = match (&a, &b) {
+        (Included(x) | Excluded(x), Included(y) | Excluded(y)) => y.cypher_cmp(x),
+        (Unbounded, _) => return b,
+        (_, Unbounded) => return a,
+    };
+    match order {
+        Some(o) if o == side => b,
+        Some(Ordering::Equal) if matches!(b, Excluded(_)) => b,
+        _ => a,
     }
-    Ok(None)
 }
 
 /// Checks `id` against the node pattern and binds its variable; false if it does not fit.

@@ -189,3 +189,50 @@ fn range_seeks_find_a_superset_of_the_range() {
     assert_eq!(g.index_range("i", Included(&Value::String("a".into())), Unbounded), vec![4]);
     assert_eq!(g.index_range("i", Unbounded, Unbounded).len(), 5, "no bound narrows nothing");
 }
+
+/// The contract of [`Graph::index_range`] that any implementation keeps: every node of the
+/// index whose value lies within the bounds by Cypher's comparison is among the candidates.
+#[test]
+fn an_index_range_holds_every_value_within_its_bounds() {
+    use std::ops::Bound::{self, Excluded, Included, Unbounded};
+    let values = [
+        Value::Int(1),
+        Value::Int(2),
+        Value::Float(2.0),
+        Value::Float(2.5),
+        Value::Float(f64::NAN),
+        Value::Int(i64::MAX),
+        Value::String("ab".into()),
+        Value::String("abc".into()),
+        Value::String("b".into()),
+        Value::Bool(true),
+        Value::List(vec![Value::Int(2)]),
+    ];
+    let mut state = State::default();
+    let mut ids: Vec<NodeId> = Vec::new();
+    commit(&mut state, |tx| {
+        tx.set_index("i", Some(IndexDef { label: "L".into(), property: "p".into(), unique: false }));
+        ids = values.iter().map(|v| tx.create_node(labels(&["L"]), props(&[("p", v.clone())])).unwrap()).collect();
+        tx.create_node(labels(&["M"]), props(&[("p", Value::Int(2))])).unwrap();
+    });
+    let reads = Reads::unbounded();
+    let schema = read_schema(&state, &reads);
+    let graph = view(&state, &reads, &schema);
+    let (int, float, string) = (Value::Int, Value::Float, |s: &str| Value::String(s.into()));
+    let cases: [(Bound<Value>, Bound<Value>, &[usize]); 7] = [
+        (Included(int(2)), Included(int(2)), &[1, 2]),
+        (Excluded(float(1.5)), Excluded(int(3)), &[1, 2, 3]),
+        (Excluded(int(2)), Unbounded, &[3, 5]),
+        (Unbounded, Included(float(2.0)), &[0, 1, 2]),
+        (Included(string("ab")), Excluded(string("ac")), &[6, 7]),
+        (Included(string("")), Unbounded, &[6, 7, 8]),
+        (Included(Value::List(vec![])), Unbounded, &[10]),
+    ];
+    for (lower, upper, within) in cases {
+        let found = graph.index_range("i", lower.as_ref(), upper.as_ref());
+        for &i in within {
+            assert!(found.contains(&ids[i]), "{:?} in {lower:?}..{upper:?}", values[i]);
+        }
+    }
+    assert_eq!(graph.index_range("no such index", Unbounded, Unbounded), Vec::<NodeId>::new());
+}

@@ -2,11 +2,12 @@
 //!
 //! A clause is a header row; the operators it runs follow it, indented. For a `MATCH` that
 //! includes how each pattern part finds its first node — from a variable already bound
-//! (`Argument`), an index on a label and a property of its map (`NodeIndexSeek`), a label
+//! (`Argument`), an index on a label and a property equal to a value (`NodeIndexSeek`) or
+//! within the bounds of `WHERE` conjuncts (`NodeIndexSeekByRange`, see `seek.rs`), a label
 //! (`NodeByLabelScan`) or every node (`AllNodesScan`) — and each hop
 //! (`Expand`, `VarLengthExpand`): the executor starts every part at its first node as written.
-use super::{Plan, Step};
-use crate::cypher::ast::{Clause, Expr, ExprKind, PatternPart, SchemaClause};
+use super::{index_seek, IndexSeek, Plan, Seek, Step};
+use crate::cypher::ast::{Clause, PatternPart, SchemaClause};
 use crate::cypher::{print_clause, print_expr, print_hop, print_node};
 use std::collections::BTreeSet;
 
@@ -30,8 +31,7 @@ pub fn operators(plan: &Plan, index: &dyn Fn(&str, &str) -> Option<String>) -> V
                 Step::Match(m) => {
                     row(if m.optional { "OptionalMatch" } else { "Match" }, print_clause(&Clause::Match((*m).clone())));
                     for (i, part) in m.pattern.iter().enumerate() {
-                        let seek: Vec<&str> = m.seeks.get(i).into_iter().flatten().map(|(k, _)| k.as_str()).collect();
-                        scan(part, &seek, &bound, index, &mut row);
+                        scan(part, m.seeks.get(i).map_or(&[], Vec::as_slice), &bound, index, &mut row);
                         bind_pattern(part, &mut bound);
                     }
                     if let Some(w) = &m.where_ {
@@ -107,21 +107,25 @@ fn item(name: &str, e: &crate::cypher::ast::Expr) -> String {
 /// How a pattern part finds its first node, then each hop.
 fn scan(
     part: &PatternPart,
-    seek: &[&str],
+    seeks: &[Seek],
     bound: &BTreeSet<String>,
     index: &dyn Fn(&str, &str) -> Option<String>,
     row: &mut impl FnMut(&'static str, String),
 ) {
     let start = &part.element.start;
-    let mut keys: Vec<&str> = match &start.props {
-        Some(Expr { kind: ExprKind::Map(entries), .. }) => entries.iter().map(|(k, _)| k.name.as_str()).collect(),
-        _ => Vec::new(),
-    };
-    keys.extend(seek);
-    let seek = start.labels.iter().flat_map(|l| keys.iter().map(move |k| (l, *k))).find_map(|(l, k)| index(&l.name, k));
-    match (&start.var, seek) {
+    match (&start.var, index_seek(start, seeks, index)) {
         (Some(v), _) if bound.contains(&v.name) => row("  Argument", print_node(start)),
-        (_, Some(name)) => row("  NodeIndexSeek", format!("{} using {name}", print_node(start))),
+        (_, Some(IndexSeek::Equal { index, .. })) => {
+            row("  NodeIndexSeek", format!("{} using {index}", print_node(start)))
+        }
+        (_, Some(IndexSeek::Range { index, bounds })) => {
+            let bounds: Vec<String> = bounds
+                .iter()
+                .map(|(op, s)| format!("{} {} {}", print_expr(s.target), op.text(), print_expr(s.value)))
+                .collect();
+            let details = format!("{} using {index} where {}", print_node(start), bounds.join(" AND "));
+            row("  NodeIndexSeekByRange", details)
+        }
         _ if !start.labels.is_empty() => row("  NodeByLabelScan", print_node(start)),
         _ => row("  AllNodesScan", print_node(start)),
     }

@@ -12,9 +12,11 @@ use std::collections::BTreeMap;
 mod bind;
 mod call;
 pub mod explain;
+mod seek;
 mod semantics;
 
 pub use call::CallPlan;
+pub use seek::{index_seek, IndexSeek, RangeOp, Seek, SeekOp};
 pub use semantics::{children, contains_aggregate, is_aggregate, walk, Scope, Ty};
 use semantics::{function_arity, replace_projected, static_ty};
 
@@ -83,14 +85,13 @@ pub struct ProjectionPlan<'a> {
     pub where_: Option<Expr>,
 }
 
-/// A `MATCH` and, per pattern part, the equalities of its `WHERE` on the part's start node
-/// that an index could seek: `(property, value)` where the start node is new in this clause
-/// and the value reads only literals, parameters and variables bound before it. `WHERE` still
-/// filters every row, so a seek only narrows the candidates.
+/// A `MATCH` and, per pattern part, the conjuncts of its `WHERE` an index could seek for the
+/// part's start node ([`Seek`]). `WHERE` still filters every row, so a seek only narrows the
+/// candidates.
 #[derive(Debug)]
 pub struct MatchPlan<'a> {
     pub clause: &'a Match,
-    pub seeks: Vec<Vec<(String, &'a Expr)>>,
+    pub seeks: Vec<Vec<Seek<'a>>>,
 }
 
 impl std::ops::Deref for MatchPlan<'_> {
@@ -98,59 +99,6 @@ impl std::ops::Deref for MatchPlan<'_> {
     fn deref(&self) -> &Match {
         self.clause
     }
-}
-
-/// See [`MatchPlan`].
-fn seeks<'a>(m: &'a Match, before: &Scope) -> Vec<Vec<(String, &'a Expr)>> {
-    fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-        match &e.kind {
-            ExprKind::Binary(BinaryOp::And, l, r) => {
-                conjuncts(l, out);
-                conjuncts(r, out);
-            }
-            _ => out.push(e),
-        }
-    }
-    // Values evaluated once per input row must not depend on the candidate or on chance.
-    fn row_constant(e: &Expr, before: &Scope) -> bool {
-        match &e.kind {
-            ExprKind::Literal(_) | ExprKind::Parameter(_) => true,
-            ExprKind::Variable(v) => before.contains_key(v),
-            ExprKind::Property(target, _) => row_constant(target, before),
-            ExprKind::List(items) => items.iter().all(|i| row_constant(i, before)),
-            ExprKind::Map(entries) => entries.iter().all(|(_, v)| row_constant(v, before)),
-            _ => false,
-        }
-    }
-    let mut all = Vec::new();
-    if let Some(w) = &m.where_ {
-        conjuncts(w, &mut all);
-    }
-    m.pattern
-        .iter()
-        .map(|part| {
-            let Some(var) = part.element.start.var.as_ref().filter(|v| !before.contains_key(&v.name)) else {
-                return Vec::new();
-            };
-            all.iter()
-                .filter_map(|c| {
-                    let ExprKind::Comparison(lhs, ops) = &c.kind else { return None };
-                    let [(CompareOp::Eq, rhs)] = ops.as_slice() else { return None };
-                    let property_of_var = |e: &'a Expr| match &e.kind {
-                        ExprKind::Property(t, key) if matches!(&t.kind, ExprKind::Variable(v) if *v == var.name) => {
-                            Some(key.name.clone())
-                        }
-                        _ => None,
-                    };
-                    match (property_of_var(lhs), property_of_var(rhs)) {
-                        (Some(key), None) if row_constant(rhs, before) => Some((key, rhs)),
-                        (None, Some(key)) if row_constant(lhs, before) => Some((key, &**lhs)),
-                        _ => None,
-                    }
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// The columns `SHOW INDEXES` and `SHOW CONSTRAINTS` return.
@@ -267,7 +215,7 @@ impl<'a> Planner<'a> {
     fn clause(&mut self, clause: &'a Clause, scope: &mut Scope, standalone: bool) -> Result<Step<'a>> {
         Ok(match clause {
             Clause::Match(m) => {
-                let seeks = seeks(m, scope);
+                let seeks = seek::seeks(m, scope);
                 self.bind_match(&m.pattern, scope)?;
                 m.where_.iter().try_for_each(|w| self.check_predicate(w, scope))?;
                 Step::Match(MatchPlan { clause: m, seeks })
