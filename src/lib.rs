@@ -266,13 +266,10 @@ async fn cypher(
     limits: &api::Limits,
 ) -> std::result::Result<Response, Error> {
     let store = Counting::new(bucket(env)?);
-    let cache = BLOCKS.with(Rc::clone);
-    let db = match warm_get(ns) {
-        Some(version) => Database::resume(store, ns, version).with_cache(cache),
-        None => Database::open_cached(store, ns, cache, &WorkerHost)
-            .await
-            .map_err(|e| Error::new(Code::Unavailable, e.to_string()))?,
-    };
+    // A namespace this isolate has not seen yet starts from the empty version, which the
+    // request's own freshness check opens (one read of the log's next slot, not two).
+    let version = warm_get(ns).unwrap_or_default();
+    let db = Database::resume(store, ns, version).with_cache(BLOCKS.with(Rc::clone));
     let result = api::execute_within(&db, request, &WorkerHost, &procedures_get(ns), limits).await;
     warm_put(ns, db.cached());
     let body = result?.body(Some(db.store().counts()));

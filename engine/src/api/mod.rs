@@ -12,7 +12,7 @@ use crate::exec::{self, Output};
 use crate::graph::{read_schema, Graph, GraphModel, Schema, Stats, Tx, Value};
 use crate::plan;
 use crate::procedures::{Procedure, Procedures};
-use crate::storage::{Clock, CommitOutcome, Database, Error as StorageError, Layer, Reads, State};
+use crate::storage::{Clock, CommitOutcome, Database, Error as StorageError, Layer, Reads, State, Version};
 use crate::store::{Counts, ObjectStore};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -244,7 +244,9 @@ impl Response {
 fn storage_error(e: StorageError) -> Error {
     match e {
         StorageError::Store(e) => Error::new(Code::Unavailable, e.to_string()),
-        StorageError::Corrupt(m) => Error::new(Code::Internal, format!("stored data failed to decode: {m}")),
+        // Damaged data is the store's failure as far as a client can tell (a read may well
+        // succeed again), and never a half-answer.
+        StorageError::Corrupt(m) => Error::new(Code::Unavailable, format!("stored data failed to decode: {m}")),
         e @ StorageError::Fenced { .. } => Error::new(Code::Fenced, e.to_string()),
     }
 }
@@ -295,9 +297,8 @@ pub async fn execute_within<S: ObjectStore>(
     let reads = db.reads(limits.max_read_bytes);
     if plan.explain {
         // The current version's schema says which indexes the plan would seek.
-        let base = db.refresh(host).await.map_err(storage_error)?;
-        let state = base.state();
-        let schema = complete(db, &reads, || Ok(read_schema(&state, &reads))).await?;
+        let mut base = db.refresh(host).await.map_err(storage_error)?;
+        let schema = complete(db, &reads, host, &mut base, false, |state| Ok(read_schema(state, &reads))).await?;
         return Ok(Response {
             results: explain_results(&plan, &schema)?,
             stats: Stats::default(),
@@ -315,14 +316,17 @@ pub async fn execute_within<S: ObjectStore>(
         // create-if-absent fails if anything newer exists. Everything else reads first.
         let cached = db.cached();
         let optimistic = plan.writes && attempt == 1 && cached.is_recent(host.now_ms());
-        let base = if optimistic { cached } else { db.refresh(host).await.map_err(storage_error)? };
-        let state = base.state();
+        // A read on a version validated before runs at once while its freshness is checked:
+        // the check shares a round trip with the first blocks the query needs.
+        let speculative = !plan.writes && attempt == 1 && cached.is_validated();
+        let mut base =
+            if optimistic || speculative { cached } else { db.refresh(host).await.map_err(storage_error)? };
         budget.restart();
-        let (results, stats, commit) = complete(db, &reads, || {
+        let (results, stats, commit) = complete(db, &reads, host, &mut base, speculative, |state| {
             budget.rerun();
             exec::seed_random(host.random());
             exec::set_clock(host.now_ms());
-            run_once(&plan, &state, &reads, &req.params, &budget, limits.max_result_bytes)
+            run_once(&plan, state, &reads, &req.params, &budget, limits.max_result_bytes)
         })
         .await?;
         let Some((payload, entries)) = commit else {
@@ -343,17 +347,23 @@ pub async fn execute_within<S: ObjectStore>(
     ))
 }
 
-/// Runs `run` until it reads nothing that is not in memory, fetching what it missed in
-/// between (see [`crate::storage::view`]): its answer, or its error, is only taken from a
-/// complete run. Terminates: every round pins blocks no earlier round had, and a request may
-/// pin at most [`Limits::max_read_bytes`].
+/// Runs `run` on `base` until it reads nothing that is not in memory, fetching what it missed
+/// in between (see [`crate::storage::view`]): its answer, or its error, is only taken from a
+/// complete run. With `unchecked`, `base` has not been checked for freshness yet: the check
+/// runs together with the first fetch (or after a first run that missed nothing), and a newer
+/// version found replaces `base` and runs again. Terminates: every round pins blocks no
+/// earlier round had, and a request may pin at most [`Limits::max_read_bytes`].
 async fn complete<S: ObjectStore, T>(
     db: &Database<S, GraphModel>,
     reads: &Reads,
-    mut run: impl FnMut() -> Result<T>,
+    clock: &impl Clock,
+    base: &mut Version,
+    mut unchecked: bool,
+    mut run: impl FnMut(&State) -> Result<T>,
 ) -> Result<T> {
+    let mut state = base.state();
     loop {
-        let outcome = run();
+        let outcome = run(&state);
         if reads.over_limit() {
             return Err(exec::exceeded(
                 "max_read_bytes",
@@ -363,10 +373,28 @@ async fn complete<S: ObjectStore, T>(
         if let Some(e) = reads.take_failure() {
             return Err(storage_error(e));
         }
-        if !reads.incomplete() {
+        let incomplete = reads.incomplete();
+        if unchecked {
+            unchecked = false;
+            let fresh = if incomplete {
+                let (fresh, fetched) = futures::join!(db.refresh(clock), db.fetch(reads));
+                fetched.map_err(storage_error)?;
+                fresh
+            } else {
+                db.refresh(clock).await
+            };
+            let fresh = fresh.map_err(storage_error)?;
+            if fresh.seq != base.seq {
+                *base = fresh;
+                state = base.state();
+                continue;
+            }
+        } else if incomplete {
+            db.fetch(reads).await.map_err(storage_error)?;
+        }
+        if !incomplete {
             return outcome;
         }
-        db.fetch(reads).await.map_err(storage_error)?;
     }
 }
 

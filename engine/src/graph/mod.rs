@@ -75,6 +75,9 @@ impl StateMachine for GraphModel {
         tx.apply_payload(payload)?;
         Ok(tx.into_writes())
     }
+
+    /// The id counters and the index definitions: every transaction reads them.
+    const RESIDENT: &'static [(&'static [u8], &'static [u8])] = &[(b"C", b"D"), (b"S", b"T")];
 }
 
 /// A read-only view of the graph: a version's state, with a transaction's uncommitted writes

@@ -100,6 +100,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             let known = v.checkpoint.tables.all().map(|t| (t.meta.name.clone(), t.clone()));
             let known: HashMap<String, TableRef> = known.chain(fresh).collect();
             let Some(tables) = self.table_set(&tables, &known).await? else { return Ok(true) };
+            // The resident ranges as of version `v`: from memory (its layers over the old ones).
+            let tables = self.resident_from(tables, &v.state()).await?;
             let mut cur = self.current.borrow_mut();
             if cur.checkpoint.seq < v.seq && cur.seq >= v.seq {
                 cur.checkpoint = Rc::new(Checkpoint { seq: v.seq, time_ms: started, tables: Rc::new(tables) });

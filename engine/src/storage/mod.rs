@@ -98,6 +98,10 @@ pub trait StateMachine {
     /// reports [`Reads::incomplete`], the result is to be discarded and the call repeated once
     /// the missing blocks are fetched.
     fn changes(state: &State, reads: &Reads, payload: &[u8]) -> Result<Layer, Error>;
+
+    /// Key ranges `[lo, hi)` that nearly every request reads and that stay small (e.g. id
+    /// counters, schema): loaded with a checkpoint and kept in memory with it.
+    const RESIDENT: &'static [(&'static [u8], &'static [u8])] = &[];
 }
 
 /// The host's clock in milliseconds; the engine reads no ambient time. A plain `u64` is a
@@ -149,6 +153,12 @@ impl Version {
             layers: self.unflushed.iter().rev().map(|c| c.entries.clone()).collect(),
             tables: self.checkpoint.tables.clone(),
         }
+    }
+
+    /// Whether this version was ever confirmed to be the latest (a version cached from an
+    /// earlier request, as opposed to the empty one nothing is known of).
+    pub fn is_validated(&self) -> bool {
+        self.validated_ms > 0
     }
 
     /// Whether a write may run on this version without a freshness read first.
@@ -348,6 +358,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             }
             Contents::Tables(tables) => {
                 let Some(tables) = self.table_set(&tables, &HashMap::new()).await? else { return Ok(None) };
+                let tables = self.with_resident(tables).await?;
                 let checkpoint = Checkpoint { seq: manifest.seq, time_ms: manifest.time_ms, tables: Rc::new(tables) };
                 (checkpoint, Vec::new())
             }
@@ -359,6 +370,29 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             unflushed: Rc::new(unflushed),
             validated_ms: 0,
         }))
+    }
+
+    /// `tables` with the entries of the [`StateMachine::RESIDENT`] ranges read into memory
+    /// (their blocks fetched together: one round trip at most).
+    async fn with_resident(&self, tables: TableSet) -> Result<TableSet, Error> {
+        let state = State { layers: Vec::new(), tables: Rc::new(tables.clone()) };
+        self.resident_from(tables, &state).await
+    }
+
+    /// `tables` with the resident ranges' entries as `state` holds them (the same entries as
+    /// the tables', from wherever `state` has them).
+    async fn resident_from(&self, mut tables: TableSet, state: &State) -> Result<TableSet, Error> {
+        let reads = self.reads(usize::MAX);
+        tables.resident = loop {
+            let ranges = M::RESIDENT.iter().map(|(lo, hi)| state.range(&reads, None, lo, Some(hi)));
+            let entries: Layer = ranges.flatten().map(|(k, v)| (k, Some(v))).collect();
+            if !reads.incomplete() {
+                break entries;
+            }
+            self.fetch(&reads).await?;
+        };
+        tables.resident_ranges = M::RESIDENT.iter().map(|(lo, hi)| (lo.to_vec(), hi.to_vec())).collect();
+        Ok(tables)
     }
 
     /// The tables a manifest lists, ready to read: the block index of each, from `known`

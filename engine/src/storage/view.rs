@@ -268,6 +268,11 @@ pub struct Level0Ref {
 pub struct TableSet {
     pub l0: Vec<Level0Ref>,
     pub l1: Vec<TableRef>,
+    /// Key ranges `[lo, hi)` whose entries (from these tables) are held in `resident`: what
+    /// nearly every request reads ([`super::StateMachine::RESIDENT`]), so no request waits
+    /// for their blocks.
+    pub resident_ranges: Vec<(Vec<u8>, Vec<u8>)>,
+    pub resident: Layer,
 }
 
 impl TableSet {
@@ -286,6 +291,11 @@ impl TableSet {
     /// Every table, level 0 first.
     pub fn all(&self) -> impl Iterator<Item = &TableRef> {
         self.l0.iter().map(|t| &t.table).chain(&self.l1)
+    }
+
+    /// Whether `[lo, hi)` lies within a resident range.
+    fn resident_covers(&self, lo: &[u8], hi: Option<&[u8]>) -> bool {
+        self.resident_ranges.iter().any(|(a, b)| lo >= a.as_slice() && hi.is_some_and(|hi| hi <= b.as_slice()))
     }
 }
 
@@ -316,6 +326,9 @@ impl State {
                 return v.clone();
             }
         }
+        if self.tables.resident_covers(key, Some(&[key, &[0]].concat())) {
+            return self.tables.resident.get(key).cloned().flatten();
+        }
         for t in &self.tables.l0 {
             if key >= t.from_key.as_slice() {
                 if let Some(v) = t.table.get(reads, key) {
@@ -343,6 +356,10 @@ impl State {
         let mut sources: Vec<Vec<Entry>> = Vec::new();
         sources.extend(writes.map(layer_entries));
         sources.extend(self.layers.iter().map(|l| layer_entries(l)));
+        if self.tables.resident_covers(lo, hi) {
+            sources.push(layer_entries(&self.tables.resident));
+            return merge_live(sources);
+        }
         for t in &self.tables.l0 {
             let mut out = Vec::new();
             let from = lo.max(t.from_key.as_slice());
@@ -358,13 +375,18 @@ impl State {
             t.range(reads, lo, hi, &mut l1);
         }
         sources.push(l1);
-        sources.retain(|s| !s.is_empty());
-        if let [only] = sources.as_mut_slice() {
-            return std::mem::take(only).into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
-        }
-        let merged = table::Merge::new(sources.into_iter().map(|s| s.into_iter().map(Ok)), true);
-        merged.filter_map(|e| e.ok().map(|(k, v)| (k, v.unwrap_or_default()))).collect()
+        merge_live(sources)
     }
+}
+
+/// The live entries of sorted sources (the first source wins where keys are equal).
+fn merge_live(mut sources: Vec<Vec<Entry>>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    sources.retain(|s| !s.is_empty());
+    if let [only] = sources.as_mut_slice() {
+        return std::mem::take(only).into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+    }
+    let merged = table::Merge::new(sources.into_iter().map(|s| s.into_iter().map(Ok)), true);
+    merged.filter_map(|e| e.ok().map(|(k, v)| (k, v.unwrap_or_default()))).collect()
 }
 
 /// The smallest key greater than every key starting with `prefix` (`None`: there is none).
