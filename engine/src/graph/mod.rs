@@ -22,8 +22,10 @@ mod zones_data;
 use crate::storage::codec::{Reader, Writer};
 use crate::storage::view::prefix_end;
 use crate::storage::{Error, Layer, Reads, State, StateMachine};
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
+use std::rc::Rc;
 use temporal::{Date, DateTime, LocalDateTime, LocalTime, Offset, Time};
 pub use tx::{Stats, Tx, TxError};
 pub use value::{NodeId, Path, RelId, Value};
@@ -90,11 +92,58 @@ pub struct Graph<'a> {
     reads: &'a Reads,
     writes: Option<&'a Layer>,
     schema: &'a Schema,
+    decoded: Option<&'a Decoded>,
+}
+
+/// Nodes and relationships decoded from a state (never from a transaction's writes, which
+/// change), kept for the rest of a run so that reading a node's properties again costs a
+/// lookup, not a decoding. Bounded: when full it starts over.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    nodes: RefCell<HashMap<NodeId, Rc<NodeData>>>,
+    rels: RefCell<HashMap<RelId, Rc<RelData>>>,
+}
+
+/// Entities a [`Decoded`] keeps of each kind at most.
+const DECODED_MAX: usize = 1 << 16;
+
+fn remember<T>(map: &RefCell<HashMap<u64, Rc<T>>>, id: u64, value: &Rc<T>) {
+    let mut map = map.borrow_mut();
+    if map.len() >= DECODED_MAX {
+        map.clear();
+    }
+    map.insert(id, value.clone());
 }
 
 impl<'a> Graph<'a> {
     pub fn new(state: &'a State, reads: &'a Reads, writes: Option<&'a Layer>, schema: &'a Schema) -> Self {
-        Graph { state, reads, writes, schema }
+        Graph { state, reads, writes, schema, decoded: None }
+    }
+
+    /// This view, keeping what it decodes from the state in `decoded`.
+    pub fn with_decoded(self, decoded: &'a Decoded) -> Self {
+        Graph { decoded: Some(decoded), ..self }
+    }
+
+    /// An entity: from the writes, else remembered, else decoded from the state.
+    fn entity<T: 'a>(
+        &self,
+        key: &[u8],
+        id: u64,
+        memo: impl Fn(&'a Decoded) -> &'a RefCell<HashMap<u64, Rc<T>>>,
+        decode: fn(&[u8]) -> Result<T, Error>,
+    ) -> Option<Rc<T>> {
+        if let Some(v) = self.writes.and_then(|w| w.get(key)) {
+            return v.as_deref().and_then(|v| self.decoded(decode(v))).map(Rc::new);
+        }
+        if let Some(found) = self.decoded.and_then(|d| memo(d).borrow().get(&id).cloned()) {
+            return Some(found);
+        }
+        let value = Rc::new(self.decoded(decode(&self.state.get(self.reads, key)?))?);
+        if let Some(d) = self.decoded {
+            remember(memo(d), id, &value);
+        }
+        Some(value)
     }
 
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
@@ -118,12 +167,12 @@ impl<'a> Graph<'a> {
         r.map_err(|e| self.reads.fail(e)).ok()
     }
 
-    pub fn node(&self, id: NodeId) -> Option<NodeData> {
-        self.get(&kv::node_key(id)).and_then(|v| self.decoded(kv::decode_node(&v)))
+    pub fn node(&self, id: NodeId) -> Option<Rc<NodeData>> {
+        self.entity(&kv::node_key(id), id, |d| &d.nodes, kv::decode_node)
     }
 
-    pub fn rel(&self, id: RelId) -> Option<RelData> {
-        self.get(&kv::rel_key(id)).and_then(|v| self.decoded(kv::decode_rel(&v)))
+    pub fn rel(&self, id: RelId) -> Option<Rc<RelData>> {
+        self.entity(&kv::rel_key(id), id, |d| &d.rels, kv::decode_rel)
     }
 
     pub fn node_ids(&self) -> Vec<NodeId> {

@@ -5,11 +5,14 @@
 //! end, [`Tx::finish`] diffs the touched entities against the state: that diff is both the
 //! commit payload and the statistics, so `stats` follow the TCK's observability rules by
 //! construction (a change that a later query cannot observe is not counted).
-use super::{kv, Change, Graph, GraphModel, IndexDef, NodeData, NodeId, Properties, RelData, RelId, Schema, Value};
+use super::{
+    kv, Change, Decoded, Graph, GraphModel, IndexDef, NodeData, NodeId, Properties, RelData, RelId, Schema, Value,
+};
 use crate::storage::codec::Writer;
 use crate::storage::{Layer, Reads, State, StateMachine};
 use std::collections::BTreeSet;
 use std::fmt;
+use std::rc::Rc;
 
 /// What a committed query changed, as the HTTP contract reports it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,6 +68,7 @@ pub struct Tx<'a> {
     touched_nodes: BTreeSet<NodeId>,
     touched_rels: BTreeSet<RelId>,
     touched_schema: BTreeSet<String>,
+    decoded: Decoded,
 }
 
 /// The outcome of a transaction: what to commit (nothing for a read-only one) and its effects.
@@ -92,17 +96,18 @@ impl<'a> Tx<'a> {
             touched_nodes: BTreeSet::new(),
             touched_rels: BTreeSet::new(),
             touched_schema: BTreeSet::new(),
+            decoded: Decoded::default(),
         }
     }
 
     /// The graph as it was when the transaction began.
     pub fn base(&self) -> Graph<'_> {
-        Graph::new(self.state, self.reads, None, &self.base_schema)
+        Graph::new(self.state, self.reads, None, &self.base_schema).with_decoded(&self.decoded)
     }
 
     /// The graph as this transaction sees it.
     pub fn graph(&self) -> Graph<'_> {
-        Graph::new(self.state, self.reads, Some(&self.writes), &self.schema)
+        Graph::new(self.state, self.reads, Some(&self.writes), &self.schema).with_decoded(&self.decoded)
     }
 
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
@@ -113,7 +118,8 @@ impl<'a> Tx<'a> {
     fn put_node(&mut self, id: NodeId, new: Option<NodeData>) {
         let old =
             if id > self.base_counters.0 && !self.touched_nodes.contains(&id) { None } else { self.graph().node(id) };
-        let (old_labels, new_labels) = (old.as_ref().map(|n| &n.labels), new.as_ref().map(|n| &n.labels));
+        let old = old.as_deref();
+        let (old_labels, new_labels) = (old.map(|n| &n.labels), new.as_ref().map(|n| &n.labels));
         let mut entries = Vec::new();
         for l in old_labels.into_iter().flatten().filter(|l| !new_labels.is_some_and(|s| s.contains(*l))) {
             entries.push((kv::label_key(l, id), None));
@@ -122,7 +128,7 @@ impl<'a> Tx<'a> {
             entries.push((kv::label_key(l, id), Some(Vec::new())));
         }
         for (name, def) in &self.schema {
-            let (before, after) = (index_entry(name, def, id, old.as_ref()), index_entry(name, def, id, new.as_ref()));
+            let (before, after) = (index_entry(name, def, id, old), index_entry(name, def, id, new.as_ref()));
             if before != after {
                 entries.extend(before.map(|k| (k, None)));
                 entries.extend(after.map(|k| (k, Some(Vec::new()))));
@@ -140,7 +146,7 @@ impl<'a> Tx<'a> {
             if id > self.base_counters.1 && !self.touched_rels.contains(&id) { None } else { self.graph().rel(id) };
         // A relationship's type and endpoints never change, so only its creation and its
         // deletion touch adjacency.
-        match (&old, &new) {
+        match (old.as_deref(), &new) {
             (None, Some(r)) => {
                 for outgoing in [true, false] {
                     let (k, v) = kv::adjacency(outgoing, id, r);
@@ -170,7 +176,7 @@ impl<'a> Tx<'a> {
             let entries: Vec<Vec<u8>> = g
                 .nodes_with_label(&def.label)
                 .into_iter()
-                .filter_map(|id| index_entry(name, &def, id, g.node(id).as_ref()))
+                .filter_map(|id| index_entry(name, &def, id, g.node(id).as_deref()))
                 .collect();
             entries.into_iter().for_each(|k| self.write(k, Some(Vec::new())));
             self.schema.insert(name.to_string(), def);
@@ -224,7 +230,7 @@ impl<'a> Tx<'a> {
     /// Sets (or with `Value::Null` removes) a property of a live node; deleted nodes are ignored.
     pub fn set_node_property(&mut self, id: NodeId, key: &str, value: Value) -> Result<(), TxError> {
         check_storable(key, &value)?;
-        let Some(mut data) = self.graph().node(id) else {
+        let Some(mut data) = self.graph().node(id).map(Rc::unwrap_or_clone) else {
             return Ok(());
         };
         set_or_remove(&mut data.props, key, value);
@@ -234,7 +240,7 @@ impl<'a> Tx<'a> {
 
     pub fn set_rel_property(&mut self, id: RelId, key: &str, value: Value) -> Result<(), TxError> {
         check_storable(key, &value)?;
-        let Some(mut data) = self.graph().rel(id) else {
+        let Some(mut data) = self.graph().rel(id).map(Rc::unwrap_or_clone) else {
             return Ok(());
         };
         set_or_remove(&mut data.props, key, value);
@@ -243,7 +249,7 @@ impl<'a> Tx<'a> {
     }
 
     pub fn set_labels(&mut self, id: NodeId, labels: &[String], add: bool) {
-        let Some(mut data) = self.graph().node(id) else {
+        let Some(mut data) = self.graph().node(id).map(Rc::unwrap_or_clone) else {
             return;
         };
         for l in labels {
@@ -296,7 +302,7 @@ impl<'a> Tx<'a> {
                 let Some(value) = g
                     .node(id)
                     .filter(|n| n.labels.contains(&def.label))
-                    .and_then(|mut n| n.props.remove(&def.property))
+                    .and_then(|n| n.props.get(&def.property).cloned())
                 else {
                     continue;
                 };
@@ -333,8 +339,8 @@ impl<'a> Tx<'a> {
                 _ => {}
             }
             count_props(&mut stats, before.as_ref().map(|n| &n.props), after.as_ref().map(|n| &n.props));
-            before.into_iter().for_each(|n| labels_before.extend(n.labels));
-            after.into_iter().for_each(|n| labels_after.extend(n.labels));
+            before.into_iter().for_each(|n| labels_before.extend(n.labels.iter().cloned()));
+            after.into_iter().for_each(|n| labels_after.extend(n.labels.iter().cloned()));
         }
         stats.labels_added = labels_after.iter().filter(|l| !base.label_in_use(l)).count() as u64;
         stats.labels_removed = labels_before.iter().filter(|l| !graph.label_in_use(l)).count() as u64;
@@ -369,10 +375,10 @@ impl<'a> Tx<'a> {
             super::encode_index(&mut w, name, self.schema.get(name));
         }
         for &id in &self.touched_nodes {
-            super::encode_node(&mut w, id, g.node(id).as_ref());
+            super::encode_node(&mut w, id, g.node(id).as_deref());
         }
         for &id in &self.touched_rels {
-            super::encode_rel(&mut w, id, g.rel(id).as_ref());
+            super::encode_rel(&mut w, id, g.rel(id).as_deref());
         }
         w.buf
     }

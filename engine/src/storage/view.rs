@@ -326,7 +326,7 @@ impl State {
                 return v.clone();
             }
         }
-        if self.tables.resident_covers(key, Some(&[key, &[0]].concat())) {
+        if self.tables.resident_ranges.iter().any(|(lo, hi)| key >= lo.as_slice() && key < hi.as_slice()) {
             return self.tables.resident.get(key).cloned().flatten();
         }
         for t in &self.tables.l0 {
@@ -385,8 +385,33 @@ fn merge_live(mut sources: Vec<Vec<Entry>>) -> Vec<(Vec<u8>, Vec<u8>)> {
     if let [only] = sources.as_mut_slice() {
         return std::mem::take(only).into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
     }
-    let merged = table::Merge::new(sources.into_iter().map(|s| s.into_iter().map(Ok)), true);
-    merged.filter_map(|e| e.ok().map(|(k, v)| (k, v.unwrap_or_default()))).collect()
+    let mut at = vec![0usize; sources.len()];
+    let mut out = Vec::new();
+    loop {
+        // The first source holding the smallest key at its position wins it.
+        let mut best: Option<(usize, &[u8])> = None;
+        for (i, s) in sources.iter().enumerate() {
+            if let Some((k, _)) = s.get(at[i]) {
+                if best.is_none_or(|(_, b)| k.as_slice() < b) {
+                    best = Some((i, k));
+                }
+            }
+        }
+        let Some((winner, key)) = best else { return out };
+        let key = key.to_vec();
+        let mut entry = None;
+        for (i, s) in sources.iter_mut().enumerate() {
+            if let Some(e) = s.get_mut(at[i]).filter(|(k, _)| *k == key) {
+                if i == winner {
+                    entry = Some(std::mem::take(e));
+                }
+                at[i] += 1;
+            }
+        }
+        if let Some((k, Some(v))) = entry {
+            out.push((k, v));
+        }
+    }
 }
 
 /// The smallest key greater than every key starting with `prefix` (`None`: there is none).
