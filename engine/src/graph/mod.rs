@@ -126,7 +126,7 @@ impl<'a> Graph<'a> {
     }
 
     /// An entity: from the writes, else remembered, else decoded from the state.
-    fn entity<T: 'a>(
+    fn entity<T: 'static>(
         &self,
         key: &[u8],
         id: u64,
@@ -139,7 +139,7 @@ impl<'a> Graph<'a> {
         if let Some(found) = self.decoded.and_then(|d| memo(d).borrow().get(&id).cloned()) {
             return Some(found);
         }
-        let value = Rc::new(self.decoded(decode(&self.state.get(self.reads, key)?))?);
+        let value = self.decoded(self.state.get_decoded(self.reads, key, decode)?)?;
         if let Some(d) = self.decoded {
             remember(memo(d), id, &value);
         }

@@ -16,7 +16,8 @@
 use super::table::{self, BlockHandle, Entry, TableMeta};
 use super::Error;
 use crate::storage::records::Tables;
-use std::cell::{Cell, RefCell};
+use std::any::Any;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 use std::rc::Rc;
@@ -24,23 +25,33 @@ use std::rc::Rc;
 /// Sorted changes over older state: `None` is a deletion.
 pub type Layer = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
-/// One decoded block: its entries in key order.
-#[derive(Debug)]
+/// One decoded block: its entries in key order, and what readers decoded their values into
+/// (kept with the block, so a warm read of an entity costs a lookup).
 pub struct Block {
     entries: Vec<Entry>,
+    values: Vec<OnceCell<Rc<dyn Any>>>,
     bytes: usize,
+}
+
+impl std::fmt::Debug for Block {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Block({} entries, {} bytes)", self.entries.len(), self.bytes)
+    }
 }
 
 impl Block {
     fn decode(data: &[u8]) -> Result<Self, Error> {
         let entries = table::decode_block(data)?;
-        let bytes = entries.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD).sum();
-        Ok(Block { entries, bytes })
+        // Raw bytes twice over: the entries, and about as much again for decoded values.
+        let bytes = entries.iter().map(|(k, v)| k.len() + 2 * v.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD).sum();
+        let values = entries.iter().map(|_| OnceCell::new()).collect();
+        Ok(Block { entries, values, bytes })
     }
 }
 
-/// Approximate bytes of one decoded entry beyond its key and value (two vectors' headers).
-const ENTRY_OVERHEAD: usize = 56;
+/// Approximate bytes of one decoded entry beyond its key and value (vector headers, the
+/// decoded value's slot and allocation).
+const ENTRY_OVERHEAD: usize = 96;
 
 /// Where a block is: the object key and its byte range.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -218,15 +229,15 @@ pub struct TableRef {
 }
 
 impl TableRef {
-    /// The entry for `key` in this table (`Some(None)`: a tombstone).
-    fn get(&self, reads: &Reads, key: &[u8]) -> Option<Option<Vec<u8>>> {
+    /// The block and position of `key`'s entry in this table, if it has one.
+    fn find(&self, reads: &Reads, key: &[u8]) -> Option<(Rc<Block>, usize)> {
         if key < self.meta.min_key.as_slice() || key > self.meta.max_key.as_slice() {
             return None;
         }
         let at = self.index.partition_point(|b| b.last_key.as_slice() < key);
         let block = reads.block(self.block_id(self.index.get(at)?))?;
         let found = block.entries.binary_search_by(|(k, _)| k.as_slice().cmp(key)).ok()?;
-        block.entries.get(found).map(|(_, v)| v.clone())
+        Some((block, found))
     }
 
     fn block_id(&self, h: &BlockHandle) -> BlockId {
@@ -319,26 +330,59 @@ impl State {
         State { layers, tables: self.tables.clone() }
     }
 
-    /// The value of `key`, if it is live.
-    pub fn get(&self, reads: &Reads, key: &[u8]) -> Option<Vec<u8>> {
+    /// Where the newest entry for `key` is, if anywhere.
+    fn find<'s>(&'s self, reads: &Reads, key: &[u8]) -> Option<Found<'s>> {
         for layer in &self.layers {
             if let Some(v) = layer.get(key) {
-                return v.clone();
+                return Some(Found::Memory(v.as_deref()));
             }
         }
         if self.tables.resident_ranges.iter().any(|(lo, hi)| key >= lo.as_slice() && key < hi.as_slice()) {
-            return self.tables.resident.get(key).cloned().flatten();
+            return self.tables.resident.get(key).map(|v| Found::Memory(v.as_deref()));
         }
         for t in &self.tables.l0 {
             if key >= t.from_key.as_slice() {
-                if let Some(v) = t.table.get(reads, key) {
-                    return v;
+                if let Some((block, at)) = t.table.find(reads, key) {
+                    return Some(Found::Table(block, at));
                 }
             }
         }
         let l1 = &self.tables.l1;
         let at = l1.partition_point(|t| t.meta.max_key.as_slice() < key);
-        l1.get(at).and_then(|t| t.get(reads, key)).flatten()
+        l1.get(at).and_then(|t| t.find(reads, key)).map(|(block, at)| Found::Table(block, at))
+    }
+
+    /// The value of `key`, if it is live.
+    pub fn get(&self, reads: &Reads, key: &[u8]) -> Option<Vec<u8>> {
+        match self.find(reads, key)? {
+            Found::Memory(v) => v.map(<[u8]>::to_vec),
+            Found::Table(block, at) => block.entries.get(at).and_then(|(_, v)| v.clone()),
+        }
+    }
+
+    /// The value of `key` decoded by `decode`, if it is live. A value from a table is decoded
+    /// once and kept with its block (so `decode` must depend on the bytes alone).
+    pub fn get_decoded<T: 'static>(
+        &self,
+        reads: &Reads,
+        key: &[u8],
+        decode: impl Fn(&[u8]) -> Result<T, Error>,
+    ) -> Option<Result<Rc<T>, Error>> {
+        match self.find(reads, key)? {
+            Found::Memory(v) => v.map(|v| decode(v).map(Rc::new)),
+            Found::Table(block, at) => {
+                let bytes = block.entries.get(at)?.1.as_deref()?;
+                let slot = block.values.get(at)?;
+                if let Some(done) = slot.get().and_then(|d| d.clone().downcast::<T>().ok()) {
+                    return Some(Ok(done));
+                }
+                Some(decode(bytes).map(|value| {
+                    let value = Rc::new(value);
+                    let _ = slot.set(value.clone());
+                    value
+                }))
+            }
+        }
     }
 
     /// The live entries with keys in `[lo, hi)` (`hi` `None`: to the end), in key order, with
@@ -377,6 +421,12 @@ impl State {
         sources.push(l1);
         merge_live(sources)
     }
+}
+
+/// Where a state holds an entry: in memory (a layer or the resident entries), or in a block.
+enum Found<'s> {
+    Memory(Option<&'s [u8]>),
+    Table(Rc<Block>, usize),
 }
 
 /// The live entries of sorted sources (the first source wins where keys are equal).
