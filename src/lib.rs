@@ -144,11 +144,12 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> std::result::Resul
             let body = read_body(&mut req, &limits).await?;
             let request = api::parse_request(&body)?;
             limits.check_query(&request)?;
-            // A read-only caller is refused a query that writes before anything runs.
-            if !principal.may_write(&ns) && api::writes(&request, &procedures_get(&ns))? {
-                auth::authorize(&principal, &ns, auth::Need::Write)?;
-            }
-            cypher(env, ctx, &ns, &request, &limits).await
+            // A read-only caller is refused a query that writes before anything is read.
+            let gate = |writes: bool| match writes && !principal.may_write(&ns) {
+                true => auth::authorize(&principal, &ns, auth::Need::Write),
+                false => Ok(()),
+            };
+            cypher(env, ctx, &ns, &request, &limits, gate).await
         }
         ("/cypher", Method::Delete) => {
             let principal = auth::authenticate(&req, env)?;
@@ -264,13 +265,14 @@ async fn cypher(
     ns: &str,
     request: &api::Request,
     limits: &api::Limits,
+    gate: impl FnOnce(bool) -> std::result::Result<(), Error>,
 ) -> std::result::Result<Response, Error> {
     let store = Counting::new(bucket(env)?);
     // A namespace this isolate has not seen yet starts from the empty version, which the
     // request's own freshness check opens (one read of the log's next slot, not two).
     let version = warm_get(ns).unwrap_or_default();
     let db = Database::resume(store, ns, version).with_cache(BLOCKS.with(Rc::clone));
-    let result = api::execute_within(&db, request, &WorkerHost, &procedures_get(ns), limits).await;
+    let result = api::execute_gated(&db, request, &WorkerHost, &procedures_get(ns), limits, gate).await;
     warm_put(ns, db.cached());
     let body = result?.body(Some(db.store().counts()));
     // Checkpoints are off the response path (no I/O unless one is due); a failure here only

@@ -261,15 +261,6 @@ pub fn syntax_error(text: &str, e: cypher::SyntaxError) -> Error {
     }
 }
 
-/// Whether the request's query contains a write clause (`CREATE`, `MERGE`, `SET`, `REMOVE`,
-/// `DELETE`), even under `EXPLAIN`. Parses and plans exactly as [`execute`] does, touching no
-/// storage, so a host can refuse a write before running anything.
-pub fn writes(req: &Request, procedures: &Procedures) -> Result<bool> {
-    let stmt = cypher::parse(&req.query).map_err(|e| syntax_error(&req.query, e))?;
-    let plan = plan::plan(&req.query, &stmt, plan::Context { procedures, params: &req.params })?;
-    Ok(plan.writes)
-}
-
 /// Runs one request as one transaction against a namespace; `CALL` can reach `procedures`.
 /// The per-query limits are the defaults ([`Limits::default`]).
 pub async fn execute<S: ObjectStore>(
@@ -291,9 +282,24 @@ pub async fn execute_within<S: ObjectStore>(
     procedures: &Procedures,
     limits: &Limits,
 ) -> Result<Response> {
+    execute_gated(db, req, host, procedures, limits, |_| Ok(())).await
+}
+
+/// [`execute_within`], asking `gate` first whether a query may run, given whether it writes
+/// (contains `CREATE`, `MERGE`, `SET`, `REMOVE` or `DELETE`, even under `EXPLAIN`): the query
+/// is parsed and planned once, and a refusal comes before anything is read.
+pub async fn execute_gated<S: ObjectStore>(
+    db: &Database<S, GraphModel>,
+    req: &Request,
+    host: &impl Host,
+    procedures: &Procedures,
+    limits: &Limits,
+    gate: impl FnOnce(bool) -> Result<()>,
+) -> Result<Response> {
     // Parse and plan before touching storage: a compile-time error writes nothing.
     let stmt = cypher::parse(&req.query).map_err(|e| syntax_error(&req.query, e))?;
     let plan = plan::plan(&req.query, &stmt, plan::Context { procedures, params: &req.params })?;
+    gate(plan.writes)?;
     let reads = db.reads(limits.max_read_bytes);
     if plan.explain {
         // The current version's schema says which indexes the plan would seek.
