@@ -233,3 +233,21 @@ fn values_cannot_nest_deep_enough_to_overflow_the_stack() {
         assert_exceeded(&mut s, q, "max_value_nesting");
     }
 }
+
+#[test]
+fn stored_data_a_query_reads_is_bounded() {
+    let mut s = Session::new();
+    for i in 0..40 {
+        s.body(&format!("UNWIND range(1, 50) AS x CREATE (:N {{i: {i}, text: 'some text to fill blocks'}})"), "{}");
+    }
+    // Into tables, then read by a handle whose cache holds none of their blocks.
+    assert!(block_on(s.db.maybe_checkpoint(&10_000u64)).unwrap());
+    let cold = |s: &Session| Database::<_, GraphModel>::resume(s.store.clone(), "test", s.db.cached());
+    let req = parse_request(br#"{"query": "MATCH (n:N) RETURN count(n), sum(n.i)"}"#).unwrap();
+    let host = ManualHost::new(10_001, 1);
+    let limits = Limits { max_read_bytes: 4_096, ..Limits::default() };
+    let e = block_on(execute_within(&cold(&s), &req, &host, &s.procedures, &limits)).unwrap_err();
+    assert_eq!((e.code, e.detail), (Code::LimitExceeded, Some("max_read_bytes")), "{e}");
+    let r = block_on(execute_within(&cold(&s), &req, &host, &s.procedures, &Limits::default())).unwrap();
+    assert!(r.body(None).contains("[[2000,39000]]"), "{}", r.body(None));
+}

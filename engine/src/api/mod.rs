@@ -49,7 +49,7 @@ impl Default for Limits {
             max_query_bytes: 256 * 1024,
             max_params_bytes: 4 * 1024 * 1024,
             max_result_bytes: 8 * 1024 * 1024,
-            max_read_bytes: 64 * 1024 * 1024,
+            max_read_bytes: 48 * 1024 * 1024,
             query: exec::QueryLimits::default(),
         }
     }
