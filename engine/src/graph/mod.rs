@@ -93,6 +93,15 @@ pub struct Graph<'a> {
     writes: Option<&'a Layer>,
     schema: &'a Schema,
     decoded: Option<&'a Decoded>,
+    touched: Option<&'a Touched>,
+}
+
+/// The nodes and relationships a transaction wrote, in their current states (`None`:
+/// deleted): what its view reads them from, and what it commits.
+#[derive(Debug, Default)]
+pub struct Touched {
+    nodes: BTreeMap<NodeId, Option<Rc<NodeData>>>,
+    rels: BTreeMap<RelId, Option<Rc<RelData>>>,
 }
 
 /// Nodes and relationships decoded from a state (never from a transaction's writes, which
@@ -117,7 +126,12 @@ fn remember<T>(map: &RefCell<HashMap<u64, Rc<T>>>, id: u64, value: &Rc<T>) {
 
 impl<'a> Graph<'a> {
     pub fn new(state: &'a State, reads: &'a Reads, writes: Option<&'a Layer>, schema: &'a Schema) -> Self {
-        Graph { state, reads, writes, schema, decoded: None }
+        Graph { state, reads, writes, schema, decoded: None, touched: None }
+    }
+
+    /// This view, reading the entities `touched` holds from it (they are in `writes` too).
+    pub fn with_touched(self, touched: &'a Touched) -> Self {
+        Graph { touched: Some(touched), ..self }
     }
 
     /// This view, keeping what it decodes from the state in `decoded`.
@@ -168,10 +182,16 @@ impl<'a> Graph<'a> {
     }
 
     pub fn node(&self, id: NodeId) -> Option<Rc<NodeData>> {
+        if let Some(node) = self.touched.and_then(|t| t.nodes.get(&id)) {
+            return node.clone();
+        }
         self.entity(&kv::node_key(id), id, |d| &d.nodes, kv::decode_node)
     }
 
     pub fn rel(&self, id: RelId) -> Option<Rc<RelData>> {
+        if let Some(rel) = self.touched.and_then(|t| t.rels.get(&id)) {
+            return rel.clone();
+        }
         self.entity(&kv::rel_key(id), id, |d| &d.rels, kv::decode_rel)
     }
 
@@ -188,7 +208,8 @@ impl<'a> Graph<'a> {
     }
 
     pub fn label_in_use(&self, label: &str) -> bool {
-        !self.scan(&kv::label_prefix(label)).is_empty()
+        let prefix = kv::label_prefix(label);
+        !self.state.range_first(self.reads, self.writes, &prefix, prefix_end(&prefix).as_deref(), 1).is_empty()
     }
 
     /// The id counters: the highest node and relationship ids ever allocated.

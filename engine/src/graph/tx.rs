@@ -6,10 +6,10 @@
 //! commit payload and the statistics, so `stats` follow the TCK's observability rules by
 //! construction (a change that a later query cannot observe is not counted).
 use super::{
-    kv, Change, Decoded, Graph, GraphModel, IndexDef, NodeData, NodeId, Properties, RelData, RelId, Schema, Value,
+    kv, Change, Decoded, Graph, IndexDef, NodeData, NodeId, Properties, RelData, RelId, Schema, Touched, Value,
 };
 use crate::storage::codec::Writer;
-use crate::storage::{Layer, Reads, State, StateMachine};
+use crate::storage::{Layer, Reads, State};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::rc::Rc;
@@ -65,8 +65,8 @@ pub struct Tx<'a> {
     base_counters: (NodeId, RelId),
     next_node: NodeId,
     next_rel: RelId,
-    touched_nodes: BTreeSet<NodeId>,
-    touched_rels: BTreeSet<RelId>,
+    /// The nodes and relationships written, in their current states.
+    touched: Touched,
     touched_schema: BTreeSet<String>,
     decoded: Decoded,
 }
@@ -93,8 +93,7 @@ impl<'a> Tx<'a> {
             base_counters: counters,
             next_node: counters.0,
             next_rel: counters.1,
-            touched_nodes: BTreeSet::new(),
-            touched_rels: BTreeSet::new(),
+            touched: Touched::default(),
             touched_schema: BTreeSet::new(),
             decoded: Decoded::default(),
         }
@@ -107,7 +106,9 @@ impl<'a> Tx<'a> {
 
     /// The graph as this transaction sees it.
     pub fn graph(&self) -> Graph<'_> {
-        Graph::new(self.state, self.reads, Some(&self.writes), &self.schema).with_decoded(&self.decoded)
+        Graph::new(self.state, self.reads, Some(&self.writes), &self.schema)
+            .with_decoded(&self.decoded)
+            .with_touched(&self.touched)
     }
 
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
@@ -115,11 +116,11 @@ impl<'a> Tx<'a> {
     }
 
     /// Sets a node's state (`None` deletes it) with its label and index entries.
-    fn put_node(&mut self, id: NodeId, new: Option<NodeData>) {
-        let old =
-            if id > self.base_counters.0 && !self.touched_nodes.contains(&id) { None } else { self.graph().node(id) };
-        let old = old.as_deref();
-        let (old_labels, new_labels) = (old.map(|n| &n.labels), new.as_ref().map(|n| &n.labels));
+    fn put_node(&mut self, id: NodeId, new: Option<Rc<NodeData>>) {
+        let known_absent = id > self.base_counters.0 && !self.touched.nodes.contains_key(&id);
+        let old = if known_absent { None } else { self.graph().node(id) };
+        let (old, new_ref) = (old.as_deref(), new.as_deref());
+        let (old_labels, new_labels) = (old.map(|n| &n.labels), new_ref.map(|n| &n.labels));
         let mut entries = Vec::new();
         for l in old_labels.into_iter().flatten().filter(|l| !new_labels.is_some_and(|s| s.contains(*l))) {
             entries.push((kv::label_key(l, id), None));
@@ -128,25 +129,25 @@ impl<'a> Tx<'a> {
             entries.push((kv::label_key(l, id), Some(Vec::new())));
         }
         for (name, def) in &self.schema {
-            let (before, after) = (index_entry(name, def, id, old), index_entry(name, def, id, new.as_ref()));
+            let (before, after) = (index_entry(name, def, id, old), index_entry(name, def, id, new_ref));
             if before != after {
                 entries.extend(before.map(|k| (k, None)));
                 entries.extend(after.map(|k| (k, Some(Vec::new()))));
             }
         }
-        entries.push((kv::node_key(id), new.as_ref().map(kv::node_value)));
+        entries.push((kv::node_key(id), new_ref.map(kv::node_value)));
         entries.into_iter().for_each(|(k, v)| self.write(k, v));
         self.next_node = self.next_node.max(id);
-        self.touched_nodes.insert(id);
+        self.touched.nodes.insert(id, new);
     }
 
     /// Sets a relationship's state (`None` deletes it) with its adjacency entries.
-    fn put_rel(&mut self, id: RelId, new: Option<RelData>) {
-        let old =
-            if id > self.base_counters.1 && !self.touched_rels.contains(&id) { None } else { self.graph().rel(id) };
+    fn put_rel(&mut self, id: RelId, new: Option<Rc<RelData>>) {
+        let known_absent = id > self.base_counters.1 && !self.touched.rels.contains_key(&id);
+        let old = if known_absent { None } else { self.graph().rel(id) };
         // A relationship's type and endpoints never change, so only its creation and its
         // deletion touch adjacency.
-        match (old.as_deref(), &new) {
+        match (old.as_deref(), new.as_deref()) {
             (None, Some(r)) => {
                 for outgoing in [true, false] {
                     let (k, v) = kv::adjacency(outgoing, id, r);
@@ -160,9 +161,9 @@ impl<'a> Tx<'a> {
             }
             _ => {}
         }
-        self.write(kv::rel_key(id), new.as_ref().map(kv::rel_value));
+        self.write(kv::rel_key(id), new.as_deref().map(kv::rel_value));
         self.next_rel = self.next_rel.max(id);
-        self.touched_rels.insert(id);
+        self.touched.rels.insert(id, new);
     }
 
     /// Creates (`Some`) or drops (`None`) index `name`; a new one indexes the nodes already there.
@@ -189,8 +190,8 @@ impl<'a> Tx<'a> {
         let (next_node, next_rel, changes) = super::decode_payload(payload)?;
         for change in changes {
             match change {
-                Change::Node(id, data) => self.put_node(id, data),
-                Change::Rel(id, data) => self.put_rel(id, data),
+                Change::Node(id, data) => self.put_node(id, data.map(Rc::new)),
+                Change::Rel(id, data) => self.put_rel(id, data.map(Rc::new)),
                 Change::Index(name, def) => self.put_schema(&name, def),
             }
         }
@@ -210,7 +211,7 @@ impl<'a> Tx<'a> {
     pub fn create_node(&mut self, labels: BTreeSet<String>, props: Properties) -> Result<NodeId, TxError> {
         let props = storable(props)?;
         let id = self.next_node + 1;
-        self.put_node(id, Some(NodeData { labels, props }));
+        self.put_node(id, Some(Rc::new(NodeData { labels, props })));
         Ok(id)
     }
 
@@ -223,7 +224,7 @@ impl<'a> Tx<'a> {
     ) -> Result<RelId, TxError> {
         let props = storable(props)?;
         let id = self.next_rel + 1;
-        self.put_rel(id, Some(RelData { rel_type: rel_type.to_string(), start, end, props }));
+        self.put_rel(id, Some(Rc::new(RelData { rel_type: rel_type.to_string(), start, end, props })));
         Ok(id)
     }
 
@@ -234,7 +235,7 @@ impl<'a> Tx<'a> {
             return Ok(());
         };
         set_or_remove(&mut data.props, key, value);
-        self.put_node(id, Some(data));
+        self.put_node(id, Some(Rc::new(data)));
         Ok(())
     }
 
@@ -244,7 +245,7 @@ impl<'a> Tx<'a> {
             return Ok(());
         };
         set_or_remove(&mut data.props, key, value);
-        self.put_rel(id, Some(data));
+        self.put_rel(id, Some(Rc::new(data)));
         Ok(())
     }
 
@@ -259,7 +260,7 @@ impl<'a> Tx<'a> {
                 data.labels.remove(l);
             }
         }
-        self.put_node(id, Some(data));
+        self.put_node(id, Some(Rc::new(data)));
     }
 
     pub fn delete_rel(&mut self, id: RelId) {
@@ -291,13 +292,14 @@ impl<'a> Tx<'a> {
     /// every node of a constraint it created).
     pub fn check(&self) -> Result<(), TxError> {
         let g = self.graph();
-        if let Some(&n) = self.touched_nodes.iter().find(|&&n| g.node(n).is_none() && g.degree(n) > 0) {
+        let deleted = self.touched.nodes.iter().filter(|(_, n)| n.is_none()).map(|(&id, _)| id);
+        if let Some(n) = deleted.into_iter().find(|&n| g.degree(n) > 0) {
             return Err(TxError::NodeHasRelationships(n));
         }
         for (name, def) in g.schema().iter().filter(|(_, d)| d.unique) {
             let new = self.touched_schema.contains(name);
             let nodes: Vec<NodeId> =
-                if new { g.nodes_with_label(&def.label) } else { self.touched_nodes.iter().copied().collect() };
+                if new { g.nodes_with_label(&def.label) } else { self.touched.nodes.keys().copied().collect() };
             for id in nodes {
                 let Some(value) = g
                     .node(id)
@@ -327,58 +329,72 @@ impl<'a> Tx<'a> {
     /// The statistics and the commit payload. The transaction's own writes stay readable
     /// through [`Tx::graph`] (for the response) until it is dropped.
     pub fn finish(&self) -> Result<Finished, crate::storage::Error> {
-        let (base, graph) = (self.base(), self.graph());
+        let base = self.base();
         let mut stats = Stats::default();
-        let mut labels_before = BTreeSet::new();
-        let mut labels_after = BTreeSet::new();
-        for &id in &self.touched_nodes {
-            let (before, after) = (base.node(id), graph.node(id));
-            match (&before, &after) {
+        let mut labels_before: BTreeSet<String> = BTreeSet::new();
+        let mut labels_after: BTreeSet<String> = BTreeSet::new();
+        for (&id, after) in &self.touched.nodes {
+            let before = if id > self.base_counters.0 { None } else { base.node(id) };
+            match (&before, after) {
                 (None, Some(_)) => stats.nodes_created += 1,
                 (Some(_), None) => stats.nodes_deleted += 1,
                 _ => {}
             }
             count_props(&mut stats, before.as_ref().map(|n| &n.props), after.as_ref().map(|n| &n.props));
             before.into_iter().for_each(|n| labels_before.extend(n.labels.iter().cloned()));
-            after.into_iter().for_each(|n| labels_after.extend(n.labels.iter().cloned()));
+            after.iter().for_each(|n| labels_after.extend(n.labels.iter().cloned()));
         }
+        let graph = self.graph();
         stats.labels_added = labels_after.iter().filter(|l| !base.label_in_use(l)).count() as u64;
         stats.labels_removed = labels_before.iter().filter(|l| !graph.label_in_use(l)).count() as u64;
-        for &id in &self.touched_rels {
-            let (before, after) = (base.rel(id), graph.rel(id));
-            match (&before, &after) {
+        for (&id, after) in &self.touched.rels {
+            let before = if id > self.base_counters.1 { None } else { base.rel(id) };
+            match (&before, after) {
                 (None, Some(_)) => stats.relationships_created += 1,
                 (Some(_), None) => stats.relationships_deleted += 1,
                 _ => {}
             }
             count_props(&mut stats, before.as_ref().map(|r| &r.props), after.as_ref().map(|r| &r.props));
         }
-        let wrote = !self.touched_nodes.is_empty() || !self.touched_rels.is_empty() || !self.touched_schema.is_empty();
+        let wrote = !self.touched.nodes.is_empty() || !self.touched.rels.is_empty() || !self.touched_schema.is_empty();
         if !wrote {
             return Ok(Finished { payload: None, entries: Layer::new(), stats });
         }
-        let payload = self.encode_payload();
-        // Worked out again from the payload, so that the writer's entries are exactly every
-        // replica's (the live writes may hold extra tombstones, e.g. of a node created and
-        // deleted in one transaction).
-        let entries = GraphModel::changes(self.state, self.reads, &payload)?;
-        Ok(Finished { payload: Some(payload), entries, stats })
+        Ok(Finished { payload: Some(self.encode_payload()), entries: self.replayed(), stats })
+    }
+
+    /// The entries a replica works out from this transaction's payload: its net changes
+    /// applied to the state it began on, as [`Tx::apply_payload`] applies them (the live writes
+    /// may differ by tombstones, e.g. of a node created and deleted in one transaction).
+    fn replayed(&self) -> Layer {
+        let mut replica = Tx::new(self.state, self.reads);
+        for name in &self.touched_schema {
+            replica.put_schema(name, self.schema.get(name).cloned());
+        }
+        for (&id, node) in &self.touched.nodes {
+            replica.put_node(id, node.clone());
+        }
+        for (&id, rel) in &self.touched.rels {
+            replica.put_rel(id, rel.clone());
+        }
+        replica.next_node = replica.next_node.max(self.next_node);
+        replica.next_rel = replica.next_rel.max(self.next_rel);
+        replica.into_writes()
     }
 
     /// The payload: counters, then the touched indexes', nodes' and relationships' final states.
     fn encode_payload(&self) -> Vec<u8> {
-        let g = self.graph();
         let mut w = Writer::new();
         w.varint(self.next_node);
         w.varint(self.next_rel);
         for name in &self.touched_schema {
             super::encode_index(&mut w, name, self.schema.get(name));
         }
-        for &id in &self.touched_nodes {
-            super::encode_node(&mut w, id, g.node(id).as_deref());
+        for (&id, node) in &self.touched.nodes {
+            super::encode_node(&mut w, id, node.as_deref());
         }
-        for &id in &self.touched_rels {
-            super::encode_rel(&mut w, id, g.rel(id).as_deref());
+        for (&id, rel) in &self.touched.rels {
+            super::encode_rel(&mut w, id, rel.as_deref());
         }
         w.buf
     }

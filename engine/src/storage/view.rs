@@ -245,7 +245,8 @@ impl TableRef {
     }
 
     /// The entries in `[lo, hi)` (and at or above `from`), in key order.
-    fn range(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, out: &mut Vec<Entry>) {
+    /// (Stopping once `out` holds `limit` entries.)
+    fn range(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, out: &mut Vec<Entry>, limit: usize) {
         if hi.is_some_and(|hi| hi <= self.meta.min_key.as_slice()) || lo > self.meta.max_key.as_slice() {
             return;
         }
@@ -258,7 +259,7 @@ impl TableRef {
             let Some(block) = reads.block(self.block_id(h)) else { continue };
             let start = block.entries.partition_point(|(k, _)| k.as_slice() < lo);
             for (k, v) in &block.entries[start..] {
-                if hi.is_some_and(|hi| k.as_slice() >= hi) {
+                if hi.is_some_and(|hi| k.as_slice() >= hi) || out.len() >= limit {
                     return;
                 }
                 out.push((k.clone(), v.clone()));
@@ -394,32 +395,71 @@ impl State {
         lo: &[u8],
         hi: Option<&[u8]>,
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        merge_live(self.sources(reads, writes, lo, hi, usize::MAX), None)
+    }
+
+    /// The first `n` live entries of [`State::range`] (fewer if there are fewer), reading
+    /// only about as much of each source: a source cut short decides only the keys up to its
+    /// last one, so the read widens until `n` live entries lie below every cut.
+    pub fn range_first(
+        &self,
+        reads: &Reads,
+        writes: Option<&Layer>,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        n: usize,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut limit = n.max(4);
+        loop {
+            let sources = self.sources(reads, writes, lo, hi, limit);
+            // The smallest last key of a source that was cut short: keys beyond it are unknown.
+            let cut =
+                sources.iter().filter(|s| s.len() >= limit).filter_map(|s| s.last()).map(|(k, _)| k.clone()).min();
+            let mut live = merge_live(sources, cut.as_deref());
+            if live.len() >= n || cut.is_none() || reads.incomplete() {
+                live.truncate(n);
+                return live;
+            }
+            limit = limit.saturating_mul(4);
+        }
+    }
+
+    /// Each source's entries in `[lo, hi)`, newest source first, at most `limit` of each.
+    fn sources(
+        &self,
+        reads: &Reads,
+        writes: Option<&Layer>,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        limit: usize,
+    ) -> Vec<Vec<Entry>> {
         let bounds = (Bound::Included(lo), hi.map_or(Bound::Unbounded, Bound::Excluded));
-        let layer_entries =
-            |l: &Layer| -> Vec<Entry> { l.range::<[u8], _>(bounds).map(|(k, v)| (k.clone(), v.clone())).collect() };
+        let layer_entries = |l: &Layer| -> Vec<Entry> {
+            l.range::<[u8], _>(bounds).take(limit).map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
         let mut sources: Vec<Vec<Entry>> = Vec::new();
         sources.extend(writes.map(layer_entries));
         sources.extend(self.layers.iter().map(|l| layer_entries(l)));
         if self.tables.resident_covers(lo, hi) {
             sources.push(layer_entries(&self.tables.resident));
-            return merge_live(sources);
+            return sources;
         }
         for t in &self.tables.l0 {
             let mut out = Vec::new();
             let from = lo.max(t.from_key.as_slice());
-            t.table.range(reads, from, hi, &mut out);
+            t.table.range(reads, from, hi, &mut out, limit);
             sources.push(out);
         }
         let mut l1 = Vec::new();
         let first = self.tables.l1.partition_point(|t| t.meta.max_key.as_slice() < lo);
         for t in self.tables.l1.iter().skip(first) {
-            if hi.is_some_and(|hi| t.meta.min_key.as_slice() >= hi) {
+            if hi.is_some_and(|hi| t.meta.min_key.as_slice() >= hi) || l1.len() >= limit {
                 break;
             }
-            t.range(reads, lo, hi, &mut l1);
+            t.range(reads, lo, hi, &mut l1, limit);
         }
         sources.push(l1);
-        merge_live(sources)
+        sources
     }
 }
 
@@ -429,11 +469,14 @@ enum Found<'s> {
     Table(Rc<Block>, usize),
 }
 
-/// The live entries of sorted sources (the first source wins where keys are equal).
-fn merge_live(mut sources: Vec<Vec<Entry>>) -> Vec<(Vec<u8>, Vec<u8>)> {
+/// The live entries of sorted sources (the first source wins where keys are equal), up to
+/// and including key `upto` if given.
+fn merge_live(mut sources: Vec<Vec<Entry>>, upto: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
     sources.retain(|s| !s.is_empty());
+    let within = |k: &[u8]| upto.is_none_or(|u| k <= u);
     if let [only] = sources.as_mut_slice() {
-        return std::mem::take(only).into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+        let entries = std::mem::take(only).into_iter().take_while(|(k, _)| within(k));
+        return entries.filter_map(|(k, v)| v.map(|v| (k, v))).collect();
     }
     let mut at = vec![0usize; sources.len()];
     let mut out = Vec::new();
@@ -447,7 +490,7 @@ fn merge_live(mut sources: Vec<Vec<Entry>>) -> Vec<(Vec<u8>, Vec<u8>)> {
                 }
             }
         }
-        let Some((winner, key)) = best else { return out };
+        let Some((winner, key)) = best.filter(|(_, k)| within(k)) else { return out };
         let key = key.to_vec();
         let mut entry = None;
         for (i, s) in sources.iter_mut().enumerate() {
@@ -474,4 +517,30 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn key(i: u32) -> Vec<u8> {
+        format!("k{i:04}").into_bytes()
+    }
+
+    #[test]
+    fn range_first_reads_past_newer_tombstones() {
+        let older: Layer = (0..100).map(|i| (key(i), Some(vec![1]))).collect();
+        let newer: Layer = (0..60).map(|i| (key(i), None)).chain([(key(70), Some(vec![2]))]).collect();
+        let state = State::in_memory(older).with_layer(newer);
+        let reads = Reads::unbounded();
+        let keys = |v: Vec<(Vec<u8>, Vec<u8>)>| v.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        assert_eq!(keys(state.range_first(&reads, None, b"k", Some(b"l"), 1)), vec![key(60)]);
+        assert_eq!(keys(state.range_first(&reads, None, b"k", Some(b"l"), 3)), vec![key(60), key(61), key(62)]);
+        let all = state.range(&reads, None, b"k", Some(b"l"));
+        assert_eq!(all.len(), 40);
+        assert_eq!(all.iter().find(|(k, _)| *k == key(70)).unwrap().1, vec![2], "the newer value wins");
+        let writes: Layer = (60..100).map(|i| (key(i), None)).collect();
+        assert!(state.range_first(&reads, Some(&writes), b"k", Some(b"l"), 1).is_empty(), "all deleted");
+    }
 }
