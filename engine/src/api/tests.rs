@@ -378,3 +378,15 @@ fn shortest_paths_keep_only_the_least_length_per_pair() {
     let all = "MATCH p = allShortestPaths((a:N {n: 'a'})-[:R*]->(t)) RETURN t.n, length(p) ORDER BY t.n";
     assert_eq!(s.rows(all), "[[\"b\",1],[\"c\",2],[\"c\",2],[\"d\",3],[\"d\",3],[\"e\",2],[\"x\",1]]");
 }
+
+#[test]
+fn big_commits_make_a_checkpoint_due_before_32_of_them() {
+    let mut s = super::golden::Session::new();
+    s.body(
+        "UNWIND range(1, 100) AS i CREATE (:Big {i: i, text: $text})",
+        &format!("{{\"text\": \"{}\"}}", "x".repeat(100_000)),
+    );
+    assert!(!block_on(s.db.maybe_checkpoint(&500u64)).unwrap(), "not within a second of the last one");
+    assert!(block_on(s.db.maybe_checkpoint(&2_000u64)).unwrap(), "10 MB of entries in one commit");
+    assert_eq!(s.rows("MATCH (b:Big) RETURN count(b), sum(size(b.text))"), "[[100,10000000]]");
+}

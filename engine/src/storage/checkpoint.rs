@@ -24,7 +24,7 @@ use super::records::{Contents, Layout, Level0, Manifest, ObjectName, Tables};
 use super::table::{Merge, Table, TableBuilder, TableMeta};
 use super::view::TableRef;
 use super::{level0_entries, Changes, Checkpoint, Clock, Database, Error, StateMachine};
-use super::{CHECKPOINT_EVERY, CHECKPOINT_MIN_INTERVAL_MS, GC_MIN_AGE_MS, MAX_STALL_MS};
+use super::{CHECKPOINT_BYTES, CHECKPOINT_EVERY, CHECKPOINT_MIN_INTERVAL_MS, GC_MIN_AGE_MS, MAX_STALL_MS};
 use crate::store::{ObjectStore, PutMode};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -63,7 +63,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     pub async fn maybe_checkpoint(&self, clock: &impl Clock) -> Result<bool, Error> {
         let started = clock.now_ms();
         let v = self.cached();
-        let due = v.seq >= v.checkpoint.seq + self.tuning.commits_per_checkpoint
+        let unflushed: usize = v.unflushed.iter().map(|c| c.bytes).sum();
+        let due = (v.seq >= v.checkpoint.seq + self.tuning.commits_per_checkpoint || unflushed >= CHECKPOINT_BYTES)
             && started >= v.checkpoint.time_ms.saturating_add(CHECKPOINT_MIN_INTERVAL_MS);
         if !due || !v.within_stall_bound(started) {
             return Ok(false);

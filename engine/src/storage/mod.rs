@@ -43,6 +43,9 @@ use view::{Level0Ref, TableRef, TableSet};
 
 /// Commits between checkpoints: bounds the WAL records a cold open replays.
 pub const CHECKPOINT_EVERY: u64 = 32;
+/// Bytes of changed entries after which a checkpoint is due even before [`CHECKPOINT_EVERY`]
+/// commits: bounds what a version holds in memory over its tables (bulk loads make big commits).
+pub const CHECKPOINT_BYTES: usize = 8 << 20;
 /// Checkpoints (and so `head` writes) are at least this far apart in host time.
 pub const CHECKPOINT_MIN_INTERVAL_MS: u64 = 1_000;
 /// A cached version confirmed current less than this long ago may take a write without
@@ -144,6 +147,15 @@ struct Checkpoint {
 struct Changes {
     seq: u64,
     entries: Rc<Layer>,
+    /// Their keys' and values' bytes.
+    bytes: usize,
+}
+
+impl Changes {
+    fn new(seq: u64, entries: Layer) -> Self {
+        let bytes = entries.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len)).sum();
+        Changes { seq, entries: Rc::new(entries), bytes }
+    }
 }
 
 impl Version {
@@ -353,7 +365,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
                 // stays in memory until the next checkpoint writes everything.
                 let payload = unframe(Kind::Snapshot, &snapshot)?;
                 let entries = M::changes(&State::default(), &Reads::unbounded(), &payload)?;
-                let changes = Changes { seq: manifest.seq, entries: Rc::new(entries) };
+                let changes = Changes::new(manifest.seq, entries);
                 (Checkpoint { seq: 0, time_ms: manifest.time_ms, tables: Rc::default() }, vec![changes])
             }
             Contents::Tables(tables) => {
@@ -498,7 +510,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         let mut cur = self.current.borrow_mut();
         if cur.seq == base.seq {
             if let Some(entries) = entries {
-                Rc::make_mut(&mut cur.unflushed).push(Changes { seq: record.seq, entries: Rc::new(entries) });
+                Rc::make_mut(&mut cur.unflushed).push(Changes::new(record.seq, entries));
             }
             cur.seq = record.seq;
             cur.epoch = record.epoch;
@@ -556,7 +568,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             cur.seq = seq;
             cur.epoch = epoch;
             if !record.payload.is_empty() {
-                Rc::make_mut(&mut cur.unflushed).push(Changes { seq, entries: Rc::new(entries) });
+                Rc::make_mut(&mut cur.unflushed).push(Changes::new(seq, entries));
             }
             // Winning the create proves this is now the latest version.
             cur.validated_ms = cur.validated_ms.max(record.time_ms);
