@@ -77,7 +77,11 @@ fn memory_for_a_cartesian_product() {
     // A row of up to 11 variables is about 800 bytes (one B-tree node): 100 fit, 10,000 do not.
     s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
     assert_eq!(s.rows("MATCH (a) RETURN count(a)"), "[[100]]");
-    assert_exceeded(&mut s, "MATCH (a), (b) RETURN count(*)", "max_query_memory_bytes");
+    // Counting streams the 10,000 rows and holds none; sorting them, or writing (which takes
+    // all the rows before it at once), holds them all.
+    assert_eq!(s.rows("MATCH (a), (b) RETURN count(*)"), "[[10000]]");
+    assert_exceeded(&mut s, "MATCH (a), (b) WITH a, b ORDER BY a.i RETURN count(*)", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (a), (b) CREATE (:Evil)", "max_query_memory_bytes");
     assert_exceeded(&mut s, "MATCH (a), (b), (c) CREATE (:Evil)", "max_query_memory_bytes");
     assert_eq!(node_count(&mut s), "[[100]]");
 }
@@ -85,9 +89,11 @@ fn memory_for_a_cartesian_product() {
 #[test]
 fn memory_for_collect_and_aggregates() {
     let mut s = hundred_nodes();
-    // 100 rows (~80 KB) fit; 100 KB of strings collected on top of them do not.
-    s.limits = only(|q| q.max_memory_bytes = 160 * 1024);
-    assert_eq!(s.rows("MATCH (n) RETURN count(*), max(n.i)"), "[[100,100]]");
+    // The 100 rows (~80 KB) stream through the aggregates, held by none: only what an aggregate
+    // keeps counts, so 100 integers collected fit and 100 KB of strings do not.
+    s.limits = only(|q| q.max_memory_bytes = 96 * 1024);
+    assert_eq!(s.rows("MATCH (n) RETURN count(*), max(n.i), size(collect(n.i))"), "[[100,100,100]]");
+    assert_eq!(s.rows("MATCH (n) RETURN count(DISTINCT n.s), max(n.s) = min(n.s)"), "[[1,true]]");
     // 100 strings of 1,000 bytes collected.
     assert_exceeded(&mut s, "MATCH (n) RETURN size(collect(n.s))", "max_query_memory_bytes");
     assert_exceeded(&mut s, "MATCH (n) WITH n.i % 2 AS k, collect(n.s) AS l RETURN k", "max_query_memory_bytes");
@@ -103,9 +109,9 @@ fn memory_for_sort_and_distinct_keys() {
     s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
     assert_eq!(s.rows("MATCH (n) RETURN n.i ORDER BY n.i LIMIT 1"), "[[1]]");
     assert_exceeded(&mut s, "MATCH (n) RETURN n.i ORDER BY n.s + n.s LIMIT 1", "max_query_memory_bytes");
-    // Input rows and projected strings (~260 KB) fit; DISTINCT holds the strings again as keys.
-    s.limits = only(|q| q.max_memory_bytes = 300 * 1024);
-    assert_eq!(s.rows("MATCH (n) WITH n.s AS s RETURN count(*)"), "[[100]]");
+    // Projected strings (~100 KB) stream through in 96 KB; DISTINCT holds them as keys.
+    s.limits = only(|q| q.max_memory_bytes = 96 * 1024);
+    assert_eq!(s.rows("MATCH (n) WITH n.s + n.i AS s RETURN count(*)"), "[[100]]");
     assert_exceeded(&mut s, "MATCH (n) WITH DISTINCT n.s + n.i AS s RETURN count(*)", "max_query_memory_bytes");
 }
 
@@ -117,8 +123,11 @@ fn memory_for_variable_length_expansion() {
     s.run("MATCH (a:K), (b:K) WHERE a <> b CREATE (a)-[:E]->(b)", "{}").unwrap();
     s.limits = only(|q| q.max_memory_bytes = 1024 * 1024);
     assert_eq!(s.rows("MATCH p = (:K {i: 1})-[*2]->() RETURN count(p)"), "[[36]]");
-    assert_exceeded(&mut s, "MATCH p = (:K)-[*]->() RETURN count(p)", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH p = (:K)-[*]->() RETURN size(collect(p))", "max_query_memory_bytes");
     assert_exceeded(&mut s, "MATCH p = (:K)-[*]->() CREATE (:Evil)", "max_query_memory_bytes");
+    // Counting them holds nothing: the work limit stops it.
+    s.limits = only(|q| q.max_work = 100_000);
+    assert_exceeded(&mut s, "MATCH p = (:K)-[*]->() RETURN count(p)", "max_query_work");
     assert_eq!(s.rows("MATCH (e:Evil) RETURN count(e)"), "[[0]]");
 }
 
@@ -201,7 +210,7 @@ fn the_defaults_fit_a_worker_and_let_ordinary_queries_run() {
     let mut s = hundred_nodes();
     assert_eq!(s.rows("MATCH (a), (b) RETURN count(*)"), "[[10000]]");
     assert_eq!(s.rows("UNWIND range(1, 20000) AS x RETURN sum(x)"), "[[200010000]]");
-    assert_eq!(s.error("MATCH (a), (b), (c), (d) RETURN count(*)").code, Code::LimitExceeded);
+    assert_eq!(s.error("MATCH (a), (b), (c) RETURN a.i, b.i, c.i ORDER BY a.i").code, Code::LimitExceeded);
 }
 
 #[test]
@@ -212,11 +221,15 @@ fn temporaries_are_released_when_their_scope_ends() {
     let q = "UNWIND range(1, 100) AS x WITH x WHERE size(reduce(s = '', y IN range(1, 50) | s + 'abcdefghij')) = 500 \
              RETURN count(*)";
     assert_eq!(s.rows(q), "[[100]]");
-    // Matches that WHERE drops are released (300 × 100 found, 300 kept), matches kept are not.
+    // Matches that WHERE drops are never held (300 × 100 found, 300 kept); a sort holds what is
+    // kept; counting holds nothing.
     s.run("UNWIND range(1, 100) AS i CREATE (:N {i: i})", "{}").unwrap();
     s.limits = only(|q| q.max_memory_bytes = 1024 * 1024);
-    assert_eq!(s.rows("UNWIND range(1, 300) AS x MATCH (n) WHERE n.i = x % 100 + 1 RETURN count(*)"), "[[300]]");
-    assert_exceeded(&mut s, "UNWIND range(1, 300) AS x MATCH (n) RETURN count(*)", "max_query_memory_bytes");
+    let sorted = "UNWIND range(1, 300) AS x MATCH (n) WHERE n.i = x % 100 + 1 WITH x, n ORDER BY x RETURN count(*)";
+    assert_eq!(s.rows(sorted), "[[300]]");
+    let all = "UNWIND range(1, 300) AS x MATCH (n) WITH x, n ORDER BY x RETURN count(*)";
+    assert_exceeded(&mut s, all, "max_query_memory_bytes");
+    assert_eq!(s.rows("UNWIND range(1, 300) AS x MATCH (n) RETURN count(*)"), "[[30000]]");
 }
 
 #[test]

@@ -15,7 +15,7 @@ pub mod explain;
 mod semantics;
 
 pub use call::CallPlan;
-pub use semantics::{children, contains_aggregate, is_aggregate, walk, Scope, Ty};
+pub use semantics::{children, contains_aggregate, free_outside_aggregates, is_aggregate, walk, Scope, Ty};
 use semantics::{function_arity, replace_projected, static_ty};
 
 /// Plans the body of `EXISTS { ... }`: its free variables come from `outer`; it may end
