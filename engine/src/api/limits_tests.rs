@@ -246,3 +246,86 @@ fn values_cannot_nest_deep_enough_to_overflow_the_stack() {
         assert_exceeded(&mut s, q, "max_value_nesting");
     }
 }
+
+/// 1,000 nodes `:N {i}`; nothing else.
+fn thousand_nodes() -> Session {
+    let mut s = Session::new();
+    s.run("UNWIND range(1, 1000) AS i CREATE (:N {i: i})", "{}").unwrap();
+    s
+}
+
+#[test]
+fn limit_stops_the_scan_early() {
+    let mut s = thousand_nodes();
+    // Visiting the 1,000 nodes costs more than 1,000 units (a candidate, a row copied): the
+    // scan itself stops once LIMIT rows are taken, through every clause before it.
+    s.limits = only(|q| q.max_work = 1_000);
+    assert_exceeded(&mut s, "MATCH (n:N) RETURN count(*)", "max_query_work");
+    assert_eq!(s.rows("MATCH (n:N) WITH n LIMIT 10 RETURN count(*)"), "[[10]]");
+    assert_eq!(s.rows("MATCH (n:N) RETURN n.i LIMIT 0"), "[]");
+    assert_eq!(s.rows("MATCH (a:N) MATCH (b:N) WITH a, b LIMIT 5 RETURN count(*)"), "[[5]]");
+    assert_eq!(s.rows("MATCH (a:N) UNWIND [1, 2, 3] AS x WITH a, x SKIP 2 LIMIT 3 RETURN count(*)"), "[[3]]");
+    // A LIMIT after a grouping stops the groups it yields; later clauses still run.
+    assert_eq!(
+        s.rows("UNWIND range(1, 10) AS x WITH x % 3 AS k, count(*) AS c LIMIT 2 RETURN count(*), sum(c)"),
+        "[[2,7]]"
+    );
+}
+
+#[test]
+fn skip_and_streamed_rows_hold_nothing() {
+    let mut s = thousand_nodes();
+    // 1,000 rows are ~800 KB: streamed or skipped they are never held; sorted they are.
+    s.limits = only(|q| q.max_memory_bytes = 64 * 1024);
+    assert_eq!(s.rows("MATCH (n:N) WITH n SKIP 990 RETURN count(*), sum(n.i) > 0"), "[[10,true]]");
+    assert_eq!(s.rows("MATCH (n:N) WITH n, n.i * 2 AS d WHERE d > 10 RETURN count(*), max(d)"), "[[995,2000]]");
+    assert_exceeded(&mut s, "MATCH (n:N) WITH n ORDER BY n.i SKIP 990 RETURN count(*)", "max_query_memory_bytes");
+}
+
+#[test]
+fn existence_stops_at_the_first_match() {
+    let mut s = thousand_nodes();
+    s.run("CREATE (h:Hub) WITH h MATCH (n:N) CREATE (h)-[:R]->(n)", "{}").unwrap();
+    // Following the hub's 1,000 relationships would cost more than this.
+    s.limits = only(|q| q.max_work = 500);
+    assert_eq!(s.rows("MATCH (h:Hub) WHERE (h)-->() RETURN count(h)"), "[[1]]");
+    assert_eq!(s.rows("MATCH (h:Hub) WHERE EXISTS { MATCH (h)-->(n) RETURN n } RETURN count(h)"), "[[1]]");
+    assert_exceeded(&mut s, "MATCH (h:Hub) RETURN size([(h)-->(n) | n])", "max_query_work");
+}
+
+#[test]
+fn writes_stay_eager_between_streamed_clauses() {
+    let mut s = Session::new();
+    // A write gets all the rows before it (so it never sees its own nodes as input), and the
+    // clauses after it see all of its effects.
+    s.run("UNWIND [1, 2, 3] AS i CREATE (:T {i: i})", "{}").unwrap();
+    s.run("MATCH (t:T) CREATE (:T {i: t.i + 10})", "{}").unwrap();
+    assert_eq!(s.rows("MATCH (t:T) RETURN count(t)"), "[[6]]");
+    assert_eq!(
+        s.rows("UNWIND [1, 2] AS i CREATE (:U {i: i}) WITH i MATCH (u:U) RETURN i, count(u) ORDER BY i"),
+        "[[1,2],[2,2]]"
+    );
+    // A LIMIT after a write does not cut the write short.
+    assert_eq!(s.rows("MATCH (t:T) CREATE (v:V) RETURN count(*) LIMIT 1"), "[[6]]");
+    assert_eq!(s.rows("MATCH (t:T) CREATE (w:W) RETURN w.x LIMIT 1"), "[[null]]");
+    assert_eq!(s.rows("MATCH (w:W) RETURN count(w)"), "[[6]]");
+}
+
+#[test]
+fn counting_200_000_nodes_fits_the_default_limits() {
+    let mut s = Session::new();
+    for _ in 0..8 {
+        s.run("UNWIND range(1, 25000) AS i CREATE ()", "{}").unwrap();
+    }
+    assert_eq!(s.limits, Limits::default());
+    assert_eq!(
+        s.rows("MATCH (n) RETURN count(n), count(DISTINCT id(n) % 7), max(id(n)) - min(id(n))"),
+        "[[200000,7,199999]]"
+    );
+    // What is genuinely too large still is: sorting them, writing over them (a write holds all
+    // its input), collecting a large value per node, returning them all.
+    assert_exceeded(&mut s, "MATCH (n) WITH n ORDER BY id(n) RETURN count(*)", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (n) SET n.x = 1", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (n) RETURN size(collect([n, n, n, n, n, n, n, n]))", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (n) RETURN n", "max_result_rows");
+}
