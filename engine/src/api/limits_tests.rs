@@ -329,3 +329,20 @@ fn counting_200_000_nodes_fits_the_default_limits() {
     assert_exceeded(&mut s, "MATCH (n) RETURN size(collect([n, n, n, n, n, n, n, n]))", "max_query_memory_bytes");
     assert_exceeded(&mut s, "MATCH (n) RETURN n", "max_result_rows");
 }
+
+#[test]
+fn a_long_run_of_streaming_clauses_fits_a_small_stack() {
+    // Each clause runs inside the one before it; nine 64-hop walks would nest ~1.6 MiB deep in a
+    // debug build, but a buffer cuts the run every 256 levels (`exec/pipeline.rs`), so it fits
+    // the stack the parser's tests use: 1 MiB in debug builds, 256 KiB optimized.
+    let size = if cfg!(debug_assertions) { 1 << 20 } else { 256 << 10 };
+    let run = || {
+        let mut s = Session::new();
+        s.run("UNWIND range(0, 64) AS i CREATE (:C {i: i})", "{}").unwrap();
+        s.run("MATCH (a:C), (b:C) WHERE b.i = a.i + 1 CREATE (a)-[:R]->(b)", "{}").unwrap();
+        let walks: String = (0..9).map(|k| format!(" MATCH (s)-[:R*64]->(e{k})")).collect();
+        s.rows(&format!("MATCH (s:C {{i: 0}}){walks} RETURN count(*)"))
+    };
+    let rows = std::thread::Builder::new().stack_size(size).spawn(run).unwrap().join().unwrap();
+    assert_eq!(rows, "[[1]]");
+}

@@ -4,7 +4,9 @@
 //!
 //! Invariants:
 //! - An accumulator yields what folding the whole group at once would: the same arithmetic in
-//!   the same order, so the same values and the same errors (types, overflow).
+//!   the same order, so the same values and the same errors (types, overflow). The one
+//!   exception is `stDev` / `stDevP`, folded with Welford's running mean instead of two passes
+//!   over held values: equal to within the last bit or so of rounding.
 //! - `DISTINCT` calls hold their distinct values and fold them when the group ends; `collect`
 //!   and the percentiles hold their values; `min` / `max` hold the best value so far. All of it,
 //!   the keys and the kept variables are charged to the budget until the groups are yielded.
