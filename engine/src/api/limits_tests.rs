@@ -77,7 +77,11 @@ fn memory_for_a_cartesian_product() {
     // A row of up to 11 variables is about 800 bytes (one B-tree node): 100 fit, 10,000 do not.
     s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
     assert_eq!(s.rows("MATCH (a) RETURN count(a)"), "[[100]]");
-    assert_exceeded(&mut s, "MATCH (a), (b) RETURN count(*)", "max_query_memory_bytes");
+    // Counting streams the 10,000 rows and holds none; sorting them, or writing (which takes
+    // all the rows before it at once), holds them all.
+    assert_eq!(s.rows("MATCH (a), (b) RETURN count(*)"), "[[10000]]");
+    assert_exceeded(&mut s, "MATCH (a), (b) WITH a, b ORDER BY a.i RETURN count(*)", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (a), (b) CREATE (:Evil)", "max_query_memory_bytes");
     assert_exceeded(&mut s, "MATCH (a), (b), (c) CREATE (:Evil)", "max_query_memory_bytes");
     assert_eq!(node_count(&mut s), "[[100]]");
 }
@@ -85,9 +89,11 @@ fn memory_for_a_cartesian_product() {
 #[test]
 fn memory_for_collect_and_aggregates() {
     let mut s = hundred_nodes();
-    // 100 rows (~80 KB) fit; 100 KB of strings collected on top of them do not.
-    s.limits = only(|q| q.max_memory_bytes = 160 * 1024);
-    assert_eq!(s.rows("MATCH (n) RETURN count(*), max(n.i)"), "[[100,100]]");
+    // The 100 rows (~80 KB) stream through the aggregates, held by none: only what an aggregate
+    // keeps counts, so 100 integers collected fit and 100 KB of strings do not.
+    s.limits = only(|q| q.max_memory_bytes = 96 * 1024);
+    assert_eq!(s.rows("MATCH (n) RETURN count(*), max(n.i), size(collect(n.i))"), "[[100,100,100]]");
+    assert_eq!(s.rows("MATCH (n) RETURN count(DISTINCT n.s), max(n.s) = min(n.s)"), "[[1,true]]");
     // 100 strings of 1,000 bytes collected.
     assert_exceeded(&mut s, "MATCH (n) RETURN size(collect(n.s))", "max_query_memory_bytes");
     assert_exceeded(&mut s, "MATCH (n) WITH n.i % 2 AS k, collect(n.s) AS l RETURN k", "max_query_memory_bytes");
@@ -103,9 +109,9 @@ fn memory_for_sort_and_distinct_keys() {
     s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
     assert_eq!(s.rows("MATCH (n) RETURN n.i ORDER BY n.i LIMIT 1"), "[[1]]");
     assert_exceeded(&mut s, "MATCH (n) RETURN n.i ORDER BY n.s + n.s LIMIT 1", "max_query_memory_bytes");
-    // Input rows and projected strings (~260 KB) fit; DISTINCT holds the strings again as keys.
-    s.limits = only(|q| q.max_memory_bytes = 300 * 1024);
-    assert_eq!(s.rows("MATCH (n) WITH n.s AS s RETURN count(*)"), "[[100]]");
+    // Projected strings (~100 KB) stream through in 96 KB; DISTINCT holds them as keys.
+    s.limits = only(|q| q.max_memory_bytes = 96 * 1024);
+    assert_eq!(s.rows("MATCH (n) WITH n.s + n.i AS s RETURN count(*)"), "[[100]]");
     assert_exceeded(&mut s, "MATCH (n) WITH DISTINCT n.s + n.i AS s RETURN count(*)", "max_query_memory_bytes");
 }
 
@@ -117,8 +123,11 @@ fn memory_for_variable_length_expansion() {
     s.run("MATCH (a:K), (b:K) WHERE a <> b CREATE (a)-[:E]->(b)", "{}").unwrap();
     s.limits = only(|q| q.max_memory_bytes = 1024 * 1024);
     assert_eq!(s.rows("MATCH p = (:K {i: 1})-[*2]->() RETURN count(p)"), "[[36]]");
-    assert_exceeded(&mut s, "MATCH p = (:K)-[*]->() RETURN count(p)", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH p = (:K)-[*]->() RETURN size(collect(p))", "max_query_memory_bytes");
     assert_exceeded(&mut s, "MATCH p = (:K)-[*]->() CREATE (:Evil)", "max_query_memory_bytes");
+    // Counting them holds nothing: the work limit stops it.
+    s.limits = only(|q| q.max_work = 100_000);
+    assert_exceeded(&mut s, "MATCH p = (:K)-[*]->() RETURN count(p)", "max_query_work");
     assert_eq!(s.rows("MATCH (e:Evil) RETURN count(e)"), "[[0]]");
 }
 
@@ -201,7 +210,7 @@ fn the_defaults_fit_a_worker_and_let_ordinary_queries_run() {
     let mut s = hundred_nodes();
     assert_eq!(s.rows("MATCH (a), (b) RETURN count(*)"), "[[10000]]");
     assert_eq!(s.rows("UNWIND range(1, 20000) AS x RETURN sum(x)"), "[[200010000]]");
-    assert_eq!(s.error("MATCH (a), (b), (c), (d) RETURN count(*)").code, Code::LimitExceeded);
+    assert_eq!(s.error("MATCH (a), (b), (c) RETURN a.i, b.i, c.i ORDER BY a.i").code, Code::LimitExceeded);
 }
 
 #[test]
@@ -212,11 +221,15 @@ fn temporaries_are_released_when_their_scope_ends() {
     let q = "UNWIND range(1, 100) AS x WITH x WHERE size(reduce(s = '', y IN range(1, 50) | s + 'abcdefghij')) = 500 \
              RETURN count(*)";
     assert_eq!(s.rows(q), "[[100]]");
-    // Matches that WHERE drops are released (300 × 100 found, 300 kept), matches kept are not.
+    // Matches that WHERE drops are never held (300 × 100 found, 300 kept); a sort holds what is
+    // kept; counting holds nothing.
     s.run("UNWIND range(1, 100) AS i CREATE (:N {i: i})", "{}").unwrap();
     s.limits = only(|q| q.max_memory_bytes = 1024 * 1024);
-    assert_eq!(s.rows("UNWIND range(1, 300) AS x MATCH (n) WHERE n.i = x % 100 + 1 RETURN count(*)"), "[[300]]");
-    assert_exceeded(&mut s, "UNWIND range(1, 300) AS x MATCH (n) RETURN count(*)", "max_query_memory_bytes");
+    let sorted = "UNWIND range(1, 300) AS x MATCH (n) WHERE n.i = x % 100 + 1 WITH x, n ORDER BY x RETURN count(*)";
+    assert_eq!(s.rows(sorted), "[[300]]");
+    let all = "UNWIND range(1, 300) AS x MATCH (n) WITH x, n ORDER BY x RETURN count(*)";
+    assert_exceeded(&mut s, all, "max_query_memory_bytes");
+    assert_eq!(s.rows("UNWIND range(1, 300) AS x MATCH (n) RETURN count(*)"), "[[30000]]");
 }
 
 #[test]
@@ -250,4 +263,104 @@ fn stored_data_a_query_reads_is_bounded() {
     assert_eq!((e.code, e.detail), (Code::LimitExceeded, Some("max_read_bytes")), "{e}");
     let r = block_on(execute_within(&cold(&s), &req, &host, &s.procedures, &Limits::default())).unwrap();
     assert!(r.body(None).contains("[[2000,39000]]"), "{}", r.body(None));
+}
+
+/// 1,000 nodes `:N {i}`; nothing else.
+fn thousand_nodes() -> Session {
+    let mut s = Session::new();
+    s.run("UNWIND range(1, 1000) AS i CREATE (:N {i: i})", "{}").unwrap();
+    s
+}
+
+#[test]
+fn limit_stops_the_scan_early() {
+    let mut s = thousand_nodes();
+    // Visiting the 1,000 nodes costs more than 1,000 units (a candidate, a row copied): the
+    // scan itself stops once LIMIT rows are taken, through every clause before it.
+    s.limits = only(|q| q.max_work = 1_000);
+    assert_exceeded(&mut s, "MATCH (n:N) RETURN count(*)", "max_query_work");
+    assert_eq!(s.rows("MATCH (n:N) WITH n LIMIT 10 RETURN count(*)"), "[[10]]");
+    assert_eq!(s.rows("MATCH (n:N) RETURN n.i LIMIT 0"), "[]");
+    assert_eq!(s.rows("MATCH (a:N) MATCH (b:N) WITH a, b LIMIT 5 RETURN count(*)"), "[[5]]");
+    assert_eq!(s.rows("MATCH (a:N) UNWIND [1, 2, 3] AS x WITH a, x SKIP 2 LIMIT 3 RETURN count(*)"), "[[3]]");
+    // A LIMIT after a grouping stops the groups it yields; later clauses still run.
+    assert_eq!(
+        s.rows("UNWIND range(1, 10) AS x WITH x % 3 AS k, count(*) AS c LIMIT 2 RETURN count(*), sum(c)"),
+        "[[2,7]]"
+    );
+}
+
+#[test]
+fn skip_and_streamed_rows_hold_nothing() {
+    let mut s = thousand_nodes();
+    // 1,000 rows are ~800 KB: streamed or skipped they are never held; sorted they are.
+    s.limits = only(|q| q.max_memory_bytes = 64 * 1024);
+    assert_eq!(s.rows("MATCH (n:N) WITH n SKIP 990 RETURN count(*), sum(n.i) > 0"), "[[10,true]]");
+    assert_eq!(s.rows("MATCH (n:N) WITH n, n.i * 2 AS d WHERE d > 10 RETURN count(*), max(d)"), "[[995,2000]]");
+    assert_exceeded(&mut s, "MATCH (n:N) WITH n ORDER BY n.i SKIP 990 RETURN count(*)", "max_query_memory_bytes");
+}
+
+#[test]
+fn existence_stops_at_the_first_match() {
+    let mut s = thousand_nodes();
+    s.run("CREATE (h:Hub) WITH h MATCH (n:N) CREATE (h)-[:R]->(n)", "{}").unwrap();
+    // Following the hub's 1,000 relationships would cost more than this.
+    s.limits = only(|q| q.max_work = 500);
+    assert_eq!(s.rows("MATCH (h:Hub) WHERE (h)-->() RETURN count(h)"), "[[1]]");
+    assert_eq!(s.rows("MATCH (h:Hub) WHERE EXISTS { MATCH (h)-->(n) RETURN n } RETURN count(h)"), "[[1]]");
+    assert_exceeded(&mut s, "MATCH (h:Hub) RETURN size([(h)-->(n) | n])", "max_query_work");
+}
+
+#[test]
+fn writes_stay_eager_between_streamed_clauses() {
+    let mut s = Session::new();
+    // A write gets all the rows before it (so it never sees its own nodes as input), and the
+    // clauses after it see all of its effects.
+    s.run("UNWIND [1, 2, 3] AS i CREATE (:T {i: i})", "{}").unwrap();
+    s.run("MATCH (t:T) CREATE (:T {i: t.i + 10})", "{}").unwrap();
+    assert_eq!(s.rows("MATCH (t:T) RETURN count(t)"), "[[6]]");
+    assert_eq!(
+        s.rows("UNWIND [1, 2] AS i CREATE (:U {i: i}) WITH i MATCH (u:U) RETURN i, count(u) ORDER BY i"),
+        "[[1,2],[2,2]]"
+    );
+    // A LIMIT after a write does not cut the write short.
+    assert_eq!(s.rows("MATCH (t:T) CREATE (v:V) RETURN count(*) LIMIT 1"), "[[6]]");
+    assert_eq!(s.rows("MATCH (t:T) CREATE (w:W) RETURN w.x LIMIT 1"), "[[null]]");
+    assert_eq!(s.rows("MATCH (w:W) RETURN count(w)"), "[[6]]");
+}
+
+#[test]
+fn counting_200_000_nodes_fits_the_default_limits() {
+    let mut s = Session::new();
+    for _ in 0..8 {
+        s.run("UNWIND range(1, 25000) AS i CREATE ()", "{}").unwrap();
+    }
+    assert_eq!(s.limits, Limits::default());
+    assert_eq!(
+        s.rows("MATCH (n) RETURN count(n), count(DISTINCT id(n) % 7), max(id(n)) - min(id(n))"),
+        "[[200000,7,199999]]"
+    );
+    // What is genuinely too large still is: sorting them, writing over them (a write holds all
+    // its input), collecting a large value per node, returning them all.
+    assert_exceeded(&mut s, "MATCH (n) WITH n ORDER BY id(n) RETURN count(*)", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (n) SET n.x = 1", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (n) RETURN size(collect([n, n, n, n, n, n, n, n]))", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (n) RETURN n", "max_result_rows");
+}
+
+#[test]
+fn a_long_run_of_streaming_clauses_fits_a_small_stack() {
+    // Each clause runs inside the one before it; nine 64-hop walks would nest ~1.6 MiB deep in a
+    // debug build, but a buffer cuts the run every 256 levels (`exec/pipeline.rs`), so it fits
+    // the stack the parser's tests use: 1 MiB in debug builds, 256 KiB optimized.
+    let size = if cfg!(debug_assertions) { 1 << 20 } else { 256 << 10 };
+    let run = || {
+        let mut s = Session::new();
+        s.run("UNWIND range(0, 64) AS i CREATE (:C {i: i})", "{}").unwrap();
+        s.run("MATCH (a:C), (b:C) WHERE b.i = a.i + 1 CREATE (a)-[:R]->(b)", "{}").unwrap();
+        let walks: String = (0..9).map(|k| format!(" MATCH (s)-[:R*64]->(e{k})")).collect();
+        s.rows(&format!("MATCH (s:C {{i: 0}}){walks} RETURN count(*)"))
+    };
+    let rows = std::thread::Builder::new().stack_size(size).spawn(run).unwrap().join().unwrap();
+    assert_eq!(rows, "[[1]]");
 }

@@ -390,3 +390,92 @@ fn big_commits_make_a_checkpoint_due_before_32_of_them() {
     assert!(block_on(s.db.maybe_checkpoint(&2_000u64)).unwrap(), "10 MB of entries in one commit");
     assert_eq!(s.rows("MATCH (b:Big) RETURN count(b), sum(size(b.text))"), "[[100,10000000]]");
 }
+
+/// Each aggregate over values, nulls, `DISTINCT`, an empty input and an all-null group; the
+/// folds are incremental (`exec/aggregate.rs`) and must give what folding the group at once did.
+#[test]
+fn aggregates_fold_values_nulls_and_empty_groups() {
+    let mut s = Session::new();
+    let all = "count(x), count(*), count(DISTINCT x), sum(x), sum(DISTINCT x), avg(x), min(x), max(x), \
+               collect(x), collect(DISTINCT x)";
+    assert_eq!(
+        s.rows(&format!("UNWIND [1, null, 2, 2, 3.5] AS x RETURN {all}")),
+        "[[4,5,3,8.5,6.5,2.125,1,3.5,[1,2,2,3.5],[1,2,3.5]]]"
+    );
+    // No input and no grouping key: one group, with each function's value for nothing.
+    let empty = "count(x), count(*), sum(x), avg(x), min(x), max(x), collect(x), stDev(x), stDevP(x), \
+                 percentileCont(x, 0.5), percentileDisc(x, 0.5), count(DISTINCT x), collect(DISTINCT x)";
+    assert_eq!(s.rows(&format!("UNWIND [] AS x RETURN {empty}")), "[[0,0,0,null,null,null,[],0.0,0.0,null,null,0,[]]]");
+    assert_eq!(s.rows(&format!("MATCH (x) RETURN {empty}")), "[[0,0,0,null,null,null,[],0.0,0.0,null,null,0,[]]]");
+    // An all-null group folds nothing; with a grouping key, no input is no row.
+    assert_eq!(
+        s.rows(&format!("UNWIND [null, null] AS x RETURN {empty}")),
+        "[[0,2,0,null,null,null,[],0.0,0.0,null,null,0,[]]]"
+    );
+    assert_eq!(s.rows("UNWIND [] AS x RETURN x, count(*)"), "[]");
+    // Null is a grouping key like any other value.
+    assert_eq!(s.rows("UNWIND [1, null, 1, null, null] AS x RETURN x, count(*) ORDER BY x"), "[[1,2],[null,3]]");
+    // min keeps the first of equal values, max the last; strings order among themselves.
+    assert_eq!(s.rows("UNWIND [1, 1.0] AS x RETURN min(x), max(x)"), "[[1,1.0]]");
+    assert_eq!(s.rows("UNWIND ['b', 'a', 'c'] AS x RETURN min(x), max(x)"), "[[\"a\",\"c\"]]");
+    // Standard deviation of a sample and of the population; one value has none.
+    assert_eq!(
+        s.rows("UNWIND [2, 4, 4, 4, 5, 5, 7, 9] AS x RETURN stDev(x), stDevP(x), stDev(DISTINCT x)"),
+        "[[2.138089935299395,2.0,2.701851217221259]]"
+    );
+    assert_eq!(s.rows("RETURN stDev(7), stDevP(7)"), "[[0.0,0.0]]");
+    assert_eq!(
+        s.rows(
+            "UNWIND [40, 10, 30, 20, 10] AS x RETURN percentileCont(x, 0.25), percentileDisc(x, 0.25), \
+                percentileCont(DISTINCT x, 0.25), percentileDisc(x, 1), percentileCont(x, 0)"
+        ),
+        "[[10.0,10,17.5,40,10.0]]"
+    );
+    // The percentile argument is read on the group's first row.
+    assert_eq!(s.rows("UNWIND [[1, 0.0], [2, 1.0], [3, 1.0]] AS p RETURN percentileDisc(p[0], p[1])"), "[[1]]");
+    // Per group, in the order the groups first appear.
+    assert_eq!(
+        s.rows("UNWIND [3, 1, 4, 1, 5, 9, 2, 6] AS x RETURN x % 2 AS odd, count(*), sum(x), collect(x)"),
+        "[[1,5,19,[3,1,1,5,9]],[0,3,12,[4,2,6]]]"
+    );
+}
+
+/// Aggregates inside expressions, which may also read the grouping keys (and, through them, the
+/// variables of the group's first row), and the errors the folds raise.
+#[test]
+fn aggregates_in_expressions_and_their_errors() {
+    let mut s = Session::new();
+    assert_eq!(
+        s.rows("UNWIND [1, 2, 3] AS x RETURN count(*) + 1, collect(x)[1], {s: sum(x), m: max(x) - min(x)}"),
+        "[[4,2,{\"m\":2,\"s\":6}]]"
+    );
+    assert_eq!(
+        s.rows("UNWIND [{k: 1, v: 2}, {k: 1, v: 3}, {k: 2, v: 5}] AS m RETURN m.k AS k, m.k * 10 + sum(m.v) AS t ORDER BY k"),
+        "[[1,15],[2,25]]"
+    );
+    s.run("CREATE (:P {name: 'a'})-[:R]->(:P {name: 'b'})", "{}").unwrap();
+    assert_eq!(
+        s.rows("MATCH (a:P) RETURN a.name AS name, count(*) + size([(a)-->() | 1]) AS c ORDER BY name"),
+        "[[\"a\",2],[\"b\",1]]"
+    );
+    assert_eq!(
+        s.rows("MATCH (a:P) WITH a, count(*) AS c RETURN a {.name, c} AS m ORDER BY m.name"),
+        "[[{\"c\":1,\"name\":\"a\"}],[{\"c\":1,\"name\":\"b\"}]]"
+    );
+    let errors = [
+        ("UNWIND [1, 'a'] AS x RETURN sum(x)", ("TypeError", "InvalidArgumentType")),
+        ("UNWIND [1, 'a'] AS x RETURN sum(DISTINCT x)", ("TypeError", "InvalidArgumentType")),
+        ("UNWIND [1, 'a'] AS x RETURN avg(x)", ("TypeError", "InvalidArgumentType")),
+        ("UNWIND [1, 'a'] AS x RETURN stDev(x)", ("TypeError", "InvalidArgumentType")),
+        ("UNWIND [1, 'a'] AS x RETURN percentileCont(x, 0.5)", ("TypeError", "InvalidArgumentType")),
+        ("UNWIND [9223372036854775807, 1] AS x RETURN sum(x)", ("ArithmeticError", "IntegerOverflow")),
+        ("UNWIND [1, 2] AS x RETURN percentileDisc(x, 1.5)", ("ArgumentError", "NumberOutOfRange")),
+        ("UNWIND [1, 'a'] AS x RETURN percentileDisc(x, 1.5)", ("ArgumentError", "NumberOutOfRange")),
+        ("UNWIND [1, 2] AS x RETURN percentileDisc(x, 'half')", ("TypeError", "InvalidArgumentType")),
+    ];
+    for (query, expected) in errors {
+        assert_eq!(s.error_kind(query), expected, "{query}");
+    }
+    // Nulls are skipped, never folded.
+    assert_eq!(s.rows("UNWIND [1, null, 2] AS x RETURN sum(x), avg(x)"), "[[3,1.5]]");
+}

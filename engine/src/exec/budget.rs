@@ -18,7 +18,9 @@
 //!   and `DISTINCT` keys, aggregated values (`collect`), list items being built, strings and
 //!   lists built by `+` and functions, `range()` before it allocates, and property values
 //!   written. A scope releases what it charged when it ends (an expression's temporaries when it
-//!   returns, a clause's input when the clause is done), so the count follows what is live.
+//!   returns), and a holder (a buffer, a group table, a sort) releases exactly what it charged
+//!   ([`Held`]) when it lets go, so the count follows what is live. Rows streamed from clause
+//!   to clause are never held, so they are not charged; copying them costs work.
 //! - Result rows ([`QueryLimits::max_result_rows`]): counted as the final rows are gathered.
 use super::Row;
 use crate::error::{Code, Error, Result};
@@ -181,9 +183,15 @@ impl<'c> Budget<'c> {
         self.live.get()
     }
 
-    /// Releases everything charged since `mark` was taken.
+    /// Releases everything charged since `mark` was taken. Only for scopes that nothing charged
+    /// inside of outlives (an expression's temporaries); holders use [`Held`].
     pub fn release_to(&self, mark: usize) {
         self.live.set(self.live.get().min(mark));
+    }
+
+    /// Releases `bytes` charged earlier (see [`Held`]).
+    fn release(&self, bytes: usize) {
+        self.live.set(self.live.get().saturating_sub(bytes));
     }
 
     /// Forgets live bytes and the transaction's writes (a new attempt starts from scratch);
@@ -198,6 +206,25 @@ impl<'c> Budget<'c> {
     pub fn rerun(&self) {
         self.restart();
         self.work.set(0);
+    }
+}
+
+/// The bytes one holder of values (a buffer of rows, a group table, a sort, a `DISTINCT` set)
+/// has charged, released together when it lets go of them. Unlike [`Budget::release_to`] this
+/// leaves what others charged meanwhile alone, so holders may come and go in any order.
+#[derive(Debug, Default)]
+pub struct Held(usize);
+
+impl Held {
+    /// Holds `bytes` more.
+    pub fn charge(&mut self, budget: &Budget, bytes: usize) -> Result<()> {
+        self.0 = self.0.saturating_add(bytes);
+        budget.charge(bytes)
+    }
+
+    /// Releases all this holder has charged.
+    pub fn release(&mut self, budget: &Budget) {
+        budget.release(std::mem::take(&mut self.0));
     }
 }
 
@@ -287,8 +314,4 @@ pub fn row_bytes(row: &Row) -> usize {
 /// text and whatever the values own.
 pub fn map_bytes(m: &BTreeMap<String, Value>) -> usize {
     m.iter().map(|(k, v)| k.len().saturating_add(heap_bytes(v))).fold(nodes_bytes(m.len()), usize::saturating_add)
-}
-
-pub fn rows_bytes(rows: &[Row]) -> usize {
-    rows.iter().map(row_bytes).fold(0, usize::saturating_add)
 }

@@ -1,5 +1,7 @@
 //! Expression evaluation with Cypher's semantics: three-valued logic, null propagation,
-//! checked integer arithmetic, and aggregates evaluated over a group of rows.
+//! checked integer arithmetic; an aggregate call reads the value its group folded
+//! (`aggregate.rs`).
+use super::aggregate::Aggregated;
 use super::budget::{check_nesting, value_bytes, Budget};
 use super::Row;
 use crate::cypher::ast::*;
@@ -126,9 +128,9 @@ impl<'a> Evaluator<'a> {
         v
     }
 
-    /// Evaluates `e` for a group: aggregate calls fold over `group`, anything else reads `row`
-    /// (the group's first row, which holds the grouping keys).
-    pub fn eval_group(&self, e: &Expr, row: &Row, group: &[Row]) -> Result<Value> {
+    /// Evaluates `e` for a group: aggregate calls read what the group folded, anything else
+    /// reads `row` (what the group kept of its first row).
+    pub(super) fn eval_group(&self, e: &Expr, row: &Row, group: &Aggregated) -> Result<Value> {
         let mark = self.budget.held();
         let v = self.eval_in(e, row, Some(group), 0);
         self.budget.release_to(mark);
@@ -157,7 +159,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn eval_in(&self, e: &Expr, row: &Row, group: Option<&[Row]>, depth: u32) -> Result<Value> {
+    fn eval_in(&self, e: &Expr, row: &Row, group: Option<&Aggregated>, depth: u32) -> Result<Value> {
         if depth > MAX_EVAL_DEPTH {
             return Err(Error::runtime(Code::SyntaxError, "ExpressionTooDeep", "expression nested too deeply"));
         }
@@ -217,14 +219,8 @@ impl<'a> Evaluator<'a> {
                 let to = to.as_deref().map(ev).transpose()?;
                 slice(ev(list)?, from, to)?
             }
-            ExprKind::CountStar => match group {
-                Some(rows) => Value::Int(rows.len() as i64),
-                None => return Err(misplaced_aggregate(e)),
-            },
-            ExprKind::FunctionCall { name, distinct, args } if is_aggregate(name) => match group {
-                Some(rows) => self.aggregate(&name[0].name, *distinct, args, rows, depth)?,
-                None => return Err(misplaced_aggregate(e)),
-            },
+            ExprKind::CountStar => self.aggregated(e, group)?,
+            ExprKind::FunctionCall { name, .. } if is_aggregate(name) => self.aggregated(e, group)?,
             ExprKind::FunctionCall { name, args, .. } => {
                 let values = args.iter().map(ev).collect::<Result<Vec<_>>>()?;
                 self.function(name, values)?
@@ -388,59 +384,13 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    fn aggregate(&self, name: &str, distinct: bool, args: &[Expr], rows: &[Row], depth: u32) -> Result<Value> {
-        let arg = args.first().ok_or_else(|| {
-            Error::runtime(Code::SyntaxError, "InvalidNumberOfArguments", format!("{name}() needs an argument"))
-        })?;
-        let mut values: Vec<Value> = Vec::with_capacity(rows.len());
-        let mut seen = super::Equivalents::default();
-        for r in rows {
-            let v = self.eval_in(arg, r, None, depth + 1)?;
-            let key = std::slice::from_ref(&v);
-            let (found, compared) =
-                if distinct { seen.find(key, |i| std::slice::from_ref(&values[i])) } else { (None, 0) };
-            self.budget.tick(1 + compared as u64)?;
-            if !v.is_null() && found.is_none() {
-                self.budget.charge(value_bytes(&v))?;
-                if distinct {
-                    seen.add(key, values.len());
-                }
-                values.push(v);
-            }
+    /// The value the group folded for the aggregate call `e`.
+    fn aggregated(&self, e: &Expr, group: Option<&Aggregated>) -> Result<Value> {
+        match group.map(|g| g.get(e)) {
+            Some(Some(v)) => self.read(v.clone()),
+            Some(None) => Err(Error::new(Code::Internal, "an aggregate call was not folded")),
+            None => Err(misplaced_aggregate(e)),
         }
-        let lower = name.to_ascii_lowercase();
-        Ok(match lower.as_str() {
-            "count" => Value::Int(values.len() as i64),
-            "collect" => Value::List(values),
-            "min" => values.into_iter().min_by(|a, b| a.order(b)).unwrap_or(Value::Null),
-            "max" => values.into_iter().max_by(|a, b| a.order(b)).unwrap_or(Value::Null),
-            "sum" => values.into_iter().try_fold(Value::Int(0), |acc, v| binary(BinaryOp::Add, acc, numeric(v)?))?,
-            "stdev" | "stdevp" => std_dev(values, lower == "stdev")?,
-            "percentilecont" | "percentiledisc" => {
-                let p = match args.get(1).map(|x| self.eval_in(x, rows.first().unwrap_or(&Row::new()), None, depth + 1))
-                {
-                    Some(v) => v?,
-                    None => Value::Null,
-                };
-                percentile(values, &p, lower == "percentiledisc")?
-            }
-            "avg" => {
-                if values.is_empty() {
-                    return Ok(Value::Null);
-                }
-                let n = values.len() as f64;
-                let mut total = 0.0;
-                for v in values {
-                    total += match numeric(v)? {
-                        Value::Int(i) => i as f64,
-                        Value::Float(f) => f,
-                        _ => 0.0,
-                    };
-                }
-                Value::Float(total / n)
-            }
-            _ => return Err(Error::new(Code::Internal, format!("unknown aggregate {name}"))),
-        })
     }
 }
 
@@ -455,51 +405,6 @@ fn misplaced_aggregate(e: &Expr) -> Error {
     }
 }
 
-/// Standard deviation of a sample (`sample`) or a population; 0 for fewer than two values.
-fn std_dev(values: Vec<Value>, sample: bool) -> Result<Value> {
-    let xs = values.into_iter().map(|v| numeric(v).map(|n| float(&n))).collect::<Result<Vec<f64>>>()?;
-    let n = xs.len() as f64;
-    let denominator = if sample { n - 1.0 } else { n };
-    if denominator <= 0.0 {
-        return Ok(Value::Float(0.0));
-    }
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / denominator;
-    Ok(Value::Float(var.sqrt()))
-}
-
-fn float(v: &Value) -> f64 {
-    match v {
-        Value::Int(i) => *i as f64,
-        Value::Float(f) => *f,
-        _ => f64::NAN,
-    }
-}
-
-/// `percentileCont` (interpolated) and `percentileDisc` (nearest value at or above).
-fn percentile(values: Vec<Value>, p: &Value, discrete: bool) -> Result<Value> {
-    let p = match p {
-        Value::Int(_) | Value::Float(_) => float(p),
-        v => return Err(type_error(format!("percentile needs a number, got {}", v.type_name()))),
-    };
-    if !(0.0..=1.0).contains(&p) {
-        return Err(Error::runtime(Code::ArgumentError, "NumberOutOfRange", "percentile must be between 0.0 and 1.0"));
-    }
-    let mut xs = values.into_iter().map(numeric).collect::<Result<Vec<Value>>>()?;
-    xs.sort_by(|a, b| a.order(b));
-    let Some(last) = xs.len().checked_sub(1) else {
-        return Ok(Value::Null);
-    };
-    if discrete {
-        let i = ((p * xs.len() as f64).ceil() as usize).saturating_sub(1).min(last);
-        return Ok(xs.get(i).cloned().unwrap_or(Value::Null));
-    }
-    let pos = p * last as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    let (a, b) = (xs.get(lo).map_or(f64::NAN, float), xs.get(hi).map_or(f64::NAN, float));
-    Ok(Value::Float(a + (b - a) * (pos - lo as f64)))
-}
-
 fn list_or_null(v: Value) -> Result<Option<Vec<Value>>> {
     match v {
         Value::List(l) => Ok(Some(l)),
@@ -508,7 +413,7 @@ fn list_or_null(v: Value) -> Result<Option<Vec<Value>>> {
     }
 }
 
-fn numeric(v: Value) -> Result<Value> {
+pub(super) fn numeric(v: Value) -> Result<Value> {
     match v {
         Value::Int(_) | Value::Float(_) => Ok(v),
         v => Err(type_error(format!("expected a number but got {}", v.type_name()))),

@@ -1,24 +1,32 @@
-//! Runs a [`Plan`] against a graph transaction, clause by clause over a list of rows.
+//! Runs a [`Plan`] against a graph transaction. The reading clauses of a query part run as a
+//! push pipeline (`pipeline.rs`): a row goes from clause to clause as soon as it is made, and
+//! only grouping and `ORDER BY` hold rows. Write clauses keep Cypher's eager semantics: a write
+//! clause gets all the rows of the clauses before it at once, and the clauses after it start
+//! only once it has run over all of them, so they see all of its effects.
 //!
 //! Invariants: rows only hold variables the planner put in scope; every write goes through the
 //! [`Tx`], so reads later in the query see it; nothing here touches the object store.
+mod aggregate;
 mod budget;
 mod call;
 mod eval;
 mod functions;
 mod merge;
 mod pattern;
+mod pipeline;
+mod project;
 mod schema;
 mod temporal;
 
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
 use crate::graph::{Properties, Tx, TxError, Value};
-use crate::plan::{Plan, ProjectionPlan, Step};
+use crate::plan::{Plan, Step};
 pub use budget::{exceeded, value_bytes, Budget, QueryLimits};
-use budget::{map_bytes, row_bytes, rows_bytes};
+use budget::{map_bytes, row_bytes, Held};
 pub use eval::{format_float, Evaluator};
 pub use functions::seed_random;
+use pipeline::{Rows, GO};
 use std::collections::{BTreeMap, BTreeSet};
 pub use temporal::set_clock;
 
@@ -35,48 +43,108 @@ pub struct Output {
 /// Runs the plan within `budget`: going over one of its limits ends the query with
 /// `LimitExceeded`, before anything is committed.
 pub fn run(plan: &Plan, tx: &mut Tx, params: &BTreeMap<String, Value>, budget: &Budget) -> Result<Output> {
-    let mut rows: Vec<Vec<Value>> = Vec::new();
-    for (i, part) in plan.parts.iter().enumerate() {
-        // Live from here on: the result rows of earlier parts.
-        let floor = budget.held();
-        let mut current = vec![Row::new()];
-        for step in &part.steps {
-            current = run_step(step, current, tx, params, budget)?;
-            // The step consumed its input and dropped its temporaries: its output is what is live.
-            budget.release_to(floor);
-            budget.charge(rows_bytes(&current))?;
-        }
-        // Every part ends in a RETURN (or is a standalone CALL) with these columns, if any.
-        if !plan.columns.is_empty() {
-            let max = budget.limits().max_result_rows;
-            if rows.len().saturating_add(current.len()) > max {
+    let mut out = Output { columns: plan.columns.clone(), rows: Vec::new() };
+    // `UNION` (never mixed with `UNION ALL`) returns each row once: the rows so far are indexed.
+    let union = plan.union_all.iter().any(|all| !all);
+    let mut seen = Equivalents::default();
+    let max = budget.limits().max_result_rows;
+    let (floor, mut result_bytes) = (budget.held(), 0usize);
+    for part in &plan.parts {
+        run_part(&part.steps, tx, params, budget, &mut |mut row| {
+            // Every part ends in a RETURN (or is a standalone CALL) with these columns, if any.
+            if out.columns.is_empty() {
+                return Ok(GO);
+            }
+            let values: Vec<Value> = out.columns.iter().map(|n| row.remove(n).unwrap_or(Value::Null)).collect();
+            if union {
+                let rows = &out.rows;
+                let (found, compared) = seen.find(&values, |i| rows.get(i).map_or(&[][..], Vec::as_slice));
+                budget.tick(1 + compared as u64)?;
+                if found.is_some() {
+                    return Ok(GO);
+                }
+                seen.add(&values, out.rows.len());
+            }
+            if out.rows.len() >= max {
                 return Err(budget::exceeded("max_result_rows", format!("the result has more than {max} rows")));
             }
-            let column = |r: &Row, n: &String| r.get(n).cloned().unwrap_or(Value::Null);
-            rows.extend(current.iter().map(|r| plan.columns.iter().map(|n| column(r, n)).collect::<Vec<_>>()));
-        }
-        if i > 0 && !plan.union_all[i - 1] {
-            rows = dedup(rows, budget)?;
-        }
+            let bytes = values.iter().map(value_bytes).fold(0, usize::saturating_add);
+            result_bytes = result_bytes.saturating_add(bytes);
+            budget.charge(bytes)?;
+            out.rows.push(values);
+            Ok(GO)
+        })?;
+        // The part's clauses hold nothing any more: only the result is live.
         budget.release_to(floor);
-        budget.charge(rows.iter().flatten().map(value_bytes).fold(0, usize::saturating_add))?;
+        budget.charge(result_bytes)?;
     }
     tx.check().map_err(tx_error)?;
-    Ok(Output { columns: plan.columns.clone(), rows })
+    Ok(out)
 }
 
-fn dedup(rows: Vec<Vec<Value>>, budget: &Budget) -> Result<Vec<Vec<Value>>> {
-    let mut out: Vec<Vec<Value>> = Vec::with_capacity(rows.len());
-    let mut seen = Equivalents::default();
-    for r in rows {
-        let (found, compared) = seen.find(&r, |i| &out[i]);
-        budget.tick(1 + compared as u64)?;
-        if found.is_none() {
-            seen.add(&r, out.len());
-            out.push(r);
-        }
+/// Runs one single query's clauses, pushing the rows of its last clause into `out`: runs of
+/// reading clauses as pipelines, each write clause over all the rows of the run before it.
+fn run_part(
+    steps: &[Step],
+    tx: &mut Tx,
+    params: &BTreeMap<String, Value>,
+    budget: &Budget,
+    out: &mut pipeline::Sink,
+) -> Result<()> {
+    let mut input = Rows::new(vec![Row::new()], budget)?;
+    let mut steps = steps;
+    loop {
+        let reads = steps.iter().position(|s| !pipeline::reads(s)).unwrap_or(steps.len());
+        let (run, rest) = steps.split_at_checked(reads).unwrap_or((steps, &[]));
+        let Some((write, after)) = rest.split_first() else {
+            return input.run(run, &evaluator(tx, params, budget), out);
+        };
+        let mut gathered = Rows::default();
+        input.run(run, &evaluator(tx, params, budget), &mut |r| {
+            gathered.push(r, budget)?;
+            Ok(GO)
+        })?;
+        input = gathered.write(budget, |rows| write_step(write, rows, tx, params, budget))?;
+        steps = after;
     }
-    Ok(out)
+}
+
+/// Distinct tuples of values, up to [`Value::equivalent`], in the order they were first
+/// inserted: `DISTINCT` rows and the values of a `DISTINCT` aggregate. The tuples are stored
+/// flat, so a set of single values allocates nothing per value.
+struct Distinct {
+    width: usize,
+    values: Vec<Value>,
+    count: usize,
+    index: Equivalents,
+}
+
+impl Distinct {
+    fn new(width: usize) -> Self {
+        Distinct { width, values: Vec::new(), count: 0, index: Equivalents::default() }
+    }
+
+    /// Adds `key` (of the set's width) unless an equivalent tuple is in; whether it was added.
+    /// What is added is charged to `held`.
+    fn insert(&mut self, key: Vec<Value>, budget: &Budget, held: &mut Held) -> Result<bool> {
+        let (width, values) = (self.width, &self.values);
+        let at = |i: usize| values.get(i * width..(i + 1) * width).unwrap_or(&[]);
+        let (found, compared) = self.index.find(&key, at);
+        budget.tick(1 + compared as u64)?;
+        if found.is_some() {
+            return Ok(false);
+        }
+        held.charge(budget, key.iter().map(value_bytes).fold(0, usize::saturating_add))?;
+        self.index.add(&key, self.count);
+        self.count += 1;
+        self.values.extend(key);
+        Ok(true)
+    }
+
+    /// The values of the tuples, in order.
+    fn into_values(self) -> Vec<Value> {
+        self.values
+    }
 }
 
 /// Positions of value tuples, found up to [`Value::equivalent`] by comparing a tuple only with
@@ -124,55 +192,8 @@ pub(crate) fn tx_error(e: TxError) -> Error {
     }
 }
 
-/// The clauses that only read: `MATCH`, `UNWIND`, `WITH` / `RETURN`, `CALL` (also run inside `EXISTS`).
-pub(crate) fn read_step(step: &Step, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row>> {
-    match step {
-        Step::Match(m) => {
-            let mut out = Vec::new();
-            for row in rows {
-                ev.budget.tick(1)?;
-                // The matches are charged as they are found; those WHERE drops are released.
-                let mark = ev.budget.held();
-                let matches = pattern::match_seeking(ev, &m.pattern, &m.seeks, &row)?;
-                ev.budget.release_to(mark);
-                let mut any = false;
-                for r in matches {
-                    if m.where_.as_ref().map_or(Ok(true), |w| ev.truthy(w, &r))? {
-                        any = true;
-                        ev.budget.charge(row_bytes(&r))?;
-                        out.push(r);
-                    }
-                }
-                if m.optional && !any {
-                    out.push(pattern::with_nulls(&m.pattern, row));
-                }
-            }
-            Ok(out)
-        }
-        Step::Unwind(u) => {
-            let mut out = Vec::new();
-            for row in rows {
-                let items = match ev.eval(&u.expr, &row)? {
-                    Value::List(l) => l,
-                    Value::Null => vec![],
-                    v => vec![v],
-                };
-                for item in items {
-                    let mut r = row.clone();
-                    r.insert(u.var.name.clone(), item);
-                    ev.budget.row(&r)?;
-                    out.push(r);
-                }
-            }
-            Ok(out)
-        }
-        Step::Project(p) => project(p, rows, ev),
-        Step::Call(c) => call::run(c, rows, ev),
-        _ => Err(Error::runtime(Code::SyntaxError, "InvalidClauseComposition", "this clause cannot run here")),
-    }
-}
-
-fn run_step(
+/// A write clause (or a schema command) over all the rows of the clauses before it.
+fn write_step(
     step: &Step,
     rows: Vec<Row>,
     tx: &mut Tx,
@@ -181,7 +202,7 @@ fn run_step(
 ) -> Result<Vec<Row>> {
     match step {
         Step::Match(_) | Step::Unwind(_) | Step::Project(_) | Step::Call(_) => {
-            read_step(step, rows, &evaluator(tx, params, budget))
+            Err(Error::new(Code::Internal, "a reading clause ran as a write clause"))
         }
         Step::Schema(cmd) => schema::run(cmd, tx),
         Step::Create(c) => {
@@ -386,122 +407,4 @@ pub(super) fn set_item(
             Ok(())
         }
     }
-}
-
-fn count_value(ev: &Evaluator, e: Option<&Expr>, what: &str) -> Result<Option<usize>> {
-    let Some(e) = e else { return Ok(None) };
-    match ev.eval(e, &Row::new())? {
-        Value::Int(i) if i >= 0 => Ok(Some(usize::try_from(i).unwrap_or(usize::MAX))),
-        v => Err(Error::runtime(
-            Code::SyntaxError,
-            "InvalidArgumentType",
-            format!("{what} must be a non-negative integer, got {}", v),
-        )),
-    }
-}
-
-/// `WITH` / `RETURN`: grouping and aggregation, `DISTINCT`, `ORDER BY`, `SKIP`, `LIMIT`, `WHERE`.
-fn project(p: &ProjectionPlan, rows: Vec<Row>, ev: &Evaluator) -> Result<Vec<Row>> {
-    let clause = p.clause;
-    let budget = ev.budget;
-    // Each output row keeps its input row so ORDER BY can see variables that were not projected.
-    let mut out: Vec<(Row, Row)> = Vec::new();
-    if p.aggregates {
-        let keys: Vec<&(String, Expr)> = p.items.iter().filter(|(_, e)| !crate::plan::contains_aggregate(e)).collect();
-        let mut groups: Vec<(Vec<Value>, Vec<Row>)> = Vec::new();
-        let mut index = Equivalents::default();
-        for row in rows {
-            let key = keys.iter().map(|(_, e)| ev.eval(e, &row)).collect::<Result<Vec<_>>>()?;
-            let (found, compared) = index.find(&key, |i| &groups[i].0);
-            budget.tick(1 + compared as u64)?;
-            match found.and_then(|i| groups.get_mut(i)) {
-                Some((_, members)) => members.push(row),
-                None => {
-                    budget.charge(key.iter().map(value_bytes).fold(0, usize::saturating_add))?;
-                    index.add(&key, groups.len());
-                    groups.push((key, vec![row]))
-                }
-            }
-        }
-        if groups.is_empty() && keys.is_empty() {
-            groups.push((vec![], vec![]));
-        }
-        for (_, members) in groups {
-            let first = members.first().cloned().unwrap_or_default();
-            let mut projected = Row::new();
-            for (name, e) in &p.items {
-                projected.insert(name.clone(), ev.eval_group(e, &first, &members)?);
-            }
-            budget.row(&projected)?;
-            out.push((projected, Row::new()));
-        }
-    } else {
-        for row in rows {
-            let mut projected = Row::new();
-            for (name, e) in &p.items {
-                projected.insert(name.clone(), ev.eval(e, &row)?);
-            }
-            budget.row(&projected)?;
-            out.push((projected, row));
-        }
-    }
-    if clause.distinct {
-        let (mut seen, mut index) = (Vec::<Vec<Value>>::new(), Equivalents::default());
-        let mut kept = Vec::with_capacity(out.len());
-        for (r, source) in out {
-            let key: Vec<Value> = p.items.iter().map(|(n, _)| r.get(n).cloned().unwrap_or(Value::Null)).collect();
-            let (found, compared) = index.find(&key, |i| &seen[i]);
-            budget.tick(1 + compared as u64)?;
-            if found.is_none() {
-                budget.charge(key.iter().map(value_bytes).fold(0, usize::saturating_add))?;
-                index.add(&key, seen.len());
-                seen.push(key);
-                kept.push((r, source));
-            }
-        }
-        out = kept;
-    }
-    if !p.order_by.is_empty() {
-        let mut keyed = Vec::with_capacity(out.len());
-        for (projected, source) in out {
-            budget.tick(1)?;
-            let scope = merged(&source, &projected);
-            let key = p.order_by.iter().map(|(e, _)| ev.eval(e, &scope)).collect::<Result<Vec<_>>>()?;
-            budget.charge(key.iter().map(value_bytes).fold(0, usize::saturating_add))?;
-            keyed.push((key, (projected, source)));
-        }
-        // About n log n comparisons.
-        let n = keyed.len() as u64;
-        budget.tick(n.saturating_mul(u64::from(n.max(1).ilog2() + 1)))?;
-        keyed.sort_by(|(a, _), (b, _)| {
-            a.iter()
-                .zip(b)
-                .zip(&p.order_by)
-                .map(|((x, y), (_, desc))| if *desc { y.order(x) } else { x.order(y) })
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        out = keyed.into_iter().map(|(_, r)| r).collect();
-    }
-    let skip = count_value(ev, clause.skip.as_ref(), "SKIP")?.unwrap_or(0);
-    let limit = count_value(ev, clause.limit.as_ref(), "LIMIT")?.unwrap_or(usize::MAX);
-    let mut result = Vec::new();
-    for (projected, source) in out.into_iter().skip(skip).take(limit) {
-        budget.tick(1)?;
-        let keep = match &p.where_ {
-            Some(w) => ev.truthy(w, &merged(&source, &projected))?,
-            None => true,
-        };
-        if keep {
-            result.push(projected);
-        }
-    }
-    Ok(result)
-}
-
-/// The row ORDER BY and WHERE see: the input row overlaid with the projected columns.
-fn merged(source: &Row, projected: &Row) -> Row {
-    let mut scope = source.clone();
-    scope.extend(projected.iter().map(|(k, v)| (k.clone(), v.clone())));
-    scope
 }

@@ -1,8 +1,12 @@
-//! Pattern matching: extends a row with every way a list of pattern parts matches the graph.
+//! Pattern matching: extends a row with every way a list of pattern parts matches the graph,
+//! pushing each match into a sink as soon as it is found.
 //!
 //! Invariants: a relationship is used at most once per match of a whole `MATCH` pattern
-//! (relationship isomorphism); variables already bound in the row constrain the match.
-use super::{Evaluator, Row};
+//! (relationship isomorphism); variables already bound in the row constrain the match; when the
+//! sink answers [`STOP`] the search ends at once. Recursion is one level per pattern part and
+//! per hop (at most [`MAX_VAR_LENGTH`] for a variable-length relationship).
+use super::pipeline::{Flow, Sink, GO, STOP};
+use super::{row_bytes, Evaluator, Row};
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
 use crate::graph::{NodeId, Path, RelId, Value};
@@ -12,23 +16,37 @@ use std::collections::BTreeMap;
 use std::ops::Bound::{self, Excluded, Included, Unbounded};
 
 /// Upper bound on hops for an unbounded variable-length relationship.
-const MAX_VAR_LENGTH: u64 = 64;
+pub(super) const MAX_VAR_LENGTH: u64 = 64;
 
+/// Every match of `parts` extending `row`, held (and charged) in a list.
 pub fn match_patterns(ev: &Evaluator, parts: &[PatternPart], row: &Row) -> Result<Vec<Row>> {
-    match_seeking(ev, parts, &[], row)
+    let mut out = Vec::new();
+    for_each_match(ev, parts, row, |r| {
+        ev.budget.charge(row_bytes(&r))?;
+        out.push(r);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Calls `f` with every match of `parts` extending `row`.
+fn for_each_match(
+    ev: &Evaluator,
+    parts: &[PatternPart],
+    row: &Row,
+    mut f: impl FnMut(Row) -> Result<()>,
+) -> Result<()> {
+    match_seeking(ev, parts, &[], row, &mut |r| f(r).map(|()| GO)).map(|_| ())
 }
 
 /// The conjuncts an index may seek for each part's start node (see `plan::MatchPlan`); missing
 /// parts have none.
 type Seeks<'s> = &'s [Vec<Seek<'s>>];
 
-/// [`match_patterns`], narrowing each part's start candidates with its `seeks` where an index
-/// covers them.
-pub fn match_seeking(ev: &Evaluator, parts: &[PatternPart], seeks: Seeks, row: &Row) -> Result<Vec<Row>> {
-    let mut out = Vec::new();
-    let mut used = Vec::new();
-    match_from(ev, parts, seeks, row.clone(), &mut used, &mut out)?;
-    Ok(out)
+/// Pushes each match of `parts` extending `row` into `sink`, narrowing each part's start
+/// candidates with its `seeks` where an index covers them. [`STOP`] if the sink stopped it.
+pub fn match_seeking(ev: &Evaluator, parts: &[PatternPart], seeks: Seeks, row: &Row, sink: &mut Sink) -> Result<Flow> {
+    match_from(ev, parts, seeks, row.clone(), &mut Vec::new(), sink)
 }
 
 /// The row an `OPTIONAL MATCH` yields when nothing matched: new variables are null.
@@ -52,15 +70,14 @@ fn match_from(
     seeks: Seeks,
     row: Row,
     used: &mut Vec<RelId>,
-    out: &mut Vec<Row>,
-) -> Result<()> {
+    sink: &mut Sink,
+) -> Result<Flow> {
     let Some((part, rest)) = parts.split_first() else {
-        ev.budget.row(&row)?;
-        out.push(row);
-        return Ok(());
+        ev.budget.copy_row(&row)?;
+        return sink(row);
     };
     if let Some(kind) = part.shortest {
-        return shortest(ev, part, kind, rest, row, used, out);
+        return shortest(ev, part, kind, rest, row, used, sink);
     }
     // The start node's property map depends only on `row`: evaluated once, at the first
     // candidate that has the labels (so a bad map is reported only when it is used).
@@ -73,11 +90,12 @@ fn match_from(
             continue;
         }
         let path = Path { nodes: vec![start], rels: vec![] };
-        extend(ev, part, 0, start, path, r, used, &mut |ev, row, used| {
-            match_from(ev, rest, rest_seeks, row, used, out)
-        })?;
+        let mut next = |ev: &Evaluator, row, used: &mut Vec<RelId>| match_from(ev, rest, rest_seeks, row, used, sink);
+        if extend(ev, part, 0, start, path, r, used, &mut next)?.is_break() {
+            return Ok(STOP);
+        }
     }
-    Ok(())
+    Ok(GO)
 }
 
 /// The path variable a `shortestPath` part binds while it is searched, when it has none.
@@ -95,8 +113,8 @@ fn shortest(
     rest: &[PatternPart],
     row: Row,
     used: &mut Vec<RelId>,
-    out: &mut Vec<Row>,
-) -> Result<()> {
+    sink: &mut Sink,
+) -> Result<Flow> {
     let [(rel, end)] = part.element.chain.as_slice() else {
         return Err(Error::runtime(
             Code::SyntaxError,
@@ -116,8 +134,14 @@ fn shortest(
         if let Some((rel, _)) = step.element.chain.first_mut() {
             rel.length = Some(LengthRange { min: Some(k), max: Some(k) });
         }
-        let mut found = Vec::new();
-        match_from(ev, std::slice::from_ref(&step), &[], row.clone(), used, &mut found)?;
+        // The paths of this length are held (and charged) until the shortest are picked.
+        let (mut found, mut held) = (Vec::new(), super::Held::default());
+        // This sink never stops the search.
+        let _ = match_from(ev, std::slice::from_ref(&step), &[], row.clone(), used, &mut |r| {
+            held.charge(ev.budget, row_bytes(&r))?;
+            found.push(r);
+            Ok(GO)
+        })?;
         let mut kept: Vec<Row> = Vec::new();
         let mut new_pairs = std::collections::BTreeSet::new();
         for mut r in found {
@@ -136,16 +160,21 @@ fn shortest(
         reached.extend(new_pairs);
         let done = end_bound && !kept.is_empty();
         for r in kept {
-            match_from(ev, rest, &[], r, used, out)?;
+            if match_from(ev, rest, &[], r, used, sink)?.is_break() {
+                held.release(ev.budget);
+                return Ok(STOP);
+            }
         }
+        held.release(ev.budget);
         if done {
             break;
         }
     }
-    Ok(())
+    Ok(GO)
 }
 
-type Continue<'c> = dyn FnMut(&Evaluator, Row, &mut Vec<RelId>) -> Result<()> + 'c;
+/// What follows a part's last hop: the rest of the pattern, then the sink.
+type Next<'c> = dyn FnMut(&Evaluator, Row, &mut Vec<RelId>) -> Result<Flow> + 'c;
 
 #[allow(clippy::too_many_arguments)]
 fn extend(
@@ -156,8 +185,8 @@ fn extend(
     path: Path,
     mut row: Row,
     used: &mut Vec<RelId>,
-    k: &mut Continue,
-) -> Result<()> {
+    k: &mut Next,
+) -> Result<Flow> {
     let Some((rel, node)) = part.element.chain.get(step) else {
         if let Some(v) = &part.var {
             row.insert(v.name.clone(), Value::Path(path));
@@ -192,17 +221,19 @@ fn extend(
                 used.push(rid);
                 let result = extend(ev, part, step + 1, next, p, r, used, k);
                 used.pop();
-                result?;
+                if result?.is_break() {
+                    return Ok(STOP);
+                }
             }
+            Ok(GO)
         }
         Some(range) => {
             let min = range.min.unwrap_or(1);
             let max = range.max.unwrap_or(MAX_VAR_LENGTH);
             let mut trail = Vec::new();
-            var_length(ev, part, step, at, path, &row, used, &mut trail, min, max, props.as_ref(), k)?;
+            var_length(ev, part, step, at, path, &row, used, &mut trail, min, max, props.as_ref(), k)
         }
     }
-    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -218,10 +249,10 @@ fn var_length(
     min: u64,
     max: u64,
     props: Option<&Value>,
-    k: &mut Continue,
-) -> Result<()> {
+    k: &mut Next,
+) -> Result<Flow> {
     let Some((rel, node)) = part.element.chain.get(step) else {
-        return Ok(());
+        return Ok(GO);
     };
     // A variable already bound to a list of relationships fixes the walk to that list.
     let fixed = match rel.var.as_ref().and_then(|v| row.get(&v.name)) {
@@ -236,11 +267,13 @@ fn var_length(
             if let Some(v) = rel.var.as_ref().filter(|_| fixed.is_none()) {
                 r.insert(v.name.clone(), Value::List(trail.iter().map(|&id| Value::Rel(id)).collect()));
             }
-            extend(ev, part, step + 1, at, path.clone(), r, used, k)?;
+            if extend(ev, part, step + 1, at, path.clone(), r, used, k)?.is_break() {
+                return Ok(STOP);
+            }
         }
     }
     if hops >= max {
-        return Ok(());
+        return Ok(GO);
     }
     let wanted = fixed.map(|l| l.get(trail.len()));
     for (rid, next) in neighbours(ev, at, rel) {
@@ -259,9 +292,11 @@ fn var_length(
         let result = var_length(ev, part, step, next, p, row, used, trail, min, max, props, k);
         trail.pop();
         used.pop();
-        result?;
+        if result?.is_break() {
+            return Ok(STOP);
+        }
     }
-    Ok(())
+    Ok(GO)
 }
 
 /// Relationships from `at` that fit the pattern's direction and types, with the far node.
@@ -449,39 +484,38 @@ impl Evaluator<'_> {
             element: element.clone(),
             span: element.span,
         };
+        // Existence needs one match: the search stops at the first.
+        let any = |parts: &[PatternPart], where_: Option<&Expr>| -> Result<Value> {
+            let found = match_seeking(self, parts, &[], row, &mut |r| {
+                Ok(if where_.map_or(Ok(true), |w| self.truthy(w, &r))? { STOP } else { GO })
+            })?;
+            Ok(Value::Bool(found.is_break()))
+        };
         match &e.kind {
-            ExprKind::PatternPredicate(element) => {
-                let found = match_patterns(self, &[part(None, element)], row)?;
-                Ok(Value::Bool(!found.is_empty()))
-            }
+            ExprKind::PatternPredicate(element) => any(&[part(None, element)], None),
             ExprKind::PatternComprehension { var, pattern, filter, map } => {
                 let mut out = Vec::new();
-                for r in match_patterns(self, &[part(var.as_ref(), pattern)], row)? {
+                for_each_match(self, &[part(var.as_ref(), pattern)], row, |r| {
                     if filter.as_ref().map_or(Ok(true), |f| self.truthy(f, &r))? {
                         let v = self.eval(map, &r)?;
                         self.budget.charge(super::value_bytes(&v))?;
                         out.push(v);
                     }
-                }
+                    Ok(())
+                })?;
                 Ok(Value::List(out))
             }
             ExprKind::Exists(sub) => match &**sub {
-                ExistsSubquery::Pattern { pattern, where_ } => {
-                    for r in match_patterns(self, pattern, row)? {
-                        if where_.as_ref().map_or(Ok(true), |w| self.truthy(w, &r))? {
-                            return Ok(Value::Bool(true));
-                        }
-                    }
-                    Ok(Value::Bool(false))
-                }
+                ExistsSubquery::Pattern { pattern, where_ } => any(pattern, where_.as_ref()),
                 ExistsSubquery::Query(q) => {
                     let outer: crate::plan::Scope = row.keys().map(|k| (k.clone(), crate::plan::Ty::Any)).collect();
                     for part in crate::plan::subquery("", q, &outer)? {
-                        let mut rows = vec![row.clone()];
-                        for step in &part.steps {
-                            rows = super::read_step(step, rows, self)?;
-                        }
-                        if !rows.is_empty() {
+                        let mut found = false;
+                        super::pipeline::run(&part.steps, [row.clone()], self, &mut |_| {
+                            found = true;
+                            Ok(STOP)
+                        })?;
+                        if found {
                             return Ok(Value::Bool(true));
                         }
                     }

@@ -17,7 +17,7 @@ mod semantics;
 
 pub use call::CallPlan;
 pub use seek::{index_seek, IndexSeek, RangeOp, Seek, SeekOp};
-pub use semantics::{children, contains_aggregate, is_aggregate, walk, Scope, Ty};
+pub use semantics::{children, contains_aggregate, free_outside_aggregates, is_aggregate, walk, Scope, Ty};
 use semantics::{function_arity, replace_projected, static_ty};
 
 /// Plans the body of `EXISTS { ... }`: its free variables come from `outer`; it may end
