@@ -108,7 +108,7 @@ fn stack_levels(step: &Step) -> usize {
             usize::try_from(max).unwrap_or(usize::MAX).saturating_add(1)
         }
     };
-    m.pattern
+    m.parts
         .iter()
         .map(|part| part.element.chain.iter().map(|(rel, _)| hop(rel.length)).fold(1, usize::saturating_add))
         .fold(1, usize::saturating_add)
@@ -151,7 +151,7 @@ fn finish(mut ops: &mut [Op], ev: &Evaluator, sink: &mut Sink) -> Result<()> {
 fn match_row(m: &MatchPlan, row: Row, ev: &Evaluator, next: &mut Sink) -> Result<Flow> {
     ev.budget.tick(1)?;
     let mut any = false;
-    let flow = pattern::match_seeking(ev, &m.pattern, &m.seeks, &row, &mut |r| {
+    let flow = pattern::match_seeking(ev, &m.parts, &m.seeks, &row, &mut |r| {
         if !m.where_.as_ref().map_or(Ok(true), |w| ev.truthy(w, &r))? {
             return Ok(GO);
         }
@@ -159,7 +159,7 @@ fn match_row(m: &MatchPlan, row: Row, ev: &Evaluator, next: &mut Sink) -> Result
         next(r)
     })?;
     if m.optional && !any {
-        return next(pattern::with_nulls(&m.pattern, row));
+        return next(pattern::with_nulls(&m.parts, row));
     }
     Ok(flow)
 }

@@ -30,7 +30,7 @@ pub fn operators(plan: &Plan, index: &dyn Fn(&str, &str) -> Option<String>) -> V
             match step {
                 Step::Match(m) => {
                     row(if m.optional { "OptionalMatch" } else { "Match" }, print_clause(&Clause::Match((*m).clone())));
-                    for (i, part) in m.pattern.iter().enumerate() {
+                    for (i, part) in m.parts.iter().enumerate() {
                         scan(part, m.seeks.get(i).map_or(&[], Vec::as_slice), &bound, index, &mut row);
                         bind_pattern(part, &mut bound);
                     }

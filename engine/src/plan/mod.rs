@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 mod bind;
 mod call;
 pub mod explain;
+mod orient;
 mod seek;
 mod semantics;
 
@@ -91,6 +92,9 @@ pub struct ProjectionPlan<'a> {
 #[derive(Debug)]
 pub struct MatchPlan<'a> {
     pub clause: &'a Match,
+    /// The clause's pattern parts as they are matched: each from the end likely to have fewer
+    /// candidates ([`orient`]).
+    pub parts: Vec<PatternPart>,
     pub seeks: Vec<Vec<Seek<'a>>>,
 }
 
@@ -215,10 +219,11 @@ impl<'a> Planner<'a> {
     fn clause(&mut self, clause: &'a Clause, scope: &mut Scope, standalone: bool) -> Result<Step<'a>> {
         Ok(match clause {
             Clause::Match(m) => {
-                let seeks = seek::seeks(m, scope);
+                let parts = orient::parts(&m.pattern, scope, m.where_.as_ref());
+                let seeks = seek::seeks(&parts, m.where_.as_ref(), scope);
                 self.bind_match(&m.pattern, scope)?;
                 m.where_.iter().try_for_each(|w| self.check_predicate(w, scope))?;
-                Step::Match(MatchPlan { clause: m, seeks })
+                Step::Match(MatchPlan { clause: m, parts, seeks })
             }
             Clause::Unwind(u) => {
                 self.check_expr(&u.expr, scope, false)?;

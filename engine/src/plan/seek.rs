@@ -99,23 +99,11 @@ pub fn index_seek<'e, N>(
     None
 }
 
-/// Per pattern part of `m`, the conjuncts of its `WHERE` an index could seek for the part's
-/// start node (see [`Seek`]); `before` is the scope before the `MATCH`.
-pub(super) fn seeks<'a>(m: &'a Match, before: &Scope) -> Vec<Vec<Seek<'a>>> {
-    fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-        match &e.kind {
-            ExprKind::Binary(BinaryOp::And, l, r) => {
-                conjuncts(l, out);
-                conjuncts(r, out);
-            }
-            _ => out.push(e),
-        }
-    }
-    let mut all = Vec::new();
-    if let Some(w) = &m.where_ {
-        conjuncts(w, &mut all);
-    }
-    m.pattern
+/// Per pattern part, the conjuncts of `where_` an index could seek for the part's start node
+/// (see [`Seek`]); `before` is the scope before the `MATCH`.
+pub(super) fn seeks<'a>(parts: &[PatternPart], where_: Option<&'a Expr>, before: &Scope) -> Vec<Vec<Seek<'a>>> {
+    let all = where_.map(conjuncts).unwrap_or_default();
+    parts
         .iter()
         .map(|part| {
             let mut out = Vec::new();
@@ -125,6 +113,31 @@ pub(super) fn seeks<'a>(m: &'a Match, before: &Scope) -> Vec<Vec<Seek<'a>>> {
             out
         })
         .collect()
+}
+
+/// Whether a conjunct of `where_` could seek an index for variable `var`, with `bound` the
+/// variables bound before it is matched.
+pub(super) fn has_seek(where_: &Expr, var: &str, bound: &std::collections::BTreeSet<String>) -> bool {
+    let scope: Scope = bound.iter().map(|v| (v.clone(), super::Ty::Any)).collect();
+    let mut out = Vec::new();
+    conjuncts(where_).iter().for_each(|c| conjunct_seeks(c, var, &scope, &mut out));
+    !out.is_empty()
+}
+
+/// The `AND`ed conjuncts of `e`.
+fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    fn collect<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+        match &e.kind {
+            ExprKind::Binary(BinaryOp::And, l, r) => {
+                collect(l, out);
+                collect(r, out);
+            }
+            _ => out.push(e),
+        }
+    }
+    let mut out = Vec::new();
+    collect(e, &mut out);
+    out
 }
 
 /// The seeks one conjunct gives on `var`: each link of a comparison chain (`1 <= n.p < 10` is
