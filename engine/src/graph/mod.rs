@@ -21,9 +21,11 @@ mod zones_data;
 
 use crate::storage::codec::{Reader, Writer};
 use crate::storage::view::prefix_end;
+use crate::storage::view::FastHasher;
 use crate::storage::{Error, Layer, Reads, State, StateMachine};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::BuildHasherDefault;
 use std::ops::Bound;
 use std::rc::Rc;
 use temporal::{Date, DateTime, LocalDateTime, LocalTime, Offset, Time};
@@ -109,14 +111,17 @@ pub struct Touched {
 /// lookup, not a decoding. Bounded: when full it starts over.
 #[derive(Debug, Default)]
 pub struct Decoded {
-    nodes: RefCell<HashMap<NodeId, Rc<NodeData>>>,
-    rels: RefCell<HashMap<RelId, Rc<RelData>>>,
+    nodes: RefCell<IdMap<Rc<NodeData>>>,
+    rels: RefCell<IdMap<Rc<RelData>>>,
 }
+
+/// A map by entity id, with a cheap hash (SipHash showed in profiles).
+type IdMap<T> = HashMap<u64, T, BuildHasherDefault<FastHasher>>;
 
 /// Entities a [`Decoded`] keeps of each kind at most.
 const DECODED_MAX: usize = 1 << 16;
 
-fn remember<T>(map: &RefCell<HashMap<u64, Rc<T>>>, id: u64, value: &Rc<T>) {
+fn remember<T>(map: &RefCell<IdMap<Rc<T>>>, id: u64, value: &Rc<T>) {
     let mut map = map.borrow_mut();
     if map.len() >= DECODED_MAX {
         map.clear();
@@ -142,18 +147,26 @@ impl<'a> Graph<'a> {
     /// An entity: from the writes, else remembered, else decoded from the state.
     fn entity<T: 'static>(
         &self,
-        key: &[u8],
         id: u64,
-        memo: impl Fn(&'a Decoded) -> &'a RefCell<HashMap<u64, Rc<T>>>,
+        key_of: fn(u64) -> Vec<u8>,
+        memo: impl Fn(&'a Decoded) -> &'a RefCell<IdMap<Rc<T>>>,
         decode: fn(&[u8]) -> Result<T, Error>,
     ) -> Option<Rc<T>> {
-        if let Some(v) = self.writes.and_then(|w| w.get(key)) {
+        // Remembered values come from the state, which a write to the entity overrides.
+        let written = |key: &[u8]| self.writes.and_then(|w| w.get(key));
+        if let Some(found) = self.decoded.and_then(|d| memo(d).borrow().get(&id).cloned()) {
+            if self.writes.is_none_or(|w| w.is_empty()) {
+                return Some(found);
+            }
+            if written(&key_of(id)).is_none() {
+                return Some(found);
+            }
+        }
+        let key = key_of(id);
+        if let Some(v) = written(&key) {
             return v.as_deref().and_then(|v| self.decoded(decode(v))).map(Rc::new);
         }
-        if let Some(found) = self.decoded.and_then(|d| memo(d).borrow().get(&id).cloned()) {
-            return Some(found);
-        }
-        let value = self.decoded(self.state.get_decoded(self.reads, key, decode)?)?;
+        let value = self.decoded(self.state.get_decoded(self.reads, &key, decode)?)?;
         if let Some(d) = self.decoded {
             remember(memo(d), id, &value);
         }
@@ -185,14 +198,14 @@ impl<'a> Graph<'a> {
         if let Some(node) = self.touched.and_then(|t| t.nodes.get(&id)) {
             return node.clone();
         }
-        self.entity(&kv::node_key(id), id, |d| &d.nodes, kv::decode_node)
+        self.entity(id, kv::node_key, |d| &d.nodes, kv::decode_node)
     }
 
     pub fn rel(&self, id: RelId) -> Option<Rc<RelData>> {
         if let Some(rel) = self.touched.and_then(|t| t.rels.get(&id)) {
             return rel.clone();
         }
-        self.entity(&kv::rel_key(id), id, |d| &d.rels, kv::decode_rel)
+        self.entity(id, kv::rel_key, |d| &d.rels, kv::decode_rel)
     }
 
     pub fn node_ids(&self) -> Vec<NodeId> {

@@ -423,7 +423,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             }
         }
         let get = |m: &TableMeta| known.get(&m.name).or_else(|| refs.get(&m.name)).cloned();
-        let mut set = TableSet::default();
+        let mut set = TableSet { id: view::table_set_id(), ..TableSet::default() };
         for t in &tables.l0 {
             let Some(table) = get(&t.table) else { return Ok(None) };
             set.l0.push(Level0Ref { table, from_key: t.from_key.clone() });
