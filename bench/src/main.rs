@@ -125,6 +125,10 @@ fn real_main() -> Res<()> {
     );
     TIMEOUT_S.with(|t| t.set(args.timeout_s));
     let warm = block_on(Database::open(store.clone(), NS, &host)).map_err(|e| e.to_string())?;
+    // Every query that starts from a node by id must seek the index (point lookup: by an indexed property).
+    for q in report::queries(&g) {
+        check_seeks(&warm, &host, &q.cypher, &(q.params)(0), q.seeks)?;
+    }
     let mut measured = Vec::new();
     let shortest = shortest_path_missing(&host)?;
     for q in &queries {
@@ -170,10 +174,39 @@ fn run<S: ObjectStore>(db: &Database<S, GraphModel>, host: &SysHost, req: &Reque
     Ok(response.body(None))
 }
 
-/// Loads the graph in batches of `batch` rows per request (`--batch`, default 5,000), checkpointing as a host would.
-/// Without an index, `MATCH (a:Person {id: r.a})` per row scans the label, so relationship
-/// batches first collect each endpoint label ordered by id (ids are dense from 0) and pick
-/// endpoints by position: one label scan per request instead of one per row.
+/// The indexes created before loading: `id` on every label, as Kuzu's primary keys.
+const INDEXES: [(&str, &str); 4] =
+    [("person_id", "Person"), ("post_id", "Post"), ("comment_id", "Comment"), ("tag_id", "Tag")];
+
+/// The plan of `query` (`EXPLAIN`), as compact JSON rows.
+fn explain(db: &Database<Rc<MemoryStore>, GraphModel>, host: &SysHost, query: &str, params: &str) -> Res<String> {
+    report::rows_text(&run(db, host, &request(&format!("EXPLAIN {query}"), params)?)?)
+}
+
+/// Fails unless `query` finds `seeks` nodes through an index and scans no label (or does
+/// not check, for `seeks` 0).
+fn check_seeks(
+    db: &Database<Rc<MemoryStore>, GraphModel>,
+    host: &SysHost,
+    query: &str,
+    params: &str,
+    seeks: usize,
+) -> Res<()> {
+    if seeks == 0 {
+        return Ok(());
+    }
+    let plan = explain(db, host, query, params)?;
+    let found = plan.matches("NodeIndexSeek").count();
+    if found < seeks || plan.contains("NodeByLabelScan") || plan.contains("AllNodesScan") {
+        return Err(format!("{query} should seek {seeks} index(es), its plan is {plan}"));
+    }
+    Ok(())
+}
+
+/// Creates the indexes, then loads the graph through the public write path, as a client
+/// would: batches of `batch` rows per request (`--batch`, default 5,000) of `UNWIND $rows AS r
+/// CREATE …`, relationships with `MATCH (a:L {id: r[0]}), …` per row, which seeks the `id`
+/// indexes (checked with `EXPLAIN` first); a checkpoint when due, as a host does.
 fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social, batch: usize) -> Res<Ingest> {
     let mut db = block_on(Database::open(store.clone(), NS, host)).map_err(|e| e.to_string())?;
     let s = |t: &str| {
@@ -181,45 +214,65 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social, batch: usize) -> Re
         json::write_str(&mut o, t);
         o
     };
-    // Both lists from one scan: a list carried through a second MATCH would be copied per row.
-    let persons = "MATCH (x:Person) WITH x ORDER BY x.id WITH collect(x) AS persons";
-    let persons_posts = "MATCH (x) WHERE x:Person OR x:Post WITH x ORDER BY x.id \
-        WITH collect(CASE WHEN x:Person THEN x END) AS persons, collect(CASE WHEN x:Post THEN x END) AS posts";
-    let posts_tags = "MATCH (x) WHERE x:Post OR x:Tag WITH x ORDER BY x.id \
-        WITH collect(CASE WHEN x:Post THEN x END) AS posts, collect(CASE WHEN x:Tag THEN x END) AS tags";
-    let mut steps: Vec<(String, Vec<String>)> = vec![
+    let started = Instant::now();
+    for (name, label) in INDEXES {
+        run(&db, host, &request(&format!("CREATE INDEX {name} FOR (n:{label}) ON (n.id)"), "{}")?)?;
+    }
+    // (statement, index seeks its plan must have, rows)
+    let steps: Vec<(&str, usize, Vec<String>)> = vec![
         (
-            "UNWIND $rows AS r CREATE (:Person {id: r[0], name: r[1], age: r[2], city: r[3]})".into(),
-            g.persons.iter().enumerate().map(|(i, p)| format!("[{i},{},{},{}]", s(&p.name), p.age, s(&p.city))).collect(),
+            "UNWIND $rows AS r CREATE (:Person {id: r[0], name: r[1], age: r[2], city: r[3]})",
+            0,
+            g.persons
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("[{i},{},{},{}]", s(&p.name), p.age, s(&p.city)))
+                .collect(),
         ),
         (
-            "UNWIND $rows AS r CREATE (:Tag {id: r[0], name: r[1]})".into(),
+            "UNWIND $rows AS r CREATE (:Tag {id: r[0], name: r[1]})",
+            0,
             g.tags.iter().enumerate().map(|(i, t)| format!("[{i},{}]", s(t))).collect(),
         ),
         (
-            format!("{persons} UNWIND $rows AS r WITH persons[r[3]] AS p, r CREATE (:Post {{id: r[0], creationDate: r[1], length: r[2]}})-[:HAS_CREATOR]->(p)"),
+            "UNWIND $rows AS r MATCH (p:Person {id: r[3]}) \
+             CREATE (:Post {id: r[0], creationDate: r[1], length: r[2]})-[:HAS_CREATOR]->(p)",
+            1,
             g.posts.iter().enumerate().map(|(i, m)| format!("[{i},{},{},{}]", m.date, m.length, m.creator)).collect(),
         ),
         (
-            format!("{persons_posts} UNWIND $rows AS r WITH persons[r[3]] AS p, posts[r[4]] AS m, r CREATE (p)<-[:HAS_CREATOR]-(:Comment {{id: r[0], creationDate: r[1], length: r[2]}})-[:REPLY_OF]->(m)"),
-            g.comments.iter().enumerate().map(|(i, m)| format!("[{i},{},{},{},{}]", m.date, m.length, m.creator, m.reply_of)).collect(),
+            "UNWIND $rows AS r MATCH (p:Person {id: r[3]}), (m:Post {id: r[4]}) \
+             CREATE (p)<-[:HAS_CREATOR]-(:Comment {id: r[0], creationDate: r[1], length: r[2]})-[:REPLY_OF]->(m)",
+            2,
+            g.comments
+                .iter()
+                .enumerate()
+                .map(|(i, m)| format!("[{i},{},{},{},{}]", m.date, m.length, m.creator, m.reply_of))
+                .collect(),
         ),
         (
-            format!("{persons} UNWIND $rows AS r WITH persons[r[0]] AS a, persons[r[1]] AS b, r CREATE (a)-[:KNOWS {{creationDate: r[2]}}]->(b)"),
+            "UNWIND $rows AS r MATCH (a:Person {id: r[0]}), (b:Person {id: r[1]}) \
+             CREATE (a)-[:KNOWS {creationDate: r[2]}]->(b)",
+            2,
             g.knows.iter().map(|(a, b, d)| format!("[{a},{b},{d}]")).collect(),
         ),
         (
-            format!("{persons_posts} UNWIND $rows AS r WITH persons[r[0]] AS a, posts[r[1]] AS b, r CREATE (a)-[:LIKES {{creationDate: r[2]}}]->(b)"),
+            "UNWIND $rows AS r MATCH (a:Person {id: r[0]}), (b:Post {id: r[1]}) \
+             CREATE (a)-[:LIKES {creationDate: r[2]}]->(b)",
+            2,
             g.likes.iter().map(|(a, b, d)| format!("[{a},{b},{d}]")).collect(),
         ),
+        (
+            "UNWIND $rows AS r MATCH (a:Post {id: r[0]}), (b:Tag {id: r[1]}) CREATE (a)-[:HAS_TAG]->(b)",
+            2,
+            g.has_tag.iter().map(|(a, b)| format!("[{a},{b}]")).collect(),
+        ),
     ];
-    steps.push((
-        format!("{posts_tags} UNWIND $rows AS r WITH posts[r[0]] AS a, tags[r[1]] AS b CREATE (a)-[:HAS_TAG]->(b)"),
-        g.has_tag.iter().map(|(a, b)| format!("[{a},{b}]")).collect(),
-    ));
-    let started = Instant::now();
+    for (query, seeks, _) in &steps {
+        check_seeks(&db, host, query, "{\"rows\":[]}", *seeks)?;
+    }
     let (mut requests, mut slowest, mut done) = (0, 0f64, 0);
-    for (query, rows) in &steps {
+    for (query, _, rows) in &steps {
         for chunk in rows.chunks(batch) {
             let t = Instant::now();
             let mut body = String::from("{\"query\":");

@@ -14,6 +14,8 @@ pub struct Query {
     pub kuzu: Option<String>,
     pub note: &'static str,
     pub writes: bool,
+    /// How many nodes its plan must find through an `id` index (checked with `EXPLAIN`).
+    pub seeks: usize,
     /// The parameters of the `i`th call (writes vary them so each call creates something).
     pub params: Box<dyn Fn(usize) -> String>,
 }
@@ -42,6 +44,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: false,
+            seeks: 1,
             params: fixed(format!("{{\"id\":{}}}", n / 2)),
         },
         Query {
@@ -50,6 +53,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: false,
+            seeks: 1,
             params: fixed(format!("{{\"id\":{busy},\"age\":40}}")),
         },
         Query {
@@ -58,6 +62,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: false,
+            seeks: 1,
             params: fixed(format!("{{\"id\":{busy}}}")),
         },
         Query {
@@ -66,6 +71,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: false,
+            seeks: 0,
             params: fixed("{\"len\":1000}".into()),
         },
         Query {
@@ -74,6 +80,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "same endpoints under Kuzu's walk and Cypher's trail semantics (a walk's shortest sub-walk is a trail)",
             writes: false,
+            seeks: 1,
             params: fixed(format!("{{\"id\":{busy}}}")),
         },
         Query {
@@ -82,6 +89,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: Some("MATCH p = (a:Person {id: $a})-[:KNOWS* SHORTEST 1..6]->(b:Person {id: $b}) RETURN length(p) AS len".into()),
             note: "Kuzu writes shortest paths as `[:KNOWS* SHORTEST 1..6]`",
             writes: false,
+            seeks: 2,
             params: fixed(format!("{{\"a\":{busy},\"b\":{far}}}")),
         },
         Query {
@@ -90,6 +98,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: true,
+            seeks: 0,
             params: Box::new(move |i| format!("{{\"id\":{},\"name\":\"New {i}\",\"age\":33,\"city\":\"Oslo\"}}", n + i)),
         },
         Query {
@@ -98,6 +107,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: true,
+            seeks: 2,
             params: Box::new(move |i| format!("{{\"a\":{},\"b\":{}}}", i % n, (i * 7919 + 13) % n)),
         },
     ]
