@@ -1,7 +1,7 @@
 //! The benchmark's queries (one list for the engine and for Kuzu), and the report: timings,
 //! store costs, Kuzu's timings and the ratio, written as `report.json` and `report.md`.
 use crate::gen::Social;
-use crate::{counts_json, Ingest, Res};
+use crate::{counts_json, mib, Ingest, MemCheck, Res};
 use engine::api::json::{self, Json};
 use engine::store::Counts;
 use std::fmt::Write as _;
@@ -237,19 +237,17 @@ fn f(v: Option<f64>, digits: usize) -> String {
     v.map_or("–".into(), |x| format!("{x:.digits$}"))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn write(
-    out: &Path,
-    size: &str,
-    g: &Social,
-    ingest: &Ingest,
-    qs: &[Query],
-    ms: &[Measured],
-    kuzu: Option<&Path>,
-    worker: Option<&Path>,
-) -> Res<()> {
-    let kuzu = read_json(kuzu);
-    let worker = read_json(worker);
+/// What the report adds besides the engine's timings: Kuzu's and the Worker's results (files
+/// their runs wrote), and the 2-hop memory check.
+pub struct Out<'a> {
+    pub kuzu: Option<&'a Path>,
+    pub worker: Option<&'a Path>,
+    pub mem: &'a MemCheck,
+}
+
+pub fn write(out: &Path, size: &str, g: &Social, ingest: &Ingest, qs: &[Query], ms: &[Measured], o: Out) -> Res<()> {
+    let kuzu = read_json(o.kuzu);
+    let worker = read_json(o.worker);
     let kq = |name: &str| kuzu.as_ref().and_then(|k| field(k, "queries")).and_then(|q| field(q, name));
     let date = std::process::Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
@@ -358,6 +356,64 @@ pub fn write(
     }
     js.push_str("\n],");
     let k_load = kuzu.as_ref().and_then(|k| num(field(k, "load_seconds")));
+    // The 2-hop memory check's answer against the unlimited run's (or Kuzu's).
+    let two_hop = qs.iter().zip(ms).find(|(q, m)| q.name == "two_hop_count_distinct" && m.error.is_none());
+    let reference = two_hop
+        .map(|(_, m)| m.rows.clone())
+        .or_else(|| kq("two_hop_count_distinct").and_then(|k| field(k, "rows")).map(text));
+    let mem = o.mem;
+    js.push_str("\"memory_check\":{\"query\":");
+    json::write_str(&mut js, &mem.query);
+    let _ = write!(
+        js,
+        ",\"block_cache_bytes\":{},\"max_read_bytes\":{},\"max_memory_bytes\":{},\"runs\":[",
+        crate::MEM_CACHE,
+        crate::MEM_READ,
+        crate::MEM_QUERY
+    );
+    let mut mem_md = Vec::new();
+    for (i, r) in mem.runs.iter().enumerate() {
+        let same = reference.as_ref().filter(|_| r.error.is_none()).map(|rows| same_rows(&r.rows, rows));
+        if i > 0 {
+            js.push(',');
+        }
+        js.push_str("{\"run\":");
+        json::write_str(&mut js, r.what);
+        js.push_str(",\"error\":");
+        match &r.error {
+            Some(e) => json::write_str(&mut js, e),
+            None => js.push_str("null"),
+        }
+        js.push_str(",\"rows\":");
+        json::write_str(&mut js, &r.rows);
+        let _ = write!(
+            js,
+            ",\"ms\":{:.3},\"cache_bytes_after\":{},\"heap_growth_peak_bytes\":{},\"same_result\":{}}}",
+            r.ms,
+            r.cache_bytes,
+            r.heap_bytes,
+            same.map_or("null".into(), |s| s.to_string())
+        );
+        let outcome = match &r.error {
+            Some(e) => format!("**failed**: `{e}`"),
+            None => format!(
+                "ok in {:.1} ms{}",
+                r.ms,
+                match same {
+                    Some(true) => ", same result",
+                    Some(false) => ", **different result**",
+                    None => "",
+                }
+            ),
+        };
+        mem_md.push(format!(
+            "{}: {outcome}; block cache {:.1} MiB after, heap grew by at most {:.1} MiB",
+            r.what,
+            mib(r.cache_bytes),
+            mib(r.heap_bytes)
+        ));
+    }
+    js.push_str("]},");
     let _ = writeln!(
         js,
         "\"kuzu\":{},\"worker\":{}}}",
@@ -385,6 +441,15 @@ pub fn write(
         }
     }
     md.push('\n');
+    let _ = writeln!(
+        md,
+        "\n2-hop within 64 MiB: `two_hop_count_distinct` on a handle with a {:.0} MiB block cache, \
+         `max_read_bytes` {:.0} MiB, `max_memory_bytes` {:.0} MiB (other limits default): {}.",
+        mib(crate::MEM_CACHE),
+        mib(crate::MEM_READ),
+        mib(crate::MEM_QUERY),
+        mem_md.join("; ")
+    );
     match &worker {
         Some(w) => match field(w, "skipped") {
             Some(Json::String(why)) => {
