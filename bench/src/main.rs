@@ -16,6 +16,7 @@ use engine::api::{self, json, Limits, Request};
 use engine::exec::QueryLimits;
 use engine::graph::GraphModel;
 use engine::procedures::Procedures;
+use engine::storage::view::DEFAULT_CACHE_BYTES;
 use engine::storage::{BlockCache, Database, Tuning};
 use engine::store::{Counting, Counts, MemoryStore, ObjectStore, Yielding};
 use futures::executor::block_on;
@@ -50,6 +51,8 @@ struct Args {
     only: Option<String>,
     timeout_s: u64,
     batch: usize,
+    /// The block cache of the loading and the warm handles (`--cache-mb`; the engine's default).
+    cache_bytes: usize,
 }
 
 fn args() -> Res<Args> {
@@ -64,6 +67,7 @@ fn args() -> Res<Args> {
         only: None,
         timeout_s: 300,
         batch: 5_000,
+        cache_bytes: DEFAULT_CACHE_BYTES,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -76,6 +80,10 @@ fn args() -> Res<Args> {
             "--worker" => a.worker = Some(value()?.into()),
             "--timeout" => a.timeout_s = value()?.parse().map_err(|e| format!("--timeout: {e}"))?,
             "--batch" => a.batch = value()?.parse().map_err(|e| format!("--batch: {e}"))?,
+            "--cache-mb" => {
+                a.cache_bytes =
+                    value()?.parse::<usize>().map_err(|e| format!("--cache-mb: {e}"))?.saturating_mul(1 << 20)
+            }
             "--only" => a.only = Some(value()?),
             "--csv-only" => a.csv_only = true,
             other => return Err(format!("unknown argument {other}; see bench/src/main.rs")),
@@ -119,7 +127,8 @@ fn real_main() -> Res<()> {
     }
     let store = Rc::new(MemoryStore::new());
     let host = SysHost::new();
-    let ingest = load(&store, &host, &g, args.batch)?;
+    let cache = Rc::new(BlockCache::new(args.cache_bytes));
+    let ingest = load(&store, &host, &g, args.batch, &cache)?;
     eprintln!(
         "loaded {} elements in {:.1} s: {:.0} elements/s, peak RSS {} MB",
         ingest.elements,
@@ -128,7 +137,7 @@ fn real_main() -> Res<()> {
         ingest.peak_rss_mb
     );
     TIMEOUT_S.with(|t| t.set(args.timeout_s));
-    let warm = block_on(Database::open(store.clone(), NS, &host)).map_err(|e| e.to_string())?;
+    let warm = block_on(Database::open_cached(store.clone(), NS, cache, &host)).map_err(|e| e.to_string())?;
     // Every query that starts from a node by id must seek the index (point lookup: by an indexed property).
     for q in report::queries(&g) {
         check_seeks(&warm, &host, &q.cypher, &(q.params)(0), q.seeks)?;
@@ -163,7 +172,12 @@ fn real_main() -> Res<()> {
         }
         measured.push(m);
     }
-    let out = report::Out { kuzu: args.kuzu.as_deref(), worker: args.worker.as_deref(), mem: &mem };
+    let out = report::Out {
+        kuzu: args.kuzu.as_deref(),
+        worker: args.worker.as_deref(),
+        mem: &mem,
+        cache_bytes: args.cache_bytes,
+    };
     report::write(&args.out, &args.size, &g, &ingest, &queries, &measured, out)
 }
 
@@ -299,8 +313,8 @@ fn check_seeks(
 /// would: batches of `batch` rows per request (`--batch`, default 5,000) of `UNWIND $rows AS r
 /// CREATE …`, relationships with `MATCH (a:L {id: r[0]}), …` per row, which seeks the `id`
 /// indexes (checked with `EXPLAIN` first); a checkpoint when due, as a host does.
-fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social, batch: usize) -> Res<Ingest> {
-    let mut db = block_on(Database::open(store.clone(), NS, host)).map_err(|e| e.to_string())?;
+fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social, batch: usize, cache: &Rc<BlockCache>) -> Res<Ingest> {
+    let mut db = block_on(Database::open_cached(store.clone(), NS, cache.clone(), host)).map_err(|e| e.to_string())?;
     let s = |t: &str| {
         let mut o = String::new();
         json::write_str(&mut o, t);

@@ -243,6 +243,8 @@ pub struct Out<'a> {
     pub kuzu: Option<&'a Path>,
     pub worker: Option<&'a Path>,
     pub mem: &'a MemCheck,
+    /// The block cache of the loading and warm handles.
+    pub cache_bytes: usize,
 }
 
 pub fn write(out: &Path, size: &str, g: &Social, ingest: &Ingest, qs: &[Query], ms: &[Measured], o: Out) -> Res<()> {
@@ -264,7 +266,11 @@ pub fn write(out: &Path, size: &str, g: &Social, ingest: &Ingest, qs: &[Query], 
     let rate = ingest.elements as f64 / ingest.seconds;
 
     let mut js = String::from("{");
-    let _ = write!(js, "\"size\":\"{size}\",\"date\":\"{date}\",\"machine\":{{\"cpu\":");
+    let _ = write!(
+        js,
+        "\"size\":\"{size}\",\"date\":\"{date}\",\"block_cache_bytes\":{},\"machine\":{{\"cpu\":",
+        o.cache_bytes
+    );
     json::write_str(&mut js, &cpu);
     let _ = write!(
         js,
@@ -278,7 +284,7 @@ pub fn write(out: &Path, size: &str, g: &Social, ingest: &Ingest, qs: &[Query], 
     );
     js.push_str("\"queries\":[");
     let mut md = String::new();
-    let _ = writeln!(md, "Size `{size}`: {} nodes, {} relationships ({} persons, {} posts, {} comments, {} tags). {date}, {cpu}, {cores} cores.\n", g.nodes(), g.rels(), g.persons.len(), g.posts.len(), g.comments.len(), g.tags.len());
+    let _ = writeln!(md, "Size `{size}`: {} nodes, {} relationships ({} persons, {} posts, {} comments, {} tags). {date}, {cpu}, {cores} cores. Block cache of the loading and warm handles: {:.0} MiB.\n", g.nodes(), g.rels(), g.persons.len(), g.posts.len(), g.comments.len(), g.tags.len(), mib(o.cache_bytes));
     let _ = writeln!(md, "| query | ours warm median / p95 ms | ours cold median ms | Kuzu warm median / p95 ms | ours/Kuzu | round trips warm / cold | GET / PUT / LIST warm | GET / LIST cold, MB read cold | 20 ms/call: warm / cold ms | same result |");
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
     for (i, (q, m)) in qs.iter().zip(ms).enumerate() {
