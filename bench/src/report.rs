@@ -279,9 +279,25 @@ pub fn write(out: &Path, size: &str, g: &Social, ingest: &Ingest, qs: &[Query], 
     );
     let _ = write!(
         js,
-        "\"ingest\":{{\"elements\":{},\"batch_rows\":{},\"requests\":{},\"seconds\":{:.3},\"elements_per_second\":{:.0},\"slowest_request_s\":{:.3},\"peak_rss_mb\":{}}},",
+        "\"ingest\":{{\"elements\":{},\"batch_rows\":{},\"requests\":{},\"seconds\":{:.3},\"elements_per_second\":{:.0},\"slowest_request_s\":{:.3},\"peak_rss_mb\":{}",
         ingest.elements, ingest.batch, ingest.requests, ingest.seconds, rate, ingest.slowest_request_s, ingest.peak_rss_mb
     );
+    js.push_str(",\"steps\":[");
+    for (i, st) in ingest.steps.iter().enumerate() {
+        if i > 0 {
+            js.push(',');
+        }
+        js.push_str("{\"what\":");
+        json::write_str(&mut js, st.what);
+        let _ = write!(
+            js,
+            ",\"elements\":{},\"seconds\":{:.3},\"elements_per_second\":{:.0}}}",
+            st.elements,
+            st.seconds,
+            st.rate()
+        );
+    }
+    js.push_str("]},");
     js.push_str("\"queries\":[");
     let mut md = String::new();
     let _ = writeln!(md, "Size `{size}`: {} nodes, {} relationships ({} persons, {} posts, {} comments, {} tags). {date}, {cpu}, {cores} cores. Block cache of the loading and warm handles: {:.0} MiB.\n", g.nodes(), g.rels(), g.persons.len(), g.posts.len(), g.comments.len(), g.tags.len(), mib(o.cache_bytes));
@@ -439,6 +455,12 @@ pub fn write(out: &Path, size: &str, g: &Social, ingest: &Ingest, qs: &[Query], 
         ingest.elements, ingest.requests, ingest.batch, ingest.seconds, ingest.peak_rss_mb,
         k_load.map_or("not run".into(), |s| format!("{:.0} (COPY FROM CSV, {s:.1} s)", ingest.elements as f64 / s)),
         k_load.map_or("–".into(), |s| format!("{:.2}", (ingest.elements as f64 / s) / rate)));
+    let steps: Vec<String> = ingest
+        .steps
+        .iter()
+        .map(|st| format!("{} {:.0}/s ({} in {:.1} s)", st.what, st.rate(), st.elements, st.seconds))
+        .collect();
+    let _ = writeln!(md, "\nIngest by statement (elements/s): {}.", steps.join("; "));
     md.push_str("\nours/Kuzu compares warm medians (below 1.0: we are faster); for bulk ingest the ratio is Kuzu's rate over ours. Cold = a handle opened for the call (the open's reads are included). Round trips are the longest chain of sequential store calls. ");
     if qs.iter().any(|q| !q.note.is_empty()) {
         md.push_str("¹ ");
