@@ -1,7 +1,7 @@
 //! The benchmark's queries (one list for the engine and for Kuzu), and the report: timings,
 //! store costs, Kuzu's timings and the ratio, written as `report.json` and `report.md`.
 use crate::gen::Social;
-use crate::{counts_json, Ingest, Res};
+use crate::{counts_json, mib, Ingest, MemCheck, Res};
 use engine::api::json::{self, Json};
 use engine::store::Counts;
 use std::fmt::Write as _;
@@ -14,6 +14,8 @@ pub struct Query {
     pub kuzu: Option<String>,
     pub note: &'static str,
     pub writes: bool,
+    /// How many nodes its plan must find through an `id` index (checked with `EXPLAIN`).
+    pub seeks: usize,
     /// The parameters of the `i`th call (writes vary them so each call creates something).
     pub params: Box<dyn Fn(usize) -> String>,
 }
@@ -42,6 +44,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: false,
+            seeks: 1,
             params: fixed(format!("{{\"id\":{}}}", n / 2)),
         },
         Query {
@@ -50,6 +53,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: false,
+            seeks: 1,
             params: fixed(format!("{{\"id\":{busy},\"age\":40}}")),
         },
         Query {
@@ -58,6 +62,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: false,
+            seeks: 1,
             params: fixed(format!("{{\"id\":{busy}}}")),
         },
         Query {
@@ -66,6 +71,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: false,
+            seeks: 0,
             params: fixed("{\"len\":1000}".into()),
         },
         Query {
@@ -74,6 +80,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "same endpoints under Kuzu's walk and Cypher's trail semantics (a walk's shortest sub-walk is a trail)",
             writes: false,
+            seeks: 1,
             params: fixed(format!("{{\"id\":{busy}}}")),
         },
         Query {
@@ -82,6 +89,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: Some("MATCH p = (a:Person {id: $a})-[:KNOWS* SHORTEST 1..6]->(b:Person {id: $b}) RETURN length(p) AS len".into()),
             note: "Kuzu writes shortest paths as `[:KNOWS* SHORTEST 1..6]`",
             writes: false,
+            seeks: 2,
             params: fixed(format!("{{\"a\":{busy},\"b\":{far}}}")),
         },
         Query {
@@ -90,6 +98,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: true,
+            seeks: 0,
             params: Box::new(move |i| format!("{{\"id\":{},\"name\":\"New {i}\",\"age\":33,\"city\":\"Oslo\"}}", n + i)),
         },
         Query {
@@ -98,6 +107,7 @@ pub fn queries(g: &Social) -> Vec<Query> {
             kuzu: None,
             note: "",
             writes: true,
+            seeks: 2,
             params: Box::new(move |i| format!("{{\"a\":{},\"b\":{}}}", i % n, (i * 7919 + 13) % n)),
         },
     ]
@@ -227,19 +237,19 @@ fn f(v: Option<f64>, digits: usize) -> String {
     v.map_or("–".into(), |x| format!("{x:.digits$}"))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn write(
-    out: &Path,
-    size: &str,
-    g: &Social,
-    ingest: &Ingest,
-    qs: &[Query],
-    ms: &[Measured],
-    kuzu: Option<&Path>,
-    worker: Option<&Path>,
-) -> Res<()> {
-    let kuzu = read_json(kuzu);
-    let worker = read_json(worker);
+/// What the report adds besides the engine's timings: Kuzu's and the Worker's results (files
+/// their runs wrote), and the 2-hop memory check.
+pub struct Out<'a> {
+    pub kuzu: Option<&'a Path>,
+    pub worker: Option<&'a Path>,
+    pub mem: &'a MemCheck,
+    /// The block cache of the loading and warm handles.
+    pub cache_bytes: usize,
+}
+
+pub fn write(out: &Path, size: &str, g: &Social, ingest: &Ingest, qs: &[Query], ms: &[Measured], o: Out) -> Res<()> {
+    let kuzu = read_json(o.kuzu);
+    let worker = read_json(o.worker);
     let kq = |name: &str| kuzu.as_ref().and_then(|k| field(k, "queries")).and_then(|q| field(q, name));
     let date = std::process::Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
@@ -256,7 +266,11 @@ pub fn write(
     let rate = ingest.elements as f64 / ingest.seconds;
 
     let mut js = String::from("{");
-    let _ = write!(js, "\"size\":\"{size}\",\"date\":\"{date}\",\"machine\":{{\"cpu\":");
+    let _ = write!(
+        js,
+        "\"size\":\"{size}\",\"date\":\"{date}\",\"block_cache_bytes\":{},\"machine\":{{\"cpu\":",
+        o.cache_bytes
+    );
     json::write_str(&mut js, &cpu);
     let _ = write!(
         js,
@@ -265,12 +279,28 @@ pub fn write(
     );
     let _ = write!(
         js,
-        "\"ingest\":{{\"elements\":{},\"batch_rows\":{},\"requests\":{},\"seconds\":{:.3},\"elements_per_second\":{:.0},\"slowest_request_s\":{:.3},\"peak_rss_mb\":{}}},",
+        "\"ingest\":{{\"elements\":{},\"batch_rows\":{},\"requests\":{},\"seconds\":{:.3},\"elements_per_second\":{:.0},\"slowest_request_s\":{:.3},\"peak_rss_mb\":{}",
         ingest.elements, ingest.batch, ingest.requests, ingest.seconds, rate, ingest.slowest_request_s, ingest.peak_rss_mb
     );
+    js.push_str(",\"steps\":[");
+    for (i, st) in ingest.steps.iter().enumerate() {
+        if i > 0 {
+            js.push(',');
+        }
+        js.push_str("{\"what\":");
+        json::write_str(&mut js, st.what);
+        let _ = write!(
+            js,
+            ",\"elements\":{},\"seconds\":{:.3},\"elements_per_second\":{:.0}}}",
+            st.elements,
+            st.seconds,
+            st.rate()
+        );
+    }
+    js.push_str("]},");
     js.push_str("\"queries\":[");
     let mut md = String::new();
-    let _ = writeln!(md, "Size `{size}`: {} nodes, {} relationships ({} persons, {} posts, {} comments, {} tags). {date}, {cpu}, {cores} cores.\n", g.nodes(), g.rels(), g.persons.len(), g.posts.len(), g.comments.len(), g.tags.len());
+    let _ = writeln!(md, "Size `{size}`: {} nodes, {} relationships ({} persons, {} posts, {} comments, {} tags). {date}, {cpu}, {cores} cores. Block cache of the loading and warm handles: {:.0} MiB.\n", g.nodes(), g.rels(), g.persons.len(), g.posts.len(), g.comments.len(), g.tags.len(), mib(o.cache_bytes));
     let _ = writeln!(md, "| query | ours warm median / p95 ms | ours cold median ms | Kuzu warm median / p95 ms | ours/Kuzu | round trips warm / cold | GET / PUT / LIST warm | GET / LIST cold, MB read cold | 20 ms/call: warm / cold ms | same result |");
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
     for (i, (q, m)) in qs.iter().zip(ms).enumerate() {
@@ -348,6 +378,64 @@ pub fn write(
     }
     js.push_str("\n],");
     let k_load = kuzu.as_ref().and_then(|k| num(field(k, "load_seconds")));
+    // The 2-hop memory check's answer against the unlimited run's (or Kuzu's).
+    let two_hop = qs.iter().zip(ms).find(|(q, m)| q.name == "two_hop_count_distinct" && m.error.is_none());
+    let reference = two_hop
+        .map(|(_, m)| m.rows.clone())
+        .or_else(|| kq("two_hop_count_distinct").and_then(|k| field(k, "rows")).map(text));
+    let mem = o.mem;
+    js.push_str("\"memory_check\":{\"query\":");
+    json::write_str(&mut js, &mem.query);
+    let _ = write!(
+        js,
+        ",\"block_cache_bytes\":{},\"max_read_bytes\":{},\"max_memory_bytes\":{},\"runs\":[",
+        crate::MEM_CACHE,
+        crate::MEM_READ,
+        crate::MEM_QUERY
+    );
+    let mut mem_md = Vec::new();
+    for (i, r) in mem.runs.iter().enumerate() {
+        let same = reference.as_ref().filter(|_| r.error.is_none()).map(|rows| same_rows(&r.rows, rows));
+        if i > 0 {
+            js.push(',');
+        }
+        js.push_str("{\"run\":");
+        json::write_str(&mut js, r.what);
+        js.push_str(",\"error\":");
+        match &r.error {
+            Some(e) => json::write_str(&mut js, e),
+            None => js.push_str("null"),
+        }
+        js.push_str(",\"rows\":");
+        json::write_str(&mut js, &r.rows);
+        let _ = write!(
+            js,
+            ",\"ms\":{:.3},\"cache_bytes_after\":{},\"heap_growth_peak_bytes\":{},\"same_result\":{}}}",
+            r.ms,
+            r.cache_bytes,
+            r.heap_bytes,
+            same.map_or("null".into(), |s| s.to_string())
+        );
+        let outcome = match &r.error {
+            Some(e) => format!("**failed**: `{e}`"),
+            None => format!(
+                "ok in {:.1} ms{}",
+                r.ms,
+                match same {
+                    Some(true) => ", same result",
+                    Some(false) => ", **different result**",
+                    None => "",
+                }
+            ),
+        };
+        mem_md.push(format!(
+            "{}: {outcome}; block cache {:.1} MiB after, heap grew by at most {:.1} MiB",
+            r.what,
+            mib(r.cache_bytes),
+            mib(r.heap_bytes)
+        ));
+    }
+    js.push_str("]},");
     let _ = writeln!(
         js,
         "\"kuzu\":{},\"worker\":{}}}",
@@ -367,6 +455,12 @@ pub fn write(
         ingest.elements, ingest.requests, ingest.batch, ingest.seconds, ingest.peak_rss_mb,
         k_load.map_or("not run".into(), |s| format!("{:.0} (COPY FROM CSV, {s:.1} s)", ingest.elements as f64 / s)),
         k_load.map_or("–".into(), |s| format!("{:.2}", (ingest.elements as f64 / s) / rate)));
+    let steps: Vec<String> = ingest
+        .steps
+        .iter()
+        .map(|st| format!("{} {:.0}/s ({} in {:.1} s)", st.what, st.rate(), st.elements, st.seconds))
+        .collect();
+    let _ = writeln!(md, "\nIngest by statement (elements/s): {}.", steps.join("; "));
     md.push_str("\nours/Kuzu compares warm medians (below 1.0: we are faster); for bulk ingest the ratio is Kuzu's rate over ours. Cold = a handle opened for the call (the open's reads are included). Round trips are the longest chain of sequential store calls. ");
     if qs.iter().any(|q| !q.note.is_empty()) {
         md.push_str("¹ ");
@@ -375,6 +469,15 @@ pub fn write(
         }
     }
     md.push('\n');
+    let _ = writeln!(
+        md,
+        "\n2-hop within 64 MiB: `two_hop_count_distinct` on a handle with a {:.0} MiB block cache, \
+         `max_read_bytes` {:.0} MiB, `max_memory_bytes` {:.0} MiB (other limits default): {}.",
+        mib(crate::MEM_CACHE),
+        mib(crate::MEM_READ),
+        mib(crate::MEM_QUERY),
+        mem_md.join("; ")
+    );
     match &worker {
         Some(w) => match field(w, "skipped") {
             Some(Json::String(why)) => {
