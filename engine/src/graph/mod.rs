@@ -187,7 +187,8 @@ impl<'a> Graph<'a> {
 
     /// The ids at the end of the keys starting with `prefix`.
     fn ids(&self, prefix: &[u8]) -> Vec<u64> {
-        self.scan(prefix).iter().filter_map(|(k, _)| kv::trailing_id(k)).collect()
+        let keys = self.state.keys(self.reads, self.writes, prefix, prefix_end(prefix).as_deref());
+        keys.iter().filter_map(|k| kv::trailing_id(k)).collect()
     }
 
     fn decoded<T>(&self, r: Result<T, Error>) -> Option<T> {

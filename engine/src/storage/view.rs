@@ -106,7 +106,7 @@ struct CacheInner {
 enum CacheKey {
     Block(BlockId),
     Value(u64, Vec<u8>),
-    Range(u64, Vec<u8>, Option<Vec<u8>>),
+    Range(u64, bool, Vec<u8>, Option<Vec<u8>>),
 }
 
 #[derive(Clone)]
@@ -310,9 +310,8 @@ impl TableRef {
         BlockId { object: self.object.clone(), offset: h.offset, len: h.len }
     }
 
-    /// The entries in `[lo, hi)` (and at or above `from`), in key order.
-    /// (Stopping once `out` holds `limit` entries.)
-    fn range(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, out: &mut Vec<Entry>, limit: usize) {
+    /// The entries in `[lo, hi)`, in key order, as `want` says.
+    fn range(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, out: &mut Vec<Entry>, want: Want) {
         if hi.is_some_and(|hi| hi <= self.meta.min_key.as_slice()) || lo > self.meta.max_key.as_slice() {
             return;
         }
@@ -325,10 +324,10 @@ impl TableRef {
             let Some(block) = reads.block(self.block_id(h)) else { continue };
             let start = block.entries.partition_point(|(k, _)| k.as_slice() < lo);
             for (k, v) in &block.entries[start..] {
-                if hi.is_some_and(|hi| k.as_slice() >= hi) || out.len() >= limit {
+                if hi.is_some_and(|hi| k.as_slice() >= hi) || out.len() >= want.limit {
                     return;
                 }
-                out.push((k.clone(), v.clone()));
+                out.push((k.clone(), want.value(v)));
             }
         }
     }
@@ -471,18 +470,35 @@ impl State {
         lo: &[u8],
         hi: Option<&[u8]>,
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
-        if self.tables.id != 0 && !self.tables.resident_covers(lo, hi) {
-            let mut sources = self.layer_sources(writes, lo, hi, usize::MAX);
-            sources.push(self.table_range(reads, lo, hi));
-            return merge_live(sources, None);
-        }
-        merge_live(self.sources(reads, writes, lo, hi, usize::MAX), None)
+        self.scan(reads, writes, lo, hi, Want::ALL)
     }
 
-    /// The tables' live entries in `[lo, hi)` as one source, remembered in the cache.
-    fn table_range(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>) -> Vec<Entry> {
+    /// The keys of [`State::range`] (its values are not copied).
+    pub fn keys(&self, reads: &Reads, writes: Option<&Layer>, lo: &[u8], hi: Option<&[u8]>) -> Vec<Vec<u8>> {
+        self.scan(reads, writes, lo, hi, Want::KEYS).into_iter().map(|(k, _)| k).collect()
+    }
+
+    fn scan(
+        &self,
+        reads: &Reads,
+        writes: Option<&Layer>,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        want: Want,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        if self.tables.id != 0 && !self.tables.resident_covers(lo, hi) {
+            let mut sources = self.layer_sources(writes, lo, hi, want);
+            sources.push(self.table_range(reads, lo, hi, want));
+            return merge_live(sources, None);
+        }
+        merge_live(self.sources(reads, writes, lo, hi, want), None)
+    }
+
+    /// The tables' live entries in `[lo, hi)` as one source, remembered in the cache when
+    /// small ([`REMEMBERED_RANGE_BYTES`]: a scan of a whole label is not worth keeping).
+    fn table_range(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
         let id = self.tables.id;
-        let remembered = CacheKey::Range(id, lo.to_vec(), hi.map(<[u8]>::to_vec));
+        let remembered = CacheKey::Range(id, want.keys_only, lo.to_vec(), hi.map(<[u8]>::to_vec));
         if id != 0 {
             if let Some(Cached::Range(r)) = reads.cache.get(&remembered) {
                 return r.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
@@ -490,9 +506,9 @@ impl State {
         }
         let complete = !reads.incomplete();
         let bare = State { layers: Vec::new(), tables: self.tables.clone() };
-        let live = merge_live(bare.sources(reads, None, lo, hi, usize::MAX), None);
-        if id != 0 && complete && !reads.incomplete() {
-            let size = live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64;
+        let live = merge_live(bare.sources(reads, None, lo, hi, want), None);
+        let size = live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64;
+        if id != 0 && complete && !reads.incomplete() && size <= REMEMBERED_RANGE_BYTES {
             reads.cache.insert(remembered, Cached::Range(Rc::new(live.clone())), size);
         }
         live.into_iter().map(|(k, v)| (k, Some(v))).collect()
@@ -511,7 +527,7 @@ impl State {
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut limit = n.max(4);
         loop {
-            let sources = self.sources(reads, writes, lo, hi, limit);
+            let sources = self.sources(reads, writes, lo, hi, Want { limit, keys_only: false });
             // The smallest last key of a source that was cut short: keys beyond it are unknown.
             let cut =
                 sources.iter().filter(|s| s.len() >= limit).filter_map(|s| s.last()).map(|(k, _)| k.clone()).min();
@@ -524,49 +540,72 @@ impl State {
         }
     }
 
-    /// Each source's entries in `[lo, hi)`, newest source first, at most `limit` of each.
+    /// Each source's entries in `[lo, hi)`, newest source first, as `want` says.
     fn sources(
         &self,
         reads: &Reads,
         writes: Option<&Layer>,
         lo: &[u8],
         hi: Option<&[u8]>,
-        limit: usize,
+        want: Want,
     ) -> Vec<Vec<Entry>> {
-        let mut sources = self.layer_sources(writes, lo, hi, limit);
+        let mut sources = self.layer_sources(writes, lo, hi, want);
         if self.tables.resident_covers(lo, hi) {
-            sources.push(layer_range(&self.tables.resident, lo, hi, limit));
+            sources.push(layer_range(&self.tables.resident, lo, hi, want));
             return sources;
         }
         for t in &self.tables.l0 {
             let mut out = Vec::new();
             let from = lo.max(t.from_key.as_slice());
-            t.table.range(reads, from, hi, &mut out, limit);
+            t.table.range(reads, from, hi, &mut out, want);
             sources.push(out);
         }
         let mut l1 = Vec::new();
         let first = self.tables.l1.partition_point(|t| t.meta.max_key.as_slice() < lo);
         for t in self.tables.l1.iter().skip(first) {
-            if hi.is_some_and(|hi| t.meta.min_key.as_slice() >= hi) || l1.len() >= limit {
+            if hi.is_some_and(|hi| t.meta.min_key.as_slice() >= hi) || l1.len() >= want.limit {
                 break;
             }
-            t.range(reads, lo, hi, &mut l1, limit);
+            t.range(reads, lo, hi, &mut l1, want);
         }
         sources.push(l1);
         sources
     }
 
     /// The writes' and the layers' entries in `[lo, hi)`, newest first.
-    fn layer_sources(&self, writes: Option<&Layer>, lo: &[u8], hi: Option<&[u8]>, limit: usize) -> Vec<Vec<Entry>> {
+    fn layer_sources(&self, writes: Option<&Layer>, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Vec<Entry>> {
         let layers = writes.into_iter().chain(self.layers.iter().map(|l| &**l));
-        layers.map(|l| layer_range(l, lo, hi, limit)).collect()
+        layers.map(|l| layer_range(l, lo, hi, want)).collect()
     }
 }
 
-/// A layer's entries in `[lo, hi)`, at most `limit`.
-fn layer_range(layer: &Layer, lo: &[u8], hi: Option<&[u8]>, limit: usize) -> Vec<Entry> {
+/// What a range read wants of each source: at most `limit` entries, and their values or only
+/// their keys (live entries then carry an empty value; tombstones stay tombstones).
+#[derive(Clone, Copy)]
+struct Want {
+    limit: usize,
+    keys_only: bool,
+}
+
+impl Want {
+    const ALL: Want = Want { limit: usize::MAX, keys_only: false };
+    const KEYS: Want = Want { limit: usize::MAX, keys_only: true };
+
+    fn value(self, v: &Option<Vec<u8>>) -> Option<Vec<u8>> {
+        match v {
+            Some(_) if self.keys_only => Some(Vec::new()),
+            v => v.clone(),
+        }
+    }
+}
+
+/// Ranges of a table set larger than this are not remembered in the cache.
+const REMEMBERED_RANGE_BYTES: usize = 256 * 1024;
+
+/// A layer's entries in `[lo, hi)`, as `want` says.
+fn layer_range(layer: &Layer, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
     let bounds = (Bound::Included(lo), hi.map_or(Bound::Unbounded, Bound::Excluded));
-    layer.range::<[u8], _>(bounds).take(limit).map(|(k, v)| (k.clone(), v.clone())).collect()
+    layer.range::<[u8], _>(bounds).take(want.limit).map(|(k, v)| (k.clone(), want.value(v))).collect()
 }
 
 /// Where a state holds an entry: in memory (a layer or the resident entries), or in a block.
@@ -645,6 +684,8 @@ mod tests {
         assert_eq!(keys(state.range_first(&reads, None, b"k", Some(b"l"), 3)), vec![key(60), key(61), key(62)]);
         let all = state.range(&reads, None, b"k", Some(b"l"));
         assert_eq!(all.len(), 40);
+        let keys: Vec<Vec<u8>> = all.iter().map(|(k, _)| k.clone()).collect();
+        assert_eq!(state.keys(&reads, None, b"k", Some(b"l")), keys, "keys alone see the same tombstones");
         assert_eq!(all.iter().find(|(k, _)| *k == key(70)).unwrap().1, vec![2], "the newer value wins");
         let writes: Layer = (60..100).map(|i| (key(i), None)).collect();
         assert!(state.range_first(&reads, Some(&writes), b"k", Some(b"l"), 1).is_empty(), "all deleted");
