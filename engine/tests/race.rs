@@ -178,3 +178,85 @@ fn interleaved_futures_on_one_thread() {
     });
     assert_eq!(rows(store, "MATCH (c:Counter) RETURN c.n"), format!("[[{}]]", CLIENTS * INCREMENTS));
 }
+
+/// As requests of one Worker isolate do: each resumes the isolate's latest version with the
+/// isolate's block cache, runs, puts its version back, and checkpoints after its response,
+/// all interleaving at every I/O point, with the clock moving.
+#[test]
+fn interleaved_requests_sharing_versions_cache_and_checkpoints() {
+    use engine::api::ManualHost;
+    use engine::storage::{BlockCache, Version};
+    use engine::store::Yielding;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let store = Rc::new(Yielding(MemoryStore::new()));
+    let warm: Rc<RefCell<Version>> = Rc::default();
+    let cache = Rc::new(BlockCache::default());
+    let clock = Rc::new(std::cell::Cell::new(1_000u64));
+    /// A host whose backoff lets the other requests run (as a Worker's timer does).
+    struct Yields(ManualHost);
+    impl engine::storage::Clock for Yields {
+        fn now_ms(&self) -> u64 {
+            self.0.now_ms()
+        }
+    }
+    impl engine::api::Host for Yields {
+        fn random(&self) -> u64 {
+            self.0.random()
+        }
+        async fn sleep(&self, ms: u64) {
+            for _ in 0..ms {
+                engine::store::yield_now().await;
+            }
+            self.0.sleep(ms).await;
+        }
+    }
+    let request_on = |q: String, c: u64| {
+        let (store, warm, cache, clock) = (store.clone(), warm.clone(), cache.clone(), clock.clone());
+        async move {
+            clock.set(clock.get() + 150);
+            let host = Yields(ManualHost::new(clock.get(), c));
+            let version = warm.borrow().clone();
+            let db: Database<_, GraphModel> = Database::resume(store.clone(), "ns", version).with_cache(cache);
+            let r = match execute(&db, &request(&q), &host, &Procedures::new()).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let v = db.cached();
+                    let has = store.0.get(&format!("ns/wal/{:020}", v.seq + 1)).await.unwrap().is_some();
+                    let r = db.refresh(&host).await.map(|v| v.seq);
+                    panic!(
+                        "{e}: at seq {} (warm {}), next slot present {has}, refresh {r:?}, validated {}",
+                        v.seq,
+                        warm.borrow().seq,
+                        v.is_recent(host.now_ms())
+                    )
+                }
+            };
+            let keep = |v: Version| {
+                let mut w = warm.borrow_mut();
+                if v.seq >= w.seq {
+                    *w = v;
+                }
+            };
+            keep(db.cached());
+            if let Ok(true) = db.maybe_checkpoint(&host).await {
+                keep(db.cached());
+            }
+            r
+        }
+    };
+    block_on(request_on("CREATE (:Counter {id: 1, n: 0})".into(), 99));
+    block_on(async {
+        let clients = (0..CLIENTS).map(|c| {
+            let request_on = &request_on;
+            async move {
+                for _ in 0..INCREMENTS {
+                    request_on("MATCH (c:Counter {id: 1}) SET c.n = c.n + 1".into(), c).await;
+                }
+            }
+        });
+        futures::future::join_all(clients).await;
+    });
+    let body = block_on(request_on("MATCH (c:Counter {id: 1}) RETURN c.n".into(), 100)).body(None);
+    assert!(body.contains(&format!("[[{}]]", CLIENTS * INCREMENTS)), "{body}");
+}

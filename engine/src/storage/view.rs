@@ -295,15 +295,19 @@ pub struct TableRef {
 }
 
 impl TableRef {
-    /// The block and position of `key`'s entry in this table, if it has one.
-    fn find(&self, reads: &Reads, key: &[u8]) -> Option<(Rc<Block>, usize)> {
+    /// Where `key`'s entry is in this table: [`Lookup::Missing`] if the block that would hold it
+    /// is not in memory (so older tables must not be asked: they may hold a stale value).
+    fn find(&self, reads: &Reads, key: &[u8]) -> Lookup {
         if key < self.meta.min_key.as_slice() || key > self.meta.max_key.as_slice() {
-            return None;
+            return Lookup::NotHere;
         }
         let at = self.index.partition_point(|b| b.last_key.as_slice() < key);
-        let block = reads.block(self.block_id(self.index.get(at)?))?;
-        let found = block.entries.binary_search_by(|(k, _)| k.as_slice().cmp(key)).ok()?;
-        Some((block, found))
+        let Some(handle) = self.index.get(at) else { return Lookup::NotHere };
+        let Some(block) = reads.block(self.block_id(handle)) else { return Lookup::Missing };
+        match block.entries.binary_search_by(|(k, _)| k.as_slice().cmp(key)) {
+            Ok(found) => Lookup::Found(block, found),
+            Err(_) => Lookup::NotHere,
+        }
     }
 
     fn block_id(&self, h: &BlockHandle) -> BlockId {
@@ -408,16 +412,21 @@ impl State {
         if self.tables.resident_ranges.iter().any(|(lo, hi)| key >= lo.as_slice() && key < hi.as_slice()) {
             return self.tables.resident.get(key).map(|v| Found::Memory(v.as_deref()));
         }
-        for t in &self.tables.l0 {
-            if key >= t.from_key.as_slice() {
-                if let Some((block, at)) = t.table.find(reads, key) {
-                    return Some(Found::Table(block, at));
-                }
+        for t in self.tables.l0.iter().filter(|t| key >= t.from_key.as_slice()) {
+            match t.table.find(reads, key) {
+                Lookup::Found(block, at) => return Some(Found::Table(block, at)),
+                // Recorded as missing: the run is incomplete, and an older table's value for
+                // the key may be stale, so none is given.
+                Lookup::Missing => return None,
+                Lookup::NotHere => {}
             }
         }
         let l1 = &self.tables.l1;
         let at = l1.partition_point(|t| t.meta.max_key.as_slice() < key);
-        l1.get(at).and_then(|t| t.find(reads, key)).map(|(block, at)| Found::Table(block, at))
+        match l1.get(at)?.find(reads, key) {
+            Lookup::Found(block, at) => Some(Found::Table(block, at)),
+            Lookup::Missing | Lookup::NotHere => None,
+        }
     }
 
     /// The value of `key`, if it is live.
@@ -606,6 +615,13 @@ const REMEMBERED_RANGE_BYTES: usize = 256 * 1024;
 fn layer_range(layer: &Layer, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
     let bounds = (Bound::Included(lo), hi.map_or(Bound::Unbounded, Bound::Excluded));
     layer.range::<[u8], _>(bounds).take(want.limit).map(|(k, v)| (k.clone(), want.value(v))).collect()
+}
+
+/// The outcome of looking a key up in one table.
+enum Lookup {
+    NotHere,
+    Missing,
+    Found(Rc<Block>, usize),
 }
 
 /// Where a state holds an entry: in memory (a layer or the resident entries), or in a block.

@@ -15,7 +15,7 @@ mod yielding;
 pub use counting::{Counting, Counts};
 pub use faulty::{Faults, Faulty};
 pub use memory::MemoryStore;
-pub use yielding::Yielding;
+pub use yielding::{yield_now, Yielding};
 #[cfg(not(target_arch = "wasm32"))]
 mod dir;
 #[cfg(not(target_arch = "wasm32"))]

@@ -23,7 +23,8 @@ impl Future for YieldNow {
     }
 }
 
-fn yield_now() -> YieldNow {
+/// Lets every other ready future run once before going on.
+pub fn yield_now() -> impl Future<Output = ()> {
     YieldNow(false)
 }
 
