@@ -12,7 +12,9 @@
 //! Invariants: blocks are immutable (tables are write-once), so a cached block never goes
 //! stale; a block a request used stays pinned by that request's [`Reads`] until it ends, so
 //! eviction can never make a rerun miss what the previous run fetched; the bytes a request
-//! pins are bounded ([`Reads::new`]).
+//! pins are bounded ([`Reads::new`]). A lookup that meets a missing block ends there (an older
+//! table may hold a stale value for the key), and what the cache remembers of a table set's
+//! reads (decoded values, small ranges) comes only from lookups that missed nothing.
 use super::table::{self, BlockHandle, Entry, TableMeta};
 use super::Error;
 use crate::storage::records::Tables;
