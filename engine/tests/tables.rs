@@ -106,17 +106,21 @@ fn partial_compaction_steps_leave_level_0_tables_partly_merged_and_still_read_ri
     assert!(max_l0 >= 3, "level 0 outgrew the trigger while steps went round: {max_l0}");
 }
 
-#[test]
-fn every_checkpoint_and_compaction_step_reopens_to_the_same_graph_and_gc_keeps_it() {
-    let store = Rc::new(MemoryStore::new());
-    let tuning = Tuning {
+/// Tiny tables, and enough compaction steps per checkpoint to keep level 0 at its trigger.
+fn small_tables() -> Tuning {
+    Tuning {
         commits_per_checkpoint: CHECKPOINT_EVERY,
         table_bytes: 2_048,
         step_bytes: 4_096,
         l0_trigger: 2,
         steps_per_checkpoint: 2,
-    };
-    let (db, _, max_l0, _) = workload(&store, tuning);
+    }
+}
+
+#[test]
+fn every_checkpoint_and_compaction_step_reopens_to_the_same_graph_and_gc_keeps_it() {
+    let store = Rc::new(MemoryStore::new());
+    let (db, _, max_l0, _) = workload(&store, small_tables());
     assert!(max_l0 <= 2, "enough steps per checkpoint keep level 0 at the trigger: {max_l0}");
 
     // Collect everything older than the last checkpoint: superseded tables go, and the
@@ -139,14 +143,7 @@ fn a_cache_smaller_than_the_graph_answers_the_same() {
     use engine::api::Response;
     use engine::storage::BlockCache;
     let store = Rc::new(MemoryStore::new());
-    let tuning = Tuning {
-        commits_per_checkpoint: CHECKPOINT_EVERY,
-        table_bytes: 2_048,
-        step_bytes: 4_096,
-        l0_trigger: 2,
-        steps_per_checkpoint: 2,
-    };
-    let (db, _, _, l1) = workload(&store, tuning);
+    let (db, _, _, l1) = workload(&store, small_tables());
     assert!(l1 >= 4);
     let capacity = 8_192;
     let stored: u64 = block_on(store.list("ns/sst/")).unwrap().iter().map(|m| m.size).sum();
