@@ -12,7 +12,6 @@
 //! [`BLOCK_BYTES`] of raw entries, so a point lookup reads one block.
 use super::codec::{frame, unframe, Kind, Reader, Writer};
 use super::Error;
-use crate::store::ObjectStore;
 
 /// Raw (uncompressed) bytes of entries after which a block is closed.
 pub const BLOCK_BYTES: usize = 16 * 1024;
@@ -254,25 +253,6 @@ impl Iterator for TableIter<'_> {
     }
 }
 
-/// Point lookup in the table stored at `object`: one ranged GET for the index and one for the
-/// block that may hold `key`. `Some(None)` is a tombstone.
-pub async fn lookup(
-    store: &impl ObjectStore,
-    object: &str,
-    meta: &TableMeta,
-    key: &[u8],
-) -> Result<Option<Option<Vec<u8>>>, Error> {
-    if key < meta.min_key.as_slice() || key > meta.max_key.as_slice() {
-        return Ok(None);
-    }
-    let missing = || Error::Corrupt(format!("table {object} is missing"));
-    let index = store.get_range(object, meta.index_offset, meta.index_len).await?.ok_or_else(missing)?;
-    let index = decode_index(&index)?;
-    let Some(handle) = index.iter().find(|b| b.last_key.as_slice() >= key) else { return Ok(None) };
-    let block = store.get_range(object, handle.offset, handle.len).await?.ok_or_else(missing)?;
-    Ok(decode_block(&block)?.into_iter().find(|(k, _)| k == key).map(|(_, v)| v))
-}
-
 /// Merges sorted entry streams; where keys are equal, the stream listed first wins (list the
 /// newest first). Tombstones are kept unless `drop_tombstones` (only for the bottom level).
 pub struct Merge<I: Iterator<Item = Result<Entry, Error>>> {
@@ -322,8 +302,6 @@ impl<I: Iterator<Item = Result<Entry, Error>>> Iterator for Merge<I> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::store::{Counting, MemoryStore, ObjectStore, PutMode};
-    use futures::executor::block_on;
 
     fn build(entries: &[(Vec<u8>, Option<Vec<u8>>)]) -> (Vec<u8>, TableMeta) {
         let mut b = TableBuilder::new();
@@ -376,26 +354,6 @@ mod tests {
             assert!(read.is_err(), "flip at {i} of {} undetected", bytes.len());
         }
         assert!(Table::from_bytes(bytes[..bytes.len() - 1].to_vec(), &meta).is_err(), "truncation");
-    }
-
-    #[test]
-    fn a_point_lookup_is_two_ranged_gets_of_small_ranges() {
-        block_on(async {
-            let all = entries(20_000);
-            let (bytes, meta) = build(&all);
-            let memory = MemoryStore::new();
-            memory.put("ns/sst/t", bytes, PutMode::Create).await.unwrap();
-            let store = Counting::new(memory);
-            for i in [0usize, 4_567, 19_999] {
-                let (k, v) = &all[i];
-                assert_eq!(lookup(&store, "ns/sst/t", &meta, k).await.unwrap(), Some(v.clone()));
-            }
-            assert_eq!(lookup(&store, "ns/sst/t", &meta, b"key-00004567x").await.unwrap(), None, "absent key");
-            assert_eq!(lookup(&store, "ns/sst/t", &meta, b"zzz").await.unwrap(), None, "beyond the table: no I/O");
-            let c = store.counts();
-            assert_eq!((c.gets, c.heads, c.lists), (8, 0, 0));
-            assert!(c.bytes_read < 8 * (BLOCK_BYTES as u64 + meta.index_len), "{c:?}");
-        });
     }
 
     #[test]

@@ -392,7 +392,8 @@ pub struct State {
 }
 
 impl State {
-    /// A state held entirely in memory (tests, and the writes of a transaction on nothing).
+    /// A state held entirely in memory.
+    #[cfg(test)]
     pub fn in_memory(layer: Layer) -> Self {
         State { layers: vec![Rc::new(layer)], tables: Rc::default() }
     }
