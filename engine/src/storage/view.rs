@@ -405,19 +405,24 @@ impl State {
         State { layers, tables: self.tables.clone() }
     }
 
-    /// Where the newest entry for `key` is, if anywhere.
-    fn find<'s>(&'s self, reads: &Reads, key: &[u8]) -> Option<Found<'s>> {
+    /// The newest entry for `key` held in memory (a layer, or the resident entries when `key`
+    /// is in a resident range): `Some(None)` is a deletion or, in a resident range, absence.
+    /// `None`: the tables decide.
+    fn held(&self, key: &[u8]) -> Option<Option<&[u8]>> {
         for layer in &self.layers {
             if let Some(v) = layer.get(key) {
-                return Some(Found::Memory(v.as_deref()));
+                return Some(v.as_deref());
             }
         }
-        if self.tables.resident_ranges.iter().any(|(lo, hi)| key >= lo.as_slice() && key < hi.as_slice()) {
-            return self.tables.resident.get(key).map(|v| Found::Memory(v.as_deref()));
-        }
+        let resident = self.tables.resident_ranges.iter().any(|(lo, hi)| key >= lo.as_slice() && key < hi.as_slice());
+        resident.then(|| self.tables.resident.get(key).and_then(Option::as_deref))
+    }
+
+    /// The block and position of `key`'s newest entry in the tables, if they hold one.
+    fn in_tables(&self, reads: &Reads, key: &[u8]) -> Option<(Rc<Block>, usize)> {
         for t in self.tables.l0.iter().filter(|t| key >= t.from_key.as_slice()) {
             match t.table.find(reads, key) {
-                Lookup::Found(block, at) => return Some(Found::Table(block, at)),
+                Lookup::Found(block, at) => return Some((block, at)),
                 // Recorded as missing: the run is incomplete, and an older table's value for
                 // the key may be stale, so none is given.
                 Lookup::Missing => return None,
@@ -427,16 +432,16 @@ impl State {
         let l1 = &self.tables.l1;
         let at = l1.partition_point(|t| t.meta.max_key.as_slice() < key);
         match l1.get(at)?.find(reads, key) {
-            Lookup::Found(block, at) => Some(Found::Table(block, at)),
+            Lookup::Found(block, at) => Some((block, at)),
             Lookup::Missing | Lookup::NotHere => None,
         }
     }
 
     /// The value of `key`, if it is live.
     pub fn get(&self, reads: &Reads, key: &[u8]) -> Option<Vec<u8>> {
-        match self.find(reads, key)? {
-            Found::Memory(v) => v.map(<[u8]>::to_vec),
-            Found::Table(block, at) => block.entries.get(at).and_then(|(_, v)| v.clone()),
+        match self.held(key) {
+            Some(v) => v.map(<[u8]>::to_vec),
+            None => self.in_tables(reads, key).and_then(|(block, at)| block.entries.get(at)?.1.clone()),
         }
     }
 
@@ -448,29 +453,26 @@ impl State {
         key: &[u8],
         decode: impl Fn(&[u8]) -> Result<T, Error>,
     ) -> Option<Result<Rc<T>, Error>> {
+        if let Some(v) = self.held(key) {
+            return v.map(|v| decode(v).map(Rc::new));
+        }
         let id = self.tables.id;
-        let remembered = CacheKey::Value(id, key.to_vec());
-        if id != 0 && !self.layers.iter().any(|l| l.contains_key(key)) {
-            if let Some(Cached::Value(v)) = reads.cache.get(&remembered) {
-                if let Ok(v) = v.downcast::<T>() {
-                    return Some(Ok(v));
-                }
+        let remembered = (id != 0).then(|| CacheKey::Value(id, key.to_vec()));
+        if let Some(Cached::Value(v)) = remembered.as_ref().and_then(|k| reads.cache.get(k)) {
+            if let Ok(v) = v.downcast::<T>() {
+                return Some(Ok(v));
             }
         }
-        match self.find(reads, key)? {
-            Found::Memory(v) => v.map(|v| decode(v).map(Rc::new)),
-            Found::Table(block, at) => {
-                let bytes = block.entries.get(at)?.1.as_deref()?;
-                Some(decode(bytes).map(|value| {
-                    let value = Rc::new(value);
-                    if id != 0 {
-                        let size = 2 * (key.len() + bytes.len()) + ENTRY_OVERHEAD;
-                        reads.cache.insert(remembered, Cached::Value(value.clone()), size);
-                    }
-                    value
-                }))
+        let (block, at) = self.in_tables(reads, key)?;
+        let bytes = block.entries.get(at)?.1.as_deref()?;
+        Some(decode(bytes).map(|value| {
+            let value = Rc::new(value);
+            if let Some(k) = remembered {
+                let size = 2 * (key.len() + bytes.len()) + ENTRY_OVERHEAD;
+                reads.cache.insert(k, Cached::Value(value.clone()), size);
             }
-        }
+            value
+        }))
     }
 
     /// The live entries with keys in `[lo, hi)` (`hi` `None`: to the end), in key order, with
@@ -517,8 +519,7 @@ impl State {
             }
         }
         let complete = !reads.incomplete();
-        let bare = State { layers: Vec::new(), tables: self.tables.clone() };
-        let live = merge_live(bare.sources(reads, None, lo, hi, want), None);
+        let live = merge_live(self.table_sources(reads, lo, hi, want), None);
         let size = live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64;
         if id != 0 && complete && !reads.incomplete() && size <= REMEMBERED_RANGE_BYTES {
             reads.cache.insert(remembered, Cached::Range(Rc::new(live.clone())), size);
@@ -562,14 +563,20 @@ impl State {
         want: Want,
     ) -> Vec<Vec<Entry>> {
         let mut sources = self.layer_sources(writes, lo, hi, want);
+        sources.extend(self.table_sources(reads, lo, hi, want));
+        sources
+    }
+
+    /// The checkpoint's entries in `[lo, hi)`: the resident ones if a resident range covers
+    /// it, else each level-0 table's (newest first) and level 1's.
+    fn table_sources(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Vec<Entry>> {
         if self.tables.resident_covers(lo, hi) {
-            sources.push(layer_range(&self.tables.resident, lo, hi, want));
-            return sources;
+            return vec![layer_range(&self.tables.resident, lo, hi, want)];
         }
+        let mut sources = Vec::new();
         for t in &self.tables.l0 {
             let mut out = Vec::new();
-            let from = lo.max(t.from_key.as_slice());
-            t.table.range(reads, from, hi, &mut out, want);
+            t.table.range(reads, lo.max(t.from_key.as_slice()), hi, &mut out, want);
             sources.push(out);
         }
         let mut l1 = Vec::new();
@@ -625,12 +632,6 @@ enum Lookup {
     NotHere,
     Missing,
     Found(Rc<Block>, usize),
-}
-
-/// Where a state holds an entry: in memory (a layer or the resident entries), or in a block.
-enum Found<'s> {
-    Memory(Option<&'s [u8]>),
-    Table(Rc<Block>, usize),
 }
 
 /// The live entries of sorted sources (the first source wins where keys are equal), up to
