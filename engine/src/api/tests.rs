@@ -479,3 +479,37 @@ fn aggregates_in_expressions_and_their_errors() {
     // Nulls are skipped, never folded.
     assert_eq!(s.rows("UNWIND [1, null, 2] AS x RETURN sum(x), avg(x)"), "[[3,1.5]]");
 }
+
+/// A read on a version cached earlier runs before its freshness check returns; it must still
+/// answer from the newest version (read-your-writes across handles), with a warm block cache
+/// and with one that has to fetch the blocks the stale version needed.
+#[test]
+fn a_speculative_read_answers_from_the_newest_version() {
+    let store = Rc::new(MemoryStore::new());
+    let run = |db: &Database<Rc<MemoryStore>, GraphModel>, q: &str, now: u64| {
+        let req = parse_request(format!("{{\"query\": {q:?}}}").as_bytes()).unwrap();
+        block_on(execute(db, &req, &ManualHost::new(now, now), &Procedures::new())).unwrap()
+    };
+    let writer: Database<_, GraphModel> = block_on(Database::open(store.clone(), "ns", &1_000u64)).unwrap();
+    run(&writer, "UNWIND range(1, 500) AS i CREATE (:N {i: i, v: 0})", 1_000);
+    for i in 0..crate::storage::CHECKPOINT_EVERY {
+        run(&writer, "MATCH (n:N {i: 1}) SET n.v = n.v + 1", 2_000 + i);
+    }
+    assert!(block_on(writer.maybe_checkpoint(&5_000u64)).unwrap(), "the graph is in tables");
+    let reader: Database<_, GraphModel> = block_on(Database::open(store.clone(), "ns", &5_001u64)).unwrap();
+    let read = "MATCH (n:N {i: 1}) RETURN n.v";
+    assert!(run(&reader, read, 5_002).body(None).contains("[[32]]"));
+    for (round, cold) in [(0u64, false), (1, true)] {
+        let w = run(&writer, "MATCH (n:N {i: 1}) SET n.v = n.v + 100", 6_000 + round);
+        let handle = if cold {
+            Database::resume(store.clone(), "ns", reader.cached()) // a new cache: every block missing
+        } else {
+            Database::resume(store.clone(), "ns", reader.cached()).with_cache(reader.cache())
+        };
+        assert!(handle.cached().is_validated() && handle.cached().seq < w.version, "the cached version is stale");
+        let r = run(&handle, read, 6_001 + round);
+        let expected = format!("[[{}]]", 32 + 100 * (round + 1));
+        assert!(r.body(None).contains(&expected), "cold cache {cold}: {}", r.body(None));
+        assert_eq!(r.version, w.version, "answered from the newest version");
+    }
+}
