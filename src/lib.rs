@@ -33,14 +33,10 @@ thread_local! {
     static WARM: RefCell<Recent<Version>> = const { RefCell::new(Recent::new(32)) };
     /// Test procedures registered per namespace (only with `NAMIDB_TEST_PROCEDURES = "1"`).
     static PROCEDURES: RefCell<Recent<Rc<Procedures>>> = const { RefCell::new(Recent::new(64)) };
-    /// Table blocks read by any request of this isolate (immutable, so shared by all).
-    static BLOCKS: Rc<BlockCache> = Rc::new(BlockCache::new(block_cache_bytes()));
-}
-
-/// The block cache's size: a quarter of the isolate's 128 MB (requests pin what they read on
-/// top of it, up to `NAMIDB_MAX_READ_BYTES` each).
-const fn block_cache_bytes() -> usize {
-    32 * 1024 * 1024
+    /// Table blocks read by any request of this isolate (immutable, so shared by all), at the
+    /// engine's default size, a quarter of the isolate's 128 MB (requests pin what they read on
+    /// top of it, up to `NAMIDB_MAX_READ_BYTES` each).
+    static BLOCKS: Rc<BlockCache> = Rc::default();
 }
 
 /// The test procedures registered for `ns` (none unless `/tck/procedure` was used).
