@@ -306,10 +306,11 @@ fn neighbours(ev: &Evaluator, at: NodeId, rel: &RelPattern) -> Vec<(RelId, NodeI
     // id order.
     let side = |outgoing: bool| {
         let mut found: Vec<(RelId, NodeId)> = if rel.types.is_empty() {
-            g.adjacent(at, outgoing, None).into_iter().map(|a| (a.rel, a.other)).collect()
+            g.adjacent(at, outgoing, None).iter().map(|a| (a.rel, a.other)).collect()
         } else {
             let types: std::collections::BTreeSet<&str> = rel.types.iter().map(|t| t.name.as_str()).collect();
-            types.into_iter().flat_map(|t| g.adjacent(at, outgoing, Some(t))).map(|a| (a.rel, a.other)).collect()
+            let lists = types.into_iter().map(|t| g.adjacent(at, outgoing, Some(t)));
+            lists.flat_map(|list| list.iter().map(|a| (a.rel, a.other)).collect::<Vec<_>>()).collect()
         };
         found.sort_unstable();
         found

@@ -232,13 +232,18 @@ impl<'a> Graph<'a> {
     }
 
     /// The relationships leaving (`outgoing`) or entering `node`, of one type or of any.
-    pub fn adjacent(&self, node: NodeId, outgoing: bool, rel_type: Option<&str>) -> Vec<Adjacent> {
-        let entries = self.scan(&kv::adjacency_prefix(outgoing, node, rel_type));
-        entries
-            .iter()
-            .filter_map(|(k, v)| self.decoded(kv::decode_adjacency(k, v)))
-            .map(|(rel, rel_type, other)| Adjacent { rel, rel_type, other })
-            .collect()
+    /// Decoded once per checkpoint and kept in the block cache while nothing newer touches it.
+    pub fn adjacent(&self, node: NodeId, outgoing: bool, rel_type: Option<&str>) -> Rc<Vec<Adjacent>> {
+        let prefix = kv::adjacency_prefix(outgoing, node, rel_type);
+        let decode = |entries: &[(Vec<u8>, Vec<u8>)]| {
+            let adjacent = |(k, v): &(Vec<u8>, Vec<u8>)| {
+                kv::decode_adjacency(k, v).map(|(rel, rel_type, other)| Adjacent { rel, rel_type, other })
+            };
+            entries.iter().map(adjacent).collect::<Result<Vec<_>, _>>()
+        };
+        let end = prefix_end(&prefix);
+        self.decoded(self.state.range_decoded(self.reads, self.writes, &prefix, end.as_deref(), decode))
+            .unwrap_or_default()
     }
 
     pub fn outgoing(&self, node: NodeId) -> Vec<RelId> {

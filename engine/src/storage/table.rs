@@ -165,27 +165,40 @@ pub(super) fn decode_index(data: &[u8]) -> Result<Vec<BlockHandle>, Error> {
 
 /// Decodes one block's entries.
 pub(super) fn decode_block(data: &[u8]) -> Result<Vec<Entry>, Error> {
+    let mut out = Vec::new();
+    visit_block(data, |key, value| {
+        out.push((key.to_vec(), value.map(<[u8]>::to_vec)));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Calls `f` with each of a block's entries in order (the key with its shared prefix
+/// restored; `None` for a tombstone), stopping at the first error.
+pub(super) fn visit_block(
+    data: &[u8],
+    mut f: impl FnMut(&[u8], Option<&[u8]>) -> Result<(), Error>,
+) -> Result<(), Error> {
     let body = unframe(Kind::Block, data)?;
     let mut r = Reader::new(&body);
-    let mut out: Vec<Entry> = Vec::new();
+    let mut key = Vec::new();
     while !r.is_empty() {
         let shared = usize::try_from(r.varint()?).unwrap_or(usize::MAX);
-        let prev = out.last().map_or(&[][..], |(k, _)| k.as_slice());
-        if shared > prev.len() {
+        if shared > key.len() {
             return Err(Error::Corrupt("block key prefix out of range".into()));
         }
-        let mut key = prev[..shared].to_vec();
+        key.truncate(shared);
         key.extend_from_slice(r.bytes()?);
         let value = match r.varint()? {
             0 => None,
             n => {
                 let n = usize::try_from(n - 1).map_err(|_| Error::Corrupt("value too long".into()))?;
-                Some(r.bytes_exact(n)?.to_vec())
+                Some(r.bytes_exact(n)?)
             }
         };
-        out.push((key, value));
+        f(&key, value)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 fn slice(data: &[u8], offset: u64, len: u64) -> Result<&[u8], Error> {

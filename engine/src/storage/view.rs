@@ -18,37 +18,89 @@
 use super::table::{self, BlockHandle, Entry, TableMeta};
 use super::Error;
 use crate::storage::records::Tables;
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::ops::Bound;
 use std::rc::Rc;
 
 /// Sorted changes over older state: `None` is a deletion.
 pub type Layer = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
-/// One decoded block: its entries in key order.
+/// One decoded block: its entries' keys and values one after another in one buffer (a block
+/// of small entries takes little more memory decoded than raw), in key order.
 pub struct Block {
-    entries: Vec<Entry>,
+    data: Vec<u8>,
+    spans: Vec<Span>,
     bytes: usize,
+}
+
+/// Where one entry of a [`Block`] lies in its data: the key is `key..value`, the value
+/// `value..end`; a tombstone (`!live`) has an empty one.
+#[derive(Clone, Copy)]
+struct Span {
+    key: u32,
+    value: u32,
+    end: u32,
+    live: bool,
 }
 
 impl std::fmt::Debug for Block {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Block({} entries, {} bytes)", self.entries.len(), self.bytes)
+        write!(f, "Block({} entries, {} bytes)", self.spans.len(), self.bytes)
     }
 }
 
 impl Block {
     fn decode(data: &[u8]) -> Result<Self, Error> {
-        let entries = table::decode_block(data)?;
-        let bytes = entries.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD).sum();
-        Ok(Block { entries, bytes })
+        let mut block = Block { data: Vec::with_capacity(table::BLOCK_BYTES), spans: Vec::new(), bytes: 0 };
+        let offset = |data: &Vec<u8>| u32::try_from(data.len()).map_err(|_| Error::Corrupt("block too large".into()));
+        table::visit_block(data, |key, value| {
+            let key_at = offset(&block.data)?;
+            block.data.extend_from_slice(key);
+            let value_at = offset(&block.data)?;
+            block.data.extend_from_slice(value.unwrap_or_default());
+            let end = offset(&block.data)?;
+            block.spans.push(Span { key: key_at, value: value_at, end, live: value.is_some() });
+            Ok(())
+        })?;
+        block.data.shrink_to_fit();
+        block.spans.shrink_to_fit();
+        block.bytes = block.data.len() + block.spans.len() * std::mem::size_of::<Span>() + 64;
+        Ok(block)
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn key(&self, i: usize) -> &[u8] {
+        self.spans.get(i).and_then(|s| self.data.get(s.key as usize..s.value as usize)).unwrap_or_default()
+    }
+
+    /// Entry `i`'s value: `None` for a tombstone (or past the end).
+    fn value(&self, i: usize) -> Option<&[u8]> {
+        let s = self.spans.get(i).filter(|s| s.live)?;
+        self.data.get(s.value as usize..s.end as usize)
+    }
+
+    /// The position of `key`, or where it would be.
+    fn position(&self, key: &[u8]) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.key(mid).cmp(key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
     }
 }
 
-/// Approximate bytes of one decoded entry beyond its key and value (two vectors' headers).
+/// Approximate bytes of one entry held as two vectors beyond its key and value.
 const ENTRY_OVERHEAD: usize = 56;
 
 /// Where a block is: the object key and its byte range.
@@ -60,17 +112,18 @@ pub struct BlockId {
 }
 
 /// A cheap hasher for keys no adversary chooses against a table it can see (entity ids, block
-/// ids): SipHash, the default, showed in profiles of warm reads.
+/// ids, the cache's keys): SipHash, the default, showed in profiles of warm reads.
+///
+/// Each word is folded in with a full 64×64→128-bit multiply whose halves are xored, so a
+/// difference in any bit of any word reaches every bit of the state. (A plain multiply only
+/// carries differences upwards: keys differing in a high bit of one word and a few low bits
+/// of the next collided, and the cache's lookups degraded into long probe sequences.)
 #[derive(Default)]
 pub struct FastHasher(u64);
 
 impl Hasher for FastHasher {
     fn finish(&self) -> u64 {
-        // MurmurHash3's finalizer: every input bit reaches the low bits the table indexes by.
-        let mut h = self.0;
-        h = (h ^ (h >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-        h = (h ^ (h >> 33)).wrapping_mul(0xC4CE_B9FE_1A85_EC53);
-        h ^ (h >> 33)
+        self.0
     }
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
@@ -78,44 +131,89 @@ impl Hasher for FastHasher {
             let word = u64::from_le_bytes(c.try_into().unwrap_or_default());
             self.write_u64(word);
         }
-        chunks.remainder().iter().for_each(|&b| self.write_u64(u64::from(b)));
+        let mut rest = [0u8; 8];
+        let tail = chunks.remainder();
+        if let Some(head) = rest.get_mut(..tail.len()) {
+            head.copy_from_slice(tail);
+            // The length keeps a tail of zero bytes apart from a shorter one.
+            self.write_u64(u64::from_le_bytes(rest) ^ ((tail.len() as u64) << 59));
+        }
     }
     fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let m = u128::from(self.0 ^ v ^ K).wrapping_mul(u128::from(K.rotate_left(17) | 1));
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
     }
 }
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
-/// Decoded blocks shared across requests, and what reads found in them (values decoded, the
-/// live entries of ranges: [`TableSet`]s are immutable, so these never go stale). Least
-/// recently used evicted beyond `capacity` bytes.
+/// Decoded blocks shared across requests, and what reads found in them (values decoded,
+/// ranges' live entries or their decoded form: [`TableSet`]s are immutable, so these never
+/// go stale). Least recently used evicted beyond `capacity` bytes.
 #[derive(Debug)]
 pub struct BlockCache {
     capacity: usize,
     inner: RefCell<CacheInner>,
 }
 
+/// Items by the hash of their key. A lookup compares the item's own key with the one asked
+/// for, so a hash collision is a miss (and an insert replaces the other item): lookups hash
+/// borrowed keys and allocate nothing.
 #[derive(Debug, Default)]
 struct CacheInner {
-    items: FastMap<CacheKey, (Cached, usize, u64)>,
+    items: FastMap<u64, Item>,
     bytes: usize,
     clock: u64,
 }
 
+#[derive(Debug)]
+struct Item {
+    key: CacheKey,
+    value: Cached,
+    bytes: usize,
+    used: u64,
+}
+
 /// What the cache holds an item for: a block, or a point or range read of a table set.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug)]
 enum CacheKey {
     Block(BlockId),
-    Value(u64, Vec<u8>),
-    Range(u64, bool, Vec<u8>, Option<Vec<u8>>),
+    Value(u64, Box<[u8]>),
+    Range(u64, TypeId, bool, Box<[u8]>, Option<Box<[u8]>>),
+}
+
+/// A [`CacheKey`], borrowed: what lookups hash and compare.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Probe<'a> {
+    Block(&'a str, u64, u64),
+    /// A table set's value for a key.
+    Value(u64, &'a [u8]),
+    /// A table set's live entries (or only their keys) in `[lo, hi)`, as the type named
+    /// keeps them.
+    Range(u64, TypeId, bool, &'a [u8], Option<&'a [u8]>),
+}
+
+impl CacheKey {
+    fn probe(&self) -> Probe<'_> {
+        match self {
+            CacheKey::Block(b) => Probe::Block(&b.object, b.offset, b.len),
+            CacheKey::Value(set, key) => Probe::Value(*set, key),
+            CacheKey::Range(set, kind, keys_only, lo, hi) => Probe::Range(*set, *kind, *keys_only, lo, hi.as_deref()),
+        }
+    }
+}
+
+impl Probe<'_> {
+    fn hash(&self) -> u64 {
+        BuildHasherDefault::<FastHasher>::default().hash_one(self)
+    }
 }
 
 #[derive(Clone)]
 enum Cached {
     Block(Rc<Block>),
     Value(Rc<dyn Any>),
-    Range(Rc<Vec<(Vec<u8>, Vec<u8>)>>),
 }
 
 impl std::fmt::Debug for Cached {
@@ -123,7 +221,6 @@ impl std::fmt::Debug for Cached {
         match self {
             Cached::Block(b) => b.fmt(f),
             Cached::Value(_) => f.write_str("Value"),
-            Cached::Range(r) => write!(f, "Range({} entries)", r.len()),
         }
     }
 }
@@ -147,45 +244,52 @@ impl BlockCache {
         self.inner.borrow().bytes
     }
 
-    fn get(&self, key: &CacheKey) -> Option<Cached> {
+    fn get(&self, probe: Probe<'_>) -> Option<Cached> {
         let mut inner = self.inner.borrow_mut();
         inner.clock += 1;
         let now = inner.clock;
-        inner.items.get_mut(key).map(|(item, _, used)| {
-            *used = now;
-            item.clone()
-        })
+        let item = inner.items.get_mut(&probe.hash()).filter(|item| item.key.probe() == probe)?;
+        item.used = now;
+        Some(item.value.clone())
     }
 
-    fn insert(&self, key: CacheKey, item: Cached, bytes: usize) {
+    /// The decoded value of type `T` kept for `probe`.
+    fn value<T: 'static>(&self, probe: Probe<'_>) -> Option<Rc<T>> {
+        match self.get(probe)? {
+            Cached::Value(v) => v.downcast::<T>().ok(),
+            Cached::Block(_) => None,
+        }
+    }
+
+    fn insert(&self, key: CacheKey, value: Cached, bytes: usize) {
         let mut inner = self.inner.borrow_mut();
         inner.clock += 1;
-        let now = inner.clock;
+        let used = inner.clock;
         inner.bytes += bytes;
-        if let Some((_, old, _)) = inner.items.insert(key, (item, bytes, now)) {
-            inner.bytes -= old;
+        let hash = key.probe().hash();
+        if let Some(old) = inner.items.insert(hash, Item { key, value, bytes, used }) {
+            inner.bytes -= old.bytes;
         }
         if inner.bytes > self.capacity {
             // Evict the least recently used down to three quarters, so eviction (a sort) is rare.
-            let mut by_age: Vec<(u64, CacheKey)> =
-                inner.items.iter().map(|(k, (_, _, used))| (*used, k.clone())).collect();
-            by_age.sort_unstable_by_key(|(used, _)| *used);
+            let mut by_age: Vec<(u64, u64)> = inner.items.iter().map(|(h, item)| (item.used, *h)).collect();
+            by_age.sort_unstable();
             let target = self.capacity / 4 * 3;
-            for (_, key) in by_age {
+            for (_, hash) in by_age {
                 if inner.bytes <= target {
                     break;
                 }
-                if let Some((_, b, _)) = inner.items.remove(&key) {
-                    inner.bytes -= b;
+                if let Some(old) = inner.items.remove(&hash) {
+                    inner.bytes -= old.bytes;
                 }
             }
         }
     }
 
     fn block(&self, id: &BlockId) -> Option<Rc<Block>> {
-        match self.get(&CacheKey::Block(id.clone()))? {
+        match self.get(Probe::Block(&id.object, id.offset, id.len))? {
             Cached::Block(b) => Some(b),
-            _ => None,
+            Cached::Value(_) => None,
         }
     }
 }
@@ -306,7 +410,7 @@ impl TableRef {
         let at = self.index.partition_point(|b| b.last_key.as_slice() < key);
         let Some(handle) = self.index.get(at) else { return Lookup::NotHere };
         let Some(block) = reads.block(self.block_id(handle)) else { return Lookup::Missing };
-        match block.entries.binary_search_by(|(k, _)| k.as_slice().cmp(key)) {
+        match block.position(key) {
             Ok(found) => Lookup::Found(block, found),
             Err(_) => Lookup::NotHere,
         }
@@ -328,12 +432,13 @@ impl TableRef {
                 break;
             }
             let Some(block) = reads.block(self.block_id(h)) else { continue };
-            let start = block.entries.partition_point(|(k, _)| k.as_slice() < lo);
-            for (k, v) in &block.entries[start..] {
-                if hi.is_some_and(|hi| k.as_slice() >= hi) || out.len() >= want.limit {
+            let start = block.position(lo).unwrap_or_else(|at| at);
+            for i in start..block.len() {
+                let k = block.key(i);
+                if hi.is_some_and(|hi| k >= hi) || out.len() >= want.limit {
                     return;
                 }
-                out.push((k.clone(), want.value(v)));
+                out.push((k.to_vec(), want.value(block.value(i))));
             }
         }
     }
@@ -441,7 +546,7 @@ impl State {
     pub fn get(&self, reads: &Reads, key: &[u8]) -> Option<Vec<u8>> {
         match self.held(key) {
             Some(v) => v.map(<[u8]>::to_vec),
-            None => self.in_tables(reads, key).and_then(|(block, at)| block.entries.get(at)?.1.clone()),
+            None => self.in_tables(reads, key).and_then(|(block, at)| block.value(at).map(<[u8]>::to_vec)),
         }
     }
 
@@ -457,19 +562,16 @@ impl State {
             return v.map(|v| decode(v).map(Rc::new));
         }
         let id = self.tables.id;
-        let remembered = (id != 0).then(|| CacheKey::Value(id, key.to_vec()));
-        if let Some(Cached::Value(v)) = remembered.as_ref().and_then(|k| reads.cache.get(k)) {
-            if let Ok(v) = v.downcast::<T>() {
-                return Some(Ok(v));
-            }
+        if let Some(v) = reads.cache.value::<T>(Probe::Value(id, key)).filter(|_| id != 0) {
+            return Some(Ok(v));
         }
         let (block, at) = self.in_tables(reads, key)?;
-        let bytes = block.entries.get(at)?.1.as_deref()?;
+        let bytes = block.value(at)?;
         Some(decode(bytes).map(|value| {
             let value = Rc::new(value);
-            if let Some(k) = remembered {
+            if id != 0 {
                 let size = 2 * (key.len() + bytes.len()) + ENTRY_OVERHEAD;
-                reads.cache.insert(k, Cached::Value(value.clone()), size);
+                reads.cache.insert(CacheKey::Value(id, key.into()), Cached::Value(value.clone()), size);
             }
             value
         }))
@@ -502,29 +604,58 @@ impl State {
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
         if self.tables.id != 0 && !self.tables.resident_covers(lo, hi) {
             let mut sources = self.layer_sources(writes, lo, hi, want);
-            sources.push(self.table_range(reads, lo, hi, want));
+            let tables = self.table_range(reads, lo, hi, want, Ok).unwrap_or_default();
+            sources.push(tables.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect());
             return merge_live(sources, None);
         }
         merge_live(self.sources(reads, writes, lo, hi, want), None)
     }
 
-    /// The tables' live entries in `[lo, hi)` as one source, remembered in the cache when
-    /// small ([`REMEMBERED_RANGE_BYTES`]: a scan of a whole label is not worth keeping).
-    fn table_range(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
+    /// The live entries in `[lo, hi)`, with `writes` over them, decoded by `decode`. When
+    /// neither the writes nor a layer holds a key in the range, the tables' entries are the
+    /// answer, and its decoded form is kept in the cache like [`State::get_decoded`]'s (so
+    /// `decode` must depend on the entries alone).
+    pub fn range_decoded<T: 'static>(
+        &self,
+        reads: &Reads,
+        writes: Option<&Layer>,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        decode: impl FnOnce(&[(Vec<u8>, Vec<u8>)]) -> Result<T, Error>,
+    ) -> Result<Rc<T>, Error> {
+        let mut layers = writes.into_iter().chain(self.layers.iter().map(|l| &**l));
+        let in_memory = layers.any(|l| !layer_range(l, lo, hi, Want { limit: 1, keys_only: true }).is_empty());
+        if self.tables.id == 0 || in_memory || self.tables.resident_covers(lo, hi) {
+            return decode(&self.range(reads, writes, lo, hi)).map(Rc::new);
+        }
+        self.table_range(reads, lo, hi, Want::ALL, |live| decode(&live))
+    }
+
+    /// The tables' live entries in `[lo, hi)`, as `keep` makes them, remembered in the cache
+    /// when small ([`REMEMBERED_RANGE_BYTES`]: a scan of a whole label is not worth keeping)
+    /// and read without missing a block.
+    fn table_range<T: 'static>(
+        &self,
+        reads: &Reads,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        want: Want,
+        keep: impl FnOnce(Vec<(Vec<u8>, Vec<u8>)>) -> Result<T, Error>,
+    ) -> Result<Rc<T>, Error> {
         let id = self.tables.id;
-        let remembered = CacheKey::Range(id, want.keys_only, lo.to_vec(), hi.map(<[u8]>::to_vec));
-        if id != 0 {
-            if let Some(Cached::Range(r)) = reads.cache.get(&remembered) {
-                return r.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
-            }
+        let probe = Probe::Range(id, TypeId::of::<T>(), want.keys_only, lo, hi);
+        if let Some(kept) = reads.cache.value::<T>(probe).filter(|_| id != 0) {
+            return Ok(kept);
         }
         let complete = !reads.incomplete();
         let live = merge_live(self.table_sources(reads, lo, hi, want), None);
         let size = live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64;
+        let kept = Rc::new(keep(live)?);
         if id != 0 && complete && !reads.incomplete() && size <= REMEMBERED_RANGE_BYTES {
-            reads.cache.insert(remembered, Cached::Range(Rc::new(live.clone())), size);
+            let key = CacheKey::Range(id, TypeId::of::<T>(), want.keys_only, lo.into(), hi.map(Into::into));
+            reads.cache.insert(key, Cached::Value(kept.clone()), size);
         }
-        live.into_iter().map(|(k, v)| (k, Some(v))).collect()
+        Ok(kept)
     }
 
     /// The first `n` live entries of [`State::range`] (fewer if there are fewer), reading
@@ -610,10 +741,10 @@ impl Want {
     const ALL: Want = Want { limit: usize::MAX, keys_only: false };
     const KEYS: Want = Want { limit: usize::MAX, keys_only: true };
 
-    fn value(self, v: &Option<Vec<u8>>) -> Option<Vec<u8>> {
+    fn value(self, v: Option<&[u8]>) -> Option<Vec<u8>> {
         match v {
             Some(_) if self.keys_only => Some(Vec::new()),
-            v => v.clone(),
+            v => v.map(<[u8]>::to_vec),
         }
     }
 }
@@ -624,7 +755,7 @@ const REMEMBERED_RANGE_BYTES: usize = 256 * 1024;
 /// A layer's entries in `[lo, hi)`, as `want` says.
 fn layer_range(layer: &Layer, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
     let bounds = (Bound::Included(lo), hi.map_or(Bound::Unbounded, Bound::Excluded));
-    layer.range::<[u8], _>(bounds).take(want.limit).map(|(k, v)| (k.clone(), want.value(v))).collect()
+    layer.range::<[u8], _>(bounds).take(want.limit).map(|(k, v)| (k.clone(), want.value(v.as_deref()))).collect()
 }
 
 /// The outcome of looking a key up in one table.
@@ -688,6 +819,31 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_keys_of_nearby_entities_do_not_collide() {
+        // Node keys and block ids of a large graph, in the shapes the cache sees them.
+        let mut seen = std::collections::HashSet::new();
+        for set in 1..4u64 {
+            for n in 0..100_000u64 {
+                let key = [&b"N"[..], &n.to_be_bytes()].concat();
+                assert!(seen.insert(Probe::Value(set, &key).hash()), "set {set} node {n}");
+            }
+        }
+        for offset in (0..4_000_000u64).step_by(16_411) {
+            assert!(seen.insert(Probe::Block("sst/00000001.sst", offset, 16_411).hash()));
+        }
+        let cache = BlockCache::default();
+        for n in 0..20_000u64 {
+            let key = [&b"N"[..], &n.to_be_bytes()].concat();
+            cache.insert(CacheKey::Value(1, key.into()), Cached::Value(Rc::new(n)), 16);
+        }
+        let found = (0..20_000u64).filter(|n| {
+            let key = [&b"N"[..], &n.to_be_bytes()].concat();
+            cache.value::<u64>(Probe::Value(1, &key)).is_some_and(|v| *v == *n)
+        });
+        assert_eq!(found.count(), 20_000);
+    }
 
     fn key(i: u32) -> Vec<u8> {
         format!("k{i:04}").into_bytes()
