@@ -105,14 +105,32 @@ fn memory_for_collect_and_aggregates() {
 #[test]
 fn memory_for_sort_and_distinct_keys() {
     let mut s = hundred_nodes();
-    // 100 input and 100 projected rows (~170 KB) fit; 200 KB of sort keys on top do not.
+    // 100 input and 100 projected rows (~170 KB) fit; 200 KB of sort keys on top do not,
+    // unless a LIMIT bounds the rows the sort holds.
     s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
     assert_eq!(s.rows("MATCH (n) RETURN n.i ORDER BY n.i LIMIT 1"), "[[1]]");
-    assert_exceeded(&mut s, "MATCH (n) RETURN n.i ORDER BY n.s + n.s LIMIT 1", "max_query_memory_bytes");
+    assert_exceeded(&mut s, "MATCH (n) RETURN n.i ORDER BY n.s + n.s", "max_query_memory_bytes");
+    assert_eq!(s.rows("MATCH (n) RETURN n.i ORDER BY n.s + n.i DESC LIMIT 2"), "[[99],[98]]");
     // Projected strings (~100 KB) stream through in 96 KB; DISTINCT holds them as keys.
     s.limits = only(|q| q.max_memory_bytes = 96 * 1024);
     assert_eq!(s.rows("MATCH (n) WITH n.s + n.i AS s RETURN count(*)"), "[[100]]");
     assert_exceeded(&mut s, "MATCH (n) WITH DISTINCT n.s + n.i AS s RETURN count(*)", "max_query_memory_bytes");
+}
+
+#[test]
+fn order_by_with_limit_holds_only_the_rows_it_yields() {
+    let mut s = Session::new();
+    s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
+    // 10,000 rows would take about 1 MB held; the top three take a few hundred bytes.
+    let rows = "UNWIND range(1, 100) AS a UNWIND range(1, 100) AS b RETURN a * 100 + b AS x ORDER BY -x";
+    assert_exceeded(&mut s, rows, "max_query_memory_bytes");
+    assert_eq!(s.rows(&format!("{rows} LIMIT 3")), "[[10100],[10099],[10098]]");
+    // Ties keep their input order across the partial sorts, and SKIP counts among the kept.
+    let ties = "UNWIND range(1, 1000) AS x RETURN x % 7 AS m, x ORDER BY m SKIP 3 LIMIT 3";
+    assert_eq!(s.rows(ties), "[[0,28],[0,35],[0,42]]");
+    // WITH's WHERE filters the rows LIMIT kept.
+    let ties = "UNWIND range(1, 1000) AS x WITH x ORDER BY x % 10 DESC LIMIT 4 WHERE x > 20 RETURN x";
+    assert_eq!(s.rows(ties), "[[29],[39]]");
 }
 
 #[test]

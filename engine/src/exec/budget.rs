@@ -222,6 +222,13 @@ impl Held {
         budget.charge(bytes)
     }
 
+    /// Releases `bytes` of what this holder has charged.
+    pub fn release_some(&mut self, budget: &Budget, bytes: usize) {
+        let bytes = bytes.min(self.0);
+        self.0 -= bytes;
+        budget.release(bytes);
+    }
+
     /// Releases all this holder has charged.
     pub fn release(&mut self, budget: &Budget) {
         budget.release(std::mem::take(&mut self.0));

@@ -5,7 +5,8 @@
 //! it is projected; `DISTINCT` holds only the keys it has seen; `SKIP` only counts; and once
 //! `LIMIT` rows have been taken it answers [`STOP`], so upstream stops. A projection that groups
 //! or sorts holds what it needs (the groups, or each row with its sort key) until its input
-//! ends, then yields its rows through the same `SKIP` / `LIMIT` / `WHERE` ([`Projection::finish`]).
+//! ends, then yields its rows through the same `SKIP` / `LIMIT` / `WHERE` ([`Projection::finish`]);
+//! with `LIMIT`, a sort holds at most about twice `SKIP + LIMIT` rows (top-k).
 use super::aggregate::Groups;
 use super::budget::{row_bytes, value_bytes, Held};
 use super::pipeline::{Flow, Sink, GO, STOP};
@@ -28,9 +29,9 @@ pub(super) struct Projection<'p> {
     taken: usize,
 }
 
-/// A row of an `ORDER BY`: its sort key, the projected row and, when `WHERE` needs it, its
-/// input row.
-type Sorted = (Vec<Value>, Row, Row);
+/// A row of an `ORDER BY`: its sort key, the projected row, when `WHERE` needs it its input
+/// row, and the bytes it holds.
+type Sorted = (Vec<Value>, Row, Row, usize);
 
 impl<'p> Projection<'p> {
     /// Evaluates `SKIP` and `LIMIT`, which are constant.
@@ -76,19 +77,8 @@ impl<'p> Projection<'p> {
             groups.finish(ev, &mut |projected| self.emit(projected, Row::new(), ev, next))?;
         }
         if let Some(mut entries) = self.sorted.take() {
-            // About n log n comparisons.
-            let n = entries.len() as u64;
-            ev.budget.tick(n.saturating_mul(u64::from(n.max(1).ilog2() + 1)))?;
-            let order_by = &self.plan.order_by;
-            entries.sort_by(|(a, ..), (b, ..)| {
-                a.iter()
-                    .zip(b)
-                    .zip(order_by)
-                    .map(|((x, y), (_, desc))| if *desc { y.order(x) } else { x.order(y) })
-                    .find(|o| o.is_ne())
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
-            for (_, projected, source) in entries {
+            self.sort(&mut entries, ev)?;
+            for (_, projected, source, _) in entries {
                 if self.tail(projected, source, ev, next)?.is_break() {
                     break;
                 }
@@ -119,8 +109,36 @@ impl<'p> Projection<'p> {
         let key_bytes = key.iter().map(value_bytes).fold(0, usize::saturating_add);
         let bytes = key_bytes.saturating_add(row_bytes(&projected)).saturating_add(row_bytes(&source));
         self.held.charge(ev.budget, bytes)?;
-        sorted.push((key, projected, source));
+        sorted.push((key, projected, source, bytes));
+        // Only the first `SKIP + LIMIT` rows in order can be yielded: once twice as many are
+        // held, sort and keep those (a stable sort keeps ties in arrival order, as sorting
+        // everything at the end would).
+        let wanted = self.skip.saturating_add(self.limit);
+        if sorted.len() >= wanted.saturating_mul(2).max(64) {
+            let mut entries = std::mem::take(sorted);
+            self.sort(&mut entries, ev)?;
+            let dropped = entries.drain(wanted.min(entries.len())..).map(|(.., bytes)| bytes).sum();
+            self.held.release_some(ev.budget, dropped);
+            self.sorted = Some(entries);
+        }
         Ok(GO)
+    }
+
+    /// Sorts rows by their `ORDER BY` keys, stably.
+    fn sort(&self, entries: &mut [Sorted], ev: &Evaluator) -> Result<()> {
+        // About n log n comparisons.
+        let n = entries.len() as u64;
+        ev.budget.tick(n.saturating_mul(u64::from(n.max(1).ilog2() + 1)))?;
+        let order_by = &self.plan.order_by;
+        entries.sort_by(|(a, ..), (b, ..)| {
+            a.iter()
+                .zip(b)
+                .zip(order_by)
+                .map(|((x, y), (_, desc))| if *desc { y.order(x) } else { x.order(y) })
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        Ok(())
     }
 
     /// `SKIP`, `LIMIT`, then `WHERE` (which sees the input row under the projected columns).
