@@ -32,57 +32,64 @@ pub type Layer = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 /// of small entries takes little more memory decoded than raw), in key order.
 pub struct Block {
     data: Vec<u8>,
-    spans: Vec<Span>,
+    /// Where each entry's key starts, and its value (ending where the next key starts); a
+    /// tombstone's value start has [`TOMBSTONE`] set.
+    starts: Vec<(u32, u32)>,
     bytes: usize,
 }
 
-/// Where one entry of a [`Block`] lies in its data: the key is `key..value`, the value
-/// `value..end`; a tombstone (`!live`) has an empty one.
-#[derive(Clone, Copy)]
-struct Span {
-    key: u32,
-    value: u32,
-    end: u32,
-    live: bool,
-}
+/// Marks a tombstone's value start in a [`Block`] (whose data is far below 2 GiB).
+const TOMBSTONE: u32 = 1 << 31;
 
 impl std::fmt::Debug for Block {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Block({} entries, {} bytes)", self.spans.len(), self.bytes)
+        write!(f, "Block({} entries, {} bytes)", self.starts.len(), self.bytes)
     }
 }
 
 impl Block {
     fn decode(data: &[u8]) -> Result<Self, Error> {
-        let mut block = Block { data: Vec::with_capacity(table::BLOCK_BYTES), spans: Vec::new(), bytes: 0 };
-        let offset = |data: &Vec<u8>| u32::try_from(data.len()).map_err(|_| Error::Corrupt("block too large".into()));
+        let mut block = Block { data: Vec::with_capacity(table::BLOCK_BYTES), starts: Vec::new(), bytes: 0 };
+        let offset = |data: &Vec<u8>| {
+            u32::try_from(data.len())
+                .ok()
+                .filter(|at| at & TOMBSTONE == 0)
+                .ok_or(Error::Corrupt("block too large".into()))
+        };
         table::visit_block(data, |key, value| {
             let key_at = offset(&block.data)?;
             block.data.extend_from_slice(key);
-            let value_at = offset(&block.data)?;
+            let value_at = offset(&block.data)? | if value.is_some() { 0 } else { TOMBSTONE };
             block.data.extend_from_slice(value.unwrap_or_default());
-            let end = offset(&block.data)?;
-            block.spans.push(Span { key: key_at, value: value_at, end, live: value.is_some() });
+            block.starts.push((key_at, value_at));
             Ok(())
         })?;
+        offset(&block.data)?;
         block.data.shrink_to_fit();
-        block.spans.shrink_to_fit();
-        block.bytes = block.data.len() + block.spans.len() * std::mem::size_of::<Span>() + 64;
+        block.starts.shrink_to_fit();
+        block.bytes = block.data.len() + block.starts.len() * std::mem::size_of::<(u32, u32)>() + 64;
         Ok(block)
     }
 
     fn len(&self) -> usize {
-        self.spans.len()
+        self.starts.len()
+    }
+
+    /// Where entry `i`'s key starts, its value starts, and it ends; whether it is live.
+    fn span(&self, i: usize) -> Option<(usize, usize, usize, bool)> {
+        let (key, value) = *self.starts.get(i)?;
+        let end = self.starts.get(i + 1).map_or(self.data.len(), |(next, _)| *next as usize);
+        Some((key as usize, (value & !TOMBSTONE) as usize, end, value & TOMBSTONE == 0))
     }
 
     fn key(&self, i: usize) -> &[u8] {
-        self.spans.get(i).and_then(|s| self.data.get(s.key as usize..s.value as usize)).unwrap_or_default()
+        self.span(i).and_then(|(key, value, ..)| self.data.get(key..value)).unwrap_or_default()
     }
 
     /// Entry `i`'s value: `None` for a tombstone (or past the end).
     fn value(&self, i: usize) -> Option<&[u8]> {
-        let s = self.spans.get(i).filter(|s| s.live)?;
-        self.data.get(s.value as usize..s.end as usize)
+        let (_, value, end, _) = self.span(i).filter(|(.., live)| *live)?;
+        self.data.get(value..end)
     }
 
     /// The position of `key`, or where it would be.
@@ -164,7 +171,19 @@ pub struct BlockCache {
 struct CacheInner {
     items: FastMap<u64, Item>,
     bytes: usize,
+    /// Bytes of derived values ([`Cached::Value`]).
+    derived: usize,
     clock: u64,
+}
+
+impl CacheInner {
+    /// Accounts for an item no longer held.
+    fn forget(&mut self, item: &Item) {
+        self.bytes -= item.bytes;
+        if matches!(item.value, Cached::Value(_)) {
+            self.derived -= item.bytes;
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -244,6 +263,11 @@ impl BlockCache {
         self.inner.borrow().bytes
     }
 
+    /// Bytes of values derived from blocks (decoded values, ranges), within [`BlockCache::bytes`].
+    pub fn derived_bytes(&self) -> usize {
+        self.inner.borrow().derived
+    }
+
     fn get(&self, probe: Probe<'_>) -> Option<Cached> {
         let mut inner = self.inner.borrow_mut();
         inner.clock += 1;
@@ -265,25 +289,43 @@ impl BlockCache {
         let mut inner = self.inner.borrow_mut();
         inner.clock += 1;
         let used = inner.clock;
+        let derived = matches!(value, Cached::Value(_));
         inner.bytes += bytes;
+        inner.derived += if derived { bytes } else { 0 };
         let hash = key.probe().hash();
         if let Some(old) = inner.items.insert(hash, Item { key, value, bytes, used }) {
-            inner.bytes -= old.bytes;
+            inner.forget(&old);
         }
-        if inner.bytes > self.capacity {
-            // Evict the least recently used down to three quarters, so eviction (a sort) is rare.
-            let mut by_age: Vec<(u64, u64)> = inner.items.iter().map(|(h, item)| (item.used, *h)).collect();
+        let derived_capacity = self.derived_capacity();
+        if inner.bytes > self.capacity || inner.derived > derived_capacity {
+            // Evict the least recently used down to three quarters of what is over, so
+            // eviction (a sort) is rare; only derived items if only they are over.
+            let bytes_target = if inner.bytes > self.capacity { self.capacity / 4 * 3 } else { usize::MAX };
+            let derived_target = derived_capacity / 4 * 3;
+            let only_derived = bytes_target == usize::MAX;
+            let mut by_age: Vec<(u64, u64)> = inner
+                .items
+                .iter()
+                .filter(|(_, item)| !only_derived || matches!(item.value, Cached::Value(_)))
+                .map(|(h, item)| (item.used, *h))
+                .collect();
             by_age.sort_unstable();
-            let target = self.capacity / 4 * 3;
             for (_, hash) in by_age {
-                if inner.bytes <= target {
+                if inner.bytes <= bytes_target && inner.derived <= derived_target {
                     break;
                 }
                 if let Some(old) = inner.items.remove(&hash) {
-                    inner.bytes -= old.bytes;
+                    inner.forget(&old);
                 }
             }
         }
+    }
+
+    /// What values derived from blocks (decoded values, ranges) may take of the cache: a
+    /// quarter. A scan larger than the cache then keeps its blocks, the dense form, rather than
+    /// pushing them out with what it derived from them (and fetching them again next time).
+    fn derived_capacity(&self) -> usize {
+        self.capacity / 4
     }
 
     fn block(&self, id: &BlockId) -> Option<Rc<Block>> {
@@ -310,6 +352,8 @@ pub struct Reads {
     pinned_bytes: Cell<usize>,
     max_bytes: usize,
     missing: RefCell<BTreeSet<BlockId>>,
+    /// Bytes of derived values this request has put in the cache.
+    remembered: Cell<usize>,
     /// The first stored value that failed to decode.
     failure: RefCell<Option<Error>>,
 }
@@ -323,6 +367,7 @@ impl Reads {
             pinned_bytes: Cell::new(0),
             max_bytes,
             missing: RefCell::default(),
+            remembered: Cell::new(0),
             failure: RefCell::default(),
         }
     }
@@ -368,6 +413,17 @@ impl Reads {
         self.cache.insert(CacheKey::Block(id.clone()), Cached::Block(block.clone()), block.bytes);
         self.pin(id, block);
         Ok(())
+    }
+
+    /// Keeps a value derived from the tables in the cache, up to a quarter of the cache's
+    /// share for derived values per request: a scan that derives more than the cache can
+    /// keep then does not churn it (each call evicting what the last one kept).
+    fn remember(&self, key: CacheKey, value: Rc<dyn Any>, bytes: usize) {
+        let remembered = self.remembered.get().saturating_add(bytes);
+        if remembered <= self.cache.derived_capacity() / 4 {
+            self.remembered.set(remembered);
+            self.cache.insert(key, Cached::Value(value), bytes);
+        }
     }
 
     fn pin(&self, id: BlockId, block: Rc<Block>) {
@@ -571,7 +627,7 @@ impl State {
             let value = Rc::new(value);
             if id != 0 {
                 let size = 2 * (key.len() + bytes.len()) + ENTRY_OVERHEAD;
-                reads.cache.insert(CacheKey::Value(id, key.into()), Cached::Value(value.clone()), size);
+                reads.remember(CacheKey::Value(id, key.into()), value.clone(), size);
             }
             value
         }))
@@ -653,7 +709,7 @@ impl State {
         let kept = Rc::new(keep(live)?);
         if id != 0 && complete && !reads.incomplete() && size <= REMEMBERED_RANGE_BYTES {
             let key = CacheKey::Range(id, TypeId::of::<T>(), want.keys_only, lo.into(), hi.map(Into::into));
-            reads.cache.insert(key, Cached::Value(kept.clone()), size);
+            reads.remember(key, kept.clone(), size);
         }
         Ok(kept)
     }
@@ -819,6 +875,30 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decoded_block_keeps_every_entry_and_tells_empty_values_from_tombstones() {
+        let entries: Vec<Entry> = vec![
+            (b"a".to_vec(), Some(b"1".to_vec())),
+            (b"ab".to_vec(), Some(Vec::new())),
+            (b"abc".to_vec(), None),
+            (b"b".to_vec(), Some(b"xyz".to_vec())),
+            (b"c".to_vec(), None),
+        ];
+        let mut builder = table::TableBuilder::new();
+        for (k, v) in &entries {
+            builder.add(k, v.as_deref()).unwrap();
+        }
+        let (bytes, _, index) = builder.finish("t".into());
+        let h = &index[0];
+        let block = Block::decode(&bytes[h.offset as usize..(h.offset + h.len) as usize]).unwrap();
+        let decoded: Vec<Entry> =
+            (0..block.len()).map(|i| (block.key(i).to_vec(), block.value(i).map(<[u8]>::to_vec))).collect();
+        assert_eq!(decoded, entries);
+        assert_eq!(block.position(b"abc"), Ok(2));
+        assert_eq!(block.position(b"abd"), Err(3));
+        assert_eq!((block.key(5), block.value(5)), (&b""[..], None));
+    }
 
     #[test]
     fn cache_keys_of_nearby_entities_do_not_collide() {
