@@ -509,6 +509,8 @@ mod call_tests;
 #[cfg(test)]
 mod duration_tests;
 #[cfg(test)]
+mod filter_tests;
+#[cfg(test)]
 mod golden;
 #[cfg(test)]
 mod limits_tests;

@@ -36,17 +36,39 @@ fn for_each_match(
     row: &Row,
     mut f: impl FnMut(Row) -> Result<()>,
 ) -> Result<()> {
-    match_seeking(ev, parts, &[], row, &mut |r| f(r).map(|()| GO)).map(|_| ())
+    match_seeking(ev, parts, &[], &[], row, &mut |r| f(r).map(|()| GO)).map(|_| ())
 }
 
 /// The conjuncts an index may seek for each part's start node (see `plan::MatchPlan`); missing
 /// parts have none.
 type Seeks<'s> = &'s [Vec<Seek<'s>>];
 
+/// Per part, per step, the conjuncts of `WHERE` to check there (see `plan::Filters`); missing
+/// parts and steps have none.
+type Checks<'s> = &'s [Vec<Vec<&'s Expr>>];
+
 /// Pushes each match of `parts` extending `row` into `sink`, narrowing each part's start
-/// candidates with its `seeks` where an index covers them. [`STOP`] if the sink stopped it.
-pub fn match_seeking(ev: &Evaluator, parts: &[PatternPart], seeks: Seeks, row: &Row, sink: &mut Sink) -> Result<Flow> {
-    match_from(ev, parts, seeks, row.clone(), &mut Vec::new(), sink)
+/// candidates with its `seeks` where an index covers them, and dropping a partial match as
+/// soon as one of its `checks` is not true. [`STOP`] if the sink stopped it.
+pub fn match_seeking(
+    ev: &Evaluator,
+    parts: &[PatternPart],
+    seeks: Seeks,
+    checks: Checks,
+    row: &Row,
+    sink: &mut Sink,
+) -> Result<Flow> {
+    match_from(ev, parts, seeks, checks, row.clone(), &mut Vec::new(), sink)
+}
+
+/// Whether every conjunct checked at this step is true for `row`.
+fn passes(ev: &Evaluator, checks: Option<&Vec<&Expr>>, row: &Row) -> Result<bool> {
+    for c in checks.into_iter().flatten() {
+        if !ev.truthy(c, row)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The row an `OPTIONAL MATCH` yields when nothing matched: new variables are null.
@@ -68,6 +90,7 @@ fn match_from(
     ev: &Evaluator,
     parts: &[PatternPart],
     seeks: Seeks,
+    checks: Checks,
     row: Row,
     used: &mut Vec<RelId>,
     sink: &mut Sink,
@@ -82,16 +105,19 @@ fn match_from(
     // The start node's property map depends only on `row`: evaluated once, at the first
     // candidate that has the labels (so a bad map is reported only when it is used).
     let (seek, rest_seeks) = seeks.split_first().map_or((&[][..], &[][..]), |(s, r)| (s.as_slice(), r));
+    let (part_checks, rest_checks) = checks.split_first().map_or((&[][..], &[][..]), |(c, r)| (c.as_slice(), r));
     let mut wanted = None;
     for start in candidates(ev, &part.element.start, seek, &row)? {
         ev.budget.tick(1)?;
         let mut r = row.clone();
-        if !bind_node(ev, &part.element.start, start, &mut r, &mut wanted)? {
+        if !bind_node(ev, &part.element.start, start, &mut r, &mut wanted)? || !passes(ev, part_checks.first(), &r)? {
             continue;
         }
-        let path = Path { nodes: vec![start], rels: vec![] };
-        let mut next = |ev: &Evaluator, row, used: &mut Vec<RelId>| match_from(ev, rest, rest_seeks, row, used, sink);
-        if extend(ev, part, 0, start, path, r, used, &mut next)?.is_break() {
+        // The path is only built for a path variable.
+        let path = Path { nodes: part.var.as_ref().map_or_else(Vec::new, |_| vec![start]), rels: vec![] };
+        let mut next =
+            |ev: &Evaluator, row, used: &mut Vec<RelId>| match_from(ev, rest, rest_seeks, rest_checks, row, used, sink);
+        if extend(ev, part, part_checks, 0, start, path, r, used, &mut next)?.is_break() {
             return Ok(STOP);
         }
     }
@@ -137,7 +163,7 @@ fn shortest(
         // The paths of this length are held (and charged) until the shortest are picked.
         let (mut found, mut held) = (Vec::new(), super::Held::default());
         // This sink never stops the search.
-        let _ = match_from(ev, std::slice::from_ref(&step), &[], row.clone(), used, &mut |r| {
+        let _ = match_from(ev, std::slice::from_ref(&step), &[], &[], row.clone(), used, &mut |r| {
             held.charge(ev.budget, row_bytes(&r))?;
             found.push(r);
             Ok(GO)
@@ -160,7 +186,7 @@ fn shortest(
         reached.extend(new_pairs);
         let done = end_bound && !kept.is_empty();
         for r in kept {
-            if match_from(ev, rest, &[], r, used, sink)?.is_break() {
+            if match_from(ev, rest, &[], &[], r, used, sink)?.is_break() {
                 held.release(ev.budget);
                 return Ok(STOP);
             }
@@ -180,6 +206,7 @@ type Next<'c> = dyn FnMut(&Evaluator, Row, &mut Vec<RelId>) -> Result<Flow> + 'c
 fn extend(
     ev: &Evaluator,
     part: &PatternPart,
+    checks: &[Vec<&Expr>],
     step: usize,
     at: NodeId,
     path: Path,
@@ -212,14 +239,16 @@ fn extend(
                         }
                     }
                 }
-                if !bind_node(ev, node, next, &mut r, &mut None)? {
+                if !bind_node(ev, node, next, &mut r, &mut None)? || !passes(ev, checks.get(step + 1), &r)? {
                     continue;
                 }
                 let mut p = path.clone();
-                p.rels.push(rid);
-                p.nodes.push(next);
+                if part.var.is_some() {
+                    p.rels.push(rid);
+                    p.nodes.push(next);
+                }
                 used.push(rid);
-                let result = extend(ev, part, step + 1, next, p, r, used, k);
+                let result = extend(ev, part, checks, step + 1, next, p, r, used, k);
                 used.pop();
                 if result?.is_break() {
                     return Ok(STOP);
@@ -231,7 +260,7 @@ fn extend(
             let min = range.min.unwrap_or(1);
             let max = range.max.unwrap_or(MAX_VAR_LENGTH);
             let mut trail = Vec::new();
-            var_length(ev, part, step, at, path, &row, used, &mut trail, min, max, props.as_ref(), k)
+            var_length(ev, part, checks, step, at, path, &row, used, &mut trail, min, max, props.as_ref(), k)
         }
     }
 }
@@ -240,6 +269,7 @@ fn extend(
 fn var_length(
     ev: &Evaluator,
     part: &PatternPart,
+    checks: &[Vec<&Expr>],
     step: usize,
     at: NodeId,
     path: Path,
@@ -267,7 +297,9 @@ fn var_length(
             if let Some(v) = rel.var.as_ref().filter(|_| fixed.is_none()) {
                 r.insert(v.name.clone(), Value::List(trail.iter().map(|&id| Value::Rel(id)).collect()));
             }
-            if extend(ev, part, step + 1, at, path.clone(), r, used, k)?.is_break() {
+            if passes(ev, checks.get(step + 1), &r)?
+                && extend(ev, part, checks, step + 1, at, path.clone(), r, used, k)?.is_break()
+            {
                 return Ok(STOP);
             }
         }
@@ -285,11 +317,13 @@ fn var_length(
             continue;
         }
         let mut p = path.clone();
-        p.rels.push(rid);
-        p.nodes.push(next);
+        if part.var.is_some() {
+            p.rels.push(rid);
+            p.nodes.push(next);
+        }
         used.push(rid);
         trail.push(rid);
-        let result = var_length(ev, part, step, next, p, row, used, trail, min, max, props, k);
+        let result = var_length(ev, part, checks, step, next, p, row, used, trail, min, max, props, k);
         trail.pop();
         used.pop();
         if result?.is_break() {
@@ -487,7 +521,7 @@ impl Evaluator<'_> {
         };
         // Existence needs one match: the search stops at the first.
         let any = |parts: &[PatternPart], where_: Option<&Expr>| -> Result<Value> {
-            let found = match_seeking(self, parts, &[], row, &mut |r| {
+            let found = match_seeking(self, parts, &[], &[], row, &mut |r| {
                 Ok(if where_.map_or(Ok(true), |w| self.truthy(w, &r))? { STOP } else { GO })
             })?;
             Ok(Value::Bool(found.is_break()))

@@ -151,9 +151,11 @@ fn finish(mut ops: &mut [Op], ev: &Evaluator, sink: &mut Sink) -> Result<()> {
 fn match_row(m: &MatchPlan, row: Row, ev: &Evaluator, next: &mut Sink) -> Result<Flow> {
     ev.budget.tick(1)?;
     let mut any = false;
-    let flow = pattern::match_seeking(ev, &m.parts, &m.seeks, &row, &mut |r| {
-        if !m.where_.as_ref().map_or(Ok(true), |w| ev.truthy(w, &r))? {
-            return Ok(GO);
+    let flow = pattern::match_seeking(ev, &m.parts, &m.seeks, &m.filters.at, &row, &mut |r| {
+        for c in &m.filters.end {
+            if !ev.truthy(c, &r)? {
+                return Ok(GO);
+            }
         }
         any = true;
         next(r)

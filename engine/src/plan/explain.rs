@@ -6,8 +6,9 @@
 //! within the bounds of `WHERE` conjuncts (`NodeIndexSeekByRange`, see `seek.rs`), a label
 //! (`NodeByLabelScan`) or every node (`AllNodesScan`) — and each hop
 //! (`Expand`, `VarLengthExpand`): the executor starts every part at its first node as written.
+//! Each conjunct of `WHERE` (`Filter`) follows the operator after which it is checked.
 use super::{index_seek, IndexSeek, Plan, Seek, Step};
-use crate::cypher::ast::{Clause, PatternPart, SchemaClause};
+use crate::cypher::ast::{Clause, Expr, PatternPart, SchemaClause};
 use crate::cypher::{print_clause, print_expr, print_hop, print_node};
 use std::collections::BTreeSet;
 
@@ -31,11 +32,12 @@ pub fn operators(plan: &Plan, index: &dyn Fn(&str, &str) -> Option<String>) -> V
                 Step::Match(m) => {
                     row(if m.optional { "OptionalMatch" } else { "Match" }, print_clause(&Clause::Match((*m).clone())));
                     for (i, part) in m.parts.iter().enumerate() {
-                        scan(part, m.seeks.get(i).map_or(&[], Vec::as_slice), &bound, index, &mut row);
+                        let checks = m.filters.at.get(i).map_or(&[][..], Vec::as_slice);
+                        scan(part, m.seeks.get(i).map_or(&[], Vec::as_slice), checks, &bound, index, &mut row);
                         bind_pattern(part, &mut bound);
                     }
-                    if let Some(w) = &m.where_ {
-                        row("  Filter", print_expr(w));
+                    for c in &m.filters.end {
+                        row("  Filter", print_expr(c));
                     }
                 }
                 Step::Unwind(u) => {
@@ -76,7 +78,7 @@ pub fn operators(plan: &Plan, index: &dyn Fn(&str, &str) -> Option<String>) -> V
                 }
                 Step::Merge(m) => {
                     row("Merge", print_clause(&Clause::Merge((*m).clone())));
-                    scan(&m.pattern, &[], &bound, index, &mut row);
+                    scan(&m.pattern, &[], &[], &bound, index, &mut row);
                     bind_pattern(&m.pattern, &mut bound);
                 }
                 Step::Set(s) => row("Set", print_clause(&Clause::Set((*s).clone()))),
@@ -104,10 +106,12 @@ fn item(name: &str, e: &crate::cypher::ast::Expr) -> String {
     }
 }
 
-/// How a pattern part finds its first node, then each hop.
+/// How a pattern part finds its first node, then each hop, each followed by the conjuncts of
+/// `WHERE` checked there (`checks`, per step).
 fn scan(
     part: &PatternPart,
     seeks: &[Seek],
+    checks: &[Vec<&Expr>],
     bound: &BTreeSet<String>,
     index: &dyn Fn(&str, &str) -> Option<String>,
     row: &mut impl FnMut(&'static str, String),
@@ -129,9 +133,14 @@ fn scan(
         _ if !start.labels.is_empty() => row("  NodeByLabelScan", print_node(start)),
         _ => row("  AllNodesScan", print_node(start)),
     }
+    let filter = |step: usize, row: &mut dyn FnMut(&'static str, String)| {
+        checks.get(step).into_iter().flatten().for_each(|c| row("  Filter", print_expr(c)))
+    };
+    filter(0, row);
     let mut from = start;
-    for (rel, node) in &part.element.chain {
+    for (step, (rel, node)) in part.element.chain.iter().enumerate() {
         row(if rel.length.is_some() { "  VarLengthExpand" } else { "  Expand" }, print_hop(from, rel, node));
+        filter(step + 1, row);
         from = node;
     }
 }

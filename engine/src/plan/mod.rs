@@ -12,11 +12,13 @@ use std::collections::BTreeMap;
 mod bind;
 mod call;
 pub mod explain;
+mod filter;
 mod orient;
 mod seek;
 mod semantics;
 
 pub use call::CallPlan;
+pub use filter::Filters;
 pub use seek::{index_seek, IndexSeek, RangeOp, Seek, SeekOp};
 pub use semantics::{children, contains_aggregate, free_outside_aggregates, is_aggregate, walk, Scope, Ty};
 use semantics::{function_arity, replace_projected, static_ty};
@@ -96,6 +98,8 @@ pub struct MatchPlan<'a> {
     /// candidates ([`orient`]).
     pub parts: Vec<PatternPart>,
     pub seeks: Vec<Vec<Seek<'a>>>,
+    /// Where each conjunct of `WHERE` is checked ([`filter`]).
+    pub filters: Filters<'a>,
 }
 
 impl std::ops::Deref for MatchPlan<'_> {
@@ -221,9 +225,10 @@ impl<'a> Planner<'a> {
             Clause::Match(m) => {
                 let parts = orient::parts(&m.pattern, scope, m.where_.as_ref());
                 let seeks = seek::seeks(&parts, m.where_.as_ref(), scope);
+                let filters = filter::filters(&parts, m.where_.as_ref(), scope);
                 self.bind_match(&m.pattern, scope)?;
                 m.where_.iter().try_for_each(|w| self.check_predicate(w, scope))?;
-                Step::Match(MatchPlan { clause: m, parts, seeks })
+                Step::Match(MatchPlan { clause: m, parts, seeks, filters })
             }
             Clause::Unwind(u) => {
                 self.check_expr(&u.expr, scope, false)?;

@@ -6,6 +6,7 @@
 //! Every conjunct a seek is built from must be true for a row to pass `WHERE` (it is one side
 //! of an `AND`, or one link of a comparison chain), and `WHERE` and the pattern still check
 //! every candidate, so a seek never changes a result.
+use super::filter::conjuncts;
 use super::Scope;
 use crate::cypher::ast::*;
 
@@ -122,22 +123,6 @@ pub(super) fn has_seek(where_: &Expr, var: &str, bound: &std::collections::BTree
     let mut out = Vec::new();
     conjuncts(where_).iter().for_each(|c| conjunct_seeks(c, var, &scope, &mut out));
     !out.is_empty()
-}
-
-/// The `AND`ed conjuncts of `e`.
-fn conjuncts(e: &Expr) -> Vec<&Expr> {
-    fn collect<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-        match &e.kind {
-            ExprKind::Binary(BinaryOp::And, l, r) => {
-                collect(l, out);
-                collect(r, out);
-            }
-            _ => out.push(e),
-        }
-    }
-    let mut out = Vec::new();
-    collect(e, &mut out);
-    out
 }
 
 /// The seeks one conjunct gives on `var`: each link of a comparison chain (`1 <= n.p < 10` is
