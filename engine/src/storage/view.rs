@@ -198,8 +198,39 @@ struct Item {
 #[derive(Debug)]
 enum CacheKey {
     Block(BlockId),
-    Value(u64, Box<[u8]>),
-    Range(u64, TypeId, bool, Box<[u8]>, Option<Box<[u8]>>),
+    Value(u64, KeyBytes),
+    Range(u64, TypeId, bool, KeyBytes, Option<KeyBytes>),
+}
+
+/// A key's bytes, inline when short (a node's key is 9 bytes, an adjacency list's 20 or so),
+/// so comparing an item's key with a probe reads no memory beyond the item.
+#[derive(Debug)]
+enum KeyBytes {
+    Inline(u8, [u8; 22]),
+    Heap(Box<[u8]>),
+}
+
+impl From<&[u8]> for KeyBytes {
+    fn from(bytes: &[u8]) -> Self {
+        let mut inline = [0u8; 22];
+        match (inline.get_mut(..bytes.len()), u8::try_from(bytes.len())) {
+            (Some(head), Ok(len)) => {
+                head.copy_from_slice(bytes);
+                KeyBytes::Inline(len, inline)
+            }
+            _ => KeyBytes::Heap(bytes.into()),
+        }
+    }
+}
+
+impl std::ops::Deref for KeyBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            KeyBytes::Inline(len, bytes) => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            KeyBytes::Heap(bytes) => bytes,
+        }
+    }
 }
 
 /// A [`CacheKey`], borrowed: what lookups hash and compare.
@@ -916,7 +947,7 @@ mod tests {
         let cache = BlockCache::default();
         for n in 0..20_000u64 {
             let key = [&b"N"[..], &n.to_be_bytes()].concat();
-            cache.insert(CacheKey::Value(1, key.into()), Cached::Value(Rc::new(n)), 16);
+            cache.insert(CacheKey::Value(1, key.as_slice().into()), Cached::Value(Rc::new(n)), 16);
         }
         let found = (0..20_000u64).filter(|n| {
             let key = [&b"N"[..], &n.to_be_bytes()].concat();
