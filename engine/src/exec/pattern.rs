@@ -130,8 +130,9 @@ const SHORTEST_PATH: &str = " shortest path";
 /// `shortestPath(..)` / `allShortestPaths(..)`: iterative deepening over the relationship's
 /// length. Lengths are tried from the least up; a (start, end) pair first reached at length
 /// `k` keeps its paths of length `k` only (the first one for `shortestPath`) and is ignored at
-/// longer lengths. With the end node bound there is one pair, so the first length that reaches
-/// it ends the search; otherwise it goes to the range's maximum (the work budget bounds it).
+/// longer lengths. With both end nodes bound there is one pair, so the first length that
+/// reaches it ends the search; otherwise it goes to the range's maximum (the work budget bounds
+/// it). Between two bound nodes with lengths from 1, [`shortest_between`] searches instead.
 fn shortest(
     ev: &Evaluator,
     part: &PatternPart,
@@ -150,7 +151,18 @@ fn shortest(
     };
     let range = rel.length.unwrap_or(LengthRange { min: Some(1), max: Some(1) });
     let (min, max) = (range.min.unwrap_or(1), range.max.unwrap_or(MAX_VAR_LENGTH).min(MAX_VAR_LENGTH));
-    let end_bound = end.var.as_ref().is_some_and(|v| matches!(row.get(&v.name), Some(Value::Node(_))));
+    let bound_node = |n: &NodePattern| match n.var.as_ref().and_then(|v| row.get(&v.name)) {
+        Some(Value::Node(id)) => Some(*id),
+        _ => None,
+    };
+    let rel_bound = rel.var.as_ref().is_some_and(|v| row.contains_key(&v.name));
+    if let (Some(from), Some(to), 1, false) = (bound_node(&part.element.start), bound_node(end), min, rel_bound) {
+        if from != to {
+            return shortest_between(ev, part, kind, (from, to), max, rest, row, used, sink);
+        }
+    }
+    // With both ends bound there is one pair: the first length that reaches it ends the search.
+    let one_pair = bound_node(&part.element.start).is_some() && bound_node(end).is_some();
     let path_var = part.var.as_ref().map_or(SHORTEST_PATH, |v| v.name.as_str());
     let mut reached: std::collections::BTreeSet<(NodeId, NodeId)> = std::collections::BTreeSet::new();
     for k in min..=max {
@@ -184,7 +196,7 @@ fn shortest(
             kept.push(r);
         }
         reached.extend(new_pairs);
-        let done = end_bound && !kept.is_empty();
+        let done = one_pair && !kept.is_empty();
         for r in kept {
             if match_from(ev, rest, &[], &[], r, used, sink)?.is_break() {
                 held.release(ev.budget);
@@ -196,6 +208,126 @@ fn shortest(
             break;
         }
     }
+    Ok(GO)
+}
+
+/// `shortestPath` / `allShortestPaths` between two bound nodes `(from, to)` with a length
+/// range starting at 1: a breadth-first search from `from` level by level until `to` is
+/// reached (each node expanded once, not every walk), then the shortest paths read off the
+/// levels in the order a depth-first search of that length would find them (neighbours in
+/// the order [`neighbours`] gives; the first of them for `shortestPath`). A shortest path
+/// repeats no node, so it is a trail, as Cypher's matching requires.
+#[allow(clippy::too_many_arguments)]
+fn shortest_between(
+    ev: &Evaluator,
+    part: &PatternPart,
+    kind: ShortestKind,
+    (from, to): (NodeId, NodeId),
+    max: u64,
+    rest: &[PatternPart],
+    row: Row,
+    used: &mut Vec<RelId>,
+    sink: &mut Sink,
+) -> Result<Flow> {
+    let [(rel, end)] = part.element.chain.as_slice() else { return Ok(GO) };
+    let mut r = row.clone();
+    if !bind_node(ev, &part.element.start, from, &mut r, &mut None)? || !bind_node(ev, end, to, &mut r, &mut None)? {
+        return Ok(GO);
+    }
+    let props = rel.props.as_ref().map(|p| ev.eval(p, &row)).transpose()?;
+    // Each expanded node's usable hops, and the level each reached node was first reached at.
+    let mut hops: BTreeMap<NodeId, Vec<(RelId, NodeId)>> = BTreeMap::new();
+    let mut level: BTreeMap<NodeId, u64> = BTreeMap::from([(from, 0)]);
+    let mut held = super::Held::default();
+    let mut frontier = vec![from];
+    let mut length = None;
+    for depth in 1..=max {
+        let mut next = Vec::new();
+        for &at in &frontier {
+            let found: Vec<(RelId, NodeId)> = neighbours(ev, at, rel)
+                .into_iter()
+                .filter(|(rid, _)| !used.contains(rid) && rel_props_match(ev, *rid, props.as_ref()))
+                .collect();
+            ev.budget.tick(1 + found.len() as u64)?;
+            held.charge(ev.budget, 64 + 32 * found.len())?;
+            for &(_, n) in &found {
+                if let std::collections::btree_map::Entry::Vacant(e) = level.entry(n) {
+                    e.insert(depth);
+                    next.push(n);
+                }
+            }
+            hops.insert(at, found);
+        }
+        if level.get(&to) == Some(&depth) {
+            length = Some(depth);
+            break;
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    let Some(length) = length else {
+        held.release(ev.budget);
+        return Ok(GO);
+    };
+    // The nodes on some shortest path: `to`, then each node one level up with a hop to one.
+    let mut on_path: std::collections::BTreeSet<NodeId> = [to].into();
+    for depth in (0..length).rev() {
+        let reaching: Vec<NodeId> = hops
+            .iter()
+            .filter(|(n, out)| {
+                level.get(n) == Some(&depth)
+                    && out.iter().any(|(_, m)| on_path.contains(m) && level.get(m) == Some(&(depth + 1)))
+            })
+            .map(|(n, _)| *n)
+            .collect();
+        on_path.extend(reaching);
+    }
+    // The paths in depth-first order: from each node, its hops to the next level's path nodes.
+    let mut paths = Vec::new();
+    let mut stack: Vec<Path> = vec![Path { nodes: vec![from], rels: vec![] }];
+    while let Some(p) = stack.pop() {
+        let Some(&at) = p.nodes.last() else { continue };
+        if at == to {
+            held.charge(ev.budget, 64 + 16 * p.nodes.len())?;
+            paths.push(p);
+            if kind == ShortestKind::Shortest {
+                break;
+            }
+            continue;
+        }
+        let depth = p.rels.len() as u64;
+        let onward = hops
+            .get(&at)
+            .into_iter()
+            .flatten()
+            .filter(|(_, n)| on_path.contains(n) && level.get(n) == Some(&(depth + 1)));
+        let branches: Vec<Path> = onward
+            .map(|&(rid, n)| {
+                let mut q = p.clone();
+                q.rels.push(rid);
+                q.nodes.push(n);
+                q
+            })
+            .collect();
+        ev.budget.tick(1 + branches.len() as u64)?;
+        stack.extend(branches.into_iter().rev());
+    }
+    for p in paths {
+        let mut out = r.clone();
+        if let Some(v) = &rel.var {
+            out.insert(v.name.clone(), Value::List(p.rels.iter().map(|&id| Value::Rel(id)).collect()));
+        }
+        if let Some(v) = &part.var {
+            out.insert(v.name.clone(), Value::Path(p));
+        }
+        if match_from(ev, rest, &[], &[], out, used, sink)?.is_break() {
+            held.release(ev.budget);
+            return Ok(STOP);
+        }
+    }
+    held.release(ev.budget);
     Ok(GO)
 }
 
