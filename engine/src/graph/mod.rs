@@ -185,10 +185,17 @@ impl<'a> Graph<'a> {
         self.state.range(self.reads, self.writes, prefix, prefix_end(prefix).as_deref())
     }
 
-    /// The ids at the end of the keys starting with `prefix`.
+    /// The ids at the end of the keys starting with `prefix`; decoded once per checkpoint
+    /// and kept in the block cache while nothing newer touches the range.
     fn ids(&self, prefix: &[u8]) -> Vec<u64> {
-        let keys = self.state.keys(self.reads, self.writes, prefix, prefix_end(prefix).as_deref());
-        keys.iter().filter_map(|k| kv::trailing_id(k)).collect()
+        let decode = |entries: &[(Vec<u8>, Vec<u8>)]| {
+            let ids: Vec<u64> = entries.iter().filter_map(|(k, _)| kv::trailing_id(k)).collect();
+            let bytes = 64 + 8 * ids.len();
+            Ok((ids, bytes))
+        };
+        let end = prefix_end(prefix);
+        let ids = self.state.range_decoded(self.reads, self.writes, (prefix, end.as_deref()), true, decode);
+        self.decoded(ids).map(|ids| ids.to_vec()).unwrap_or_default()
     }
 
     fn decoded<T>(&self, r: Result<T, Error>) -> Option<T> {
@@ -239,10 +246,12 @@ impl<'a> Graph<'a> {
             let adjacent = |(k, v): &(Vec<u8>, Vec<u8>)| {
                 kv::decode_adjacency(k, v).map(|(rel, rel_type, other)| Adjacent { rel, rel_type, other })
             };
-            entries.iter().map(adjacent).collect::<Result<Vec<_>, _>>()
+            let list = entries.iter().map(adjacent).collect::<Result<Vec<_>, _>>()?;
+            let bytes = list.iter().map(|a| std::mem::size_of::<Adjacent>() + a.rel_type.len()).sum::<usize>() + 64;
+            Ok((list, bytes))
         };
         let end = prefix_end(&prefix);
-        self.decoded(self.state.range_decoded(self.reads, self.writes, &prefix, end.as_deref(), decode))
+        self.decoded(self.state.range_decoded(self.reads, self.writes, (&prefix, end.as_deref()), false, decode))
             .unwrap_or_default()
     }
 

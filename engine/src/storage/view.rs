@@ -691,14 +691,19 @@ impl State {
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
         if self.tables.id != 0 && !self.tables.resident_covers(lo, hi) {
             let mut sources = self.layer_sources(writes, lo, hi, want);
-            let tables = self.table_range(reads, lo, hi, want, Ok).unwrap_or_default();
+            let tables = self.table_range(reads, lo, hi, want, |live| {
+                let bytes = entries_bytes(&live);
+                Ok((live, bytes))
+            });
+            let tables = tables.unwrap_or_default();
             sources.push(tables.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect());
             return merge_live(sources, None);
         }
         merge_live(self.sources(reads, writes, lo, hi, want), None)
     }
 
-    /// The live entries in `[lo, hi)`, with `writes` over them, decoded by `decode`. When
+    /// The live entries in `[lo, hi)` (only their keys, values empty, if `keys_only`), with
+    /// `writes` over them, decoded by `decode` into a value and about the bytes it holds. When
     /// neither the writes nor a layer holds a key in the range, the tables' entries are the
     /// answer, and its decoded form is kept in the cache like [`State::get_decoded`]'s (so
     /// `decode` must depend on the entries alone).
@@ -706,28 +711,29 @@ impl State {
         &self,
         reads: &Reads,
         writes: Option<&Layer>,
-        lo: &[u8],
-        hi: Option<&[u8]>,
-        decode: impl FnOnce(&[(Vec<u8>, Vec<u8>)]) -> Result<T, Error>,
+        (lo, hi): (&[u8], Option<&[u8]>),
+        keys_only: bool,
+        decode: impl FnOnce(&[(Vec<u8>, Vec<u8>)]) -> Result<(T, usize), Error>,
     ) -> Result<Rc<T>, Error> {
+        let want = Want { limit: usize::MAX, keys_only };
         let mut layers = writes.into_iter().chain(self.layers.iter().map(|l| &**l));
         let in_memory = layers.any(|l| !layer_range(l, lo, hi, Want { limit: 1, keys_only: true }).is_empty());
         if self.tables.id == 0 || in_memory || self.tables.resident_covers(lo, hi) {
-            return decode(&self.range(reads, writes, lo, hi)).map(Rc::new);
+            return decode(&self.scan(reads, writes, lo, hi, want)).map(|(value, _)| Rc::new(value));
         }
-        self.table_range(reads, lo, hi, Want::ALL, |live| decode(&live))
+        self.table_range(reads, lo, hi, want, |live| decode(&live))
     }
 
-    /// The tables' live entries in `[lo, hi)`, as `keep` makes them, remembered in the cache
-    /// when small ([`REMEMBERED_RANGE_BYTES`]: a scan of a whole label is not worth keeping)
-    /// and read without missing a block.
+    /// The tables' live entries in `[lo, hi)`, as `keep` makes them (with about the bytes that
+    /// holds), remembered in the cache when small ([`REMEMBERED_RANGE_BYTES`]: a scan of a
+    /// whole label is not worth keeping) and read without missing a block.
     fn table_range<T: 'static>(
         &self,
         reads: &Reads,
         lo: &[u8],
         hi: Option<&[u8]>,
         want: Want,
-        keep: impl FnOnce(Vec<(Vec<u8>, Vec<u8>)>) -> Result<T, Error>,
+        keep: impl FnOnce(Vec<(Vec<u8>, Vec<u8>)>) -> Result<(T, usize), Error>,
     ) -> Result<Rc<T>, Error> {
         let id = self.tables.id;
         let probe = Probe::Range(id, TypeId::of::<T>(), want.keys_only, lo, hi);
@@ -735,9 +741,8 @@ impl State {
             return Ok(kept);
         }
         let complete = !reads.incomplete();
-        let live = merge_live(self.table_sources(reads, lo, hi, want), None);
-        let size = live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64;
-        let kept = Rc::new(keep(live)?);
+        let (kept, size) = keep(merge_live(self.table_sources(reads, lo, hi, want), None))?;
+        let kept = Rc::new(kept);
         if id != 0 && complete && !reads.incomplete() && size <= REMEMBERED_RANGE_BYTES {
             let key = CacheKey::Range(id, TypeId::of::<T>(), want.keys_only, lo.into(), hi.map(Into::into));
             reads.remember(key, kept.clone(), size);
@@ -834,6 +839,11 @@ impl Want {
             v => v.map(<[u8]>::to_vec),
         }
     }
+}
+
+/// About the bytes live entries hold.
+pub fn entries_bytes(live: &[(Vec<u8>, Vec<u8>)]) -> usize {
+    live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64
 }
 
 /// Ranges of a table set larger than this are not remembered in the cache.
