@@ -383,13 +383,11 @@ fn shortest_paths_keep_only_the_least_length_per_pair() {
     assert_eq!(s.rows(to_e), "[[\"a\",2],[\"b\",1],[\"c\",2],[\"d\",1],[\"x\",3]]");
 }
 
-/// Between two bound nodes, shortest paths come from a breadth-first search; with the start
-/// unbound, from the search over each length. On a random graph both give the same paths in
-/// the same order, for either kind, any direction and a relationship property map.
+/// Between two bound nodes, shortest paths come from a breadth-first search; with lengths from
+/// 0, from the search over each length. On random graphs both give the same paths in the same
+/// order, for either kind, any direction and a relationship property map.
 #[test]
 fn shortest_paths_between_bound_nodes_are_those_of_the_search_by_length() {
-    let mut s = Session::new();
-    s.rows("UNWIND range(0, 39) AS i CREATE (:N {i: i})");
     let mut seed = 12_345u64;
     let mut next = |n: u64| {
         seed ^= seed << 13;
@@ -397,26 +395,38 @@ fn shortest_paths_between_bound_nodes_are_those_of_the_search_by_length() {
         seed ^= seed << 17;
         seed % n
     };
-    let edges: Vec<String> = (0..90).map(|_| format!("[{},{},{}]", next(40), next(40), next(3))).collect();
-    s.rows_with(
-        "UNWIND $edges AS e MATCH (a:N {i: e[0]}), (b:N {i: e[1]}) CREATE (a)-[:R {w: e[2]}]->(b)",
-        &format!("{{\"edges\": [{}]}}", edges.join(",")),
-    );
     let mut found = 0;
-    for (from, to) in (0..20).map(|_| (next(40), next(40))).filter(|(a, b)| a != b) {
-        for kind in ["shortestPath", "allShortestPaths"] {
-            for hop in ["-[r:R*..6]->", "<-[r:R*..6]-", "-[r:R*..3]-", "-[r:R*..5 {w: 1}]-"] {
-                let ret = "RETURN [x IN r | id(x)] AS rels, [n IN nodes(p) | n.i] AS nodes";
-                let bound = format!("MATCH (a:N {{i: {from}}}), (b:N {{i: {to}}}) MATCH p = {kind}((a){hop}(b)) {ret}");
-                let unbound =
-                    format!("MATCH (b:N {{i: {to}}}) MATCH p = {kind}((a:N){hop}(b)) WHERE a.i = {from} {ret}");
-                let answer = s.rows(&bound);
-                assert_eq!(answer, s.rows(&unbound), "{bound}");
-                found += usize::from(answer != "[]");
+    // A sparse graph (long paths, few of them) and a dense one (short paths, many ties).
+    for (nodes, edges) in [(300, 420), (40, 120)] {
+        let mut s = Session::new();
+        s.rows(&format!("UNWIND range(0, {}) AS i CREATE (:N {{i: i}})", nodes - 1));
+        let edges: Vec<String> = (0..edges).map(|_| format!("[{},{},{}]", next(nodes), next(nodes), next(3))).collect();
+        s.rows_with(
+            "UNWIND $edges AS e MATCH (a:N {i: e[0]}), (b:N {i: e[1]}) CREATE (a)-[:R {w: e[2]}]->(b)",
+            &format!("{{\"edges\": [{}]}}", edges.join(",")),
+        );
+        for (from, to) in (0..30).map(|_| (next(nodes), next(nodes))).filter(|(a, b)| a != b) {
+            for kind in ["shortestPath", "allShortestPaths"] {
+                let hops = if nodes > 100 {
+                    ["-[r:R*..9]->", "<-[r:R*..9]-", "-[r:R*..7]-", "-[r:R*..9 {w: 1}]-"]
+                } else {
+                    ["-[r:R*..5]->", "<-[r:R*..5]-", "-[r:R*..3]-", "-[r:R*..4 {w: 1}]-"]
+                };
+                for hop in hops {
+                    let ret = "RETURN [x IN r | id(x)] AS rels, [n IN nodes(p) | n.i] AS nodes";
+                    let q = |hop: &str| {
+                        format!("MATCH (a:N {{i: {from}}}), (b:N {{i: {to}}}) MATCH p = {kind}((a){hop}(b)) {ret}")
+                    };
+                    // Lengths from 0 take the search by length (for distinct ends, the same paths).
+                    let (bfs, by_length) = (q(hop), q(&hop.replace("*..", "*0..")));
+                    let answer = s.rows(&bfs);
+                    assert_eq!(answer, s.rows(&by_length), "{bfs}");
+                    found += usize::from(answer != "[]");
+                }
             }
         }
     }
-    assert!(found > 50, "only {found} of the searches found a path");
+    assert!(found > 150, "only {found} of the searches found a path");
 }
 
 #[test]

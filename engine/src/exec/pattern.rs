@@ -212,11 +212,13 @@ fn shortest(
 }
 
 /// `shortestPath` / `allShortestPaths` between two bound nodes `(from, to)` with a length
-/// range starting at 1: a breadth-first search from `from` level by level until `to` is
-/// reached (each node expanded once, not every walk), then the shortest paths read off the
-/// levels in the order a depth-first search of that length would find them (neighbours in
-/// the order [`neighbours`] gives; the first of them for `shortestPath`). A shortest path
-/// repeats no node, so it is a trail, as Cypher's matching requires.
+/// range starting at 1: a breadth-first search from both ends, a level of the side with the
+/// smaller frontier at a time, until they meet (each node expanded at most once, and only
+/// about the square root of what one side alone would reach). The paths are then read off in
+/// the order a depth-first search of that length finds them (neighbours in the order
+/// [`neighbours`] gives; the first path for `shortestPath`), following only hops that stay on
+/// a shortest path. A shortest path repeats no node, so it is a trail, as Cypher's matching
+/// requires.
 #[allow(clippy::too_many_arguments)]
 fn shortest_between(
     ev: &Evaluator,
@@ -235,56 +237,21 @@ fn shortest_between(
         return Ok(GO);
     }
     let props = rel.props.as_ref().map(|p| ev.eval(p, &row)).transpose()?;
-    // Each expanded node's usable hops, and the level each reached node was first reached at.
-    let mut hops: BTreeMap<NodeId, Vec<(RelId, NodeId)>> = BTreeMap::new();
-    let mut level: BTreeMap<NodeId, u64> = BTreeMap::from([(from, 0)]);
     let mut held = super::Held::default();
-    let mut frontier = vec![from];
-    let mut length = None;
-    for depth in 1..=max {
-        let mut next = Vec::new();
-        for &at in &frontier {
-            let found: Vec<(RelId, NodeId)> = neighbours(ev, at, rel)
-                .into_iter()
-                .filter(|(rid, _)| !used.contains(rid) && rel_props_match(ev, *rid, props.as_ref()))
-                .collect();
-            ev.budget.tick(1 + found.len() as u64)?;
-            held.charge(ev.budget, 64 + 32 * found.len())?;
-            for &(_, n) in &found {
-                if let std::collections::btree_map::Entry::Vacant(e) = level.entry(n) {
-                    e.insert(depth);
-                    next.push(n);
-                }
-            }
-            hops.insert(at, found);
-        }
-        if level.get(&to) == Some(&depth) {
-            length = Some(depth);
-            break;
-        }
-        if next.is_empty() {
-            break;
-        }
-        frontier = next;
-    }
-    let Some(length) = length else {
+    let mut search = Bidirectional {
+        ev,
+        used,
+        props: props.as_ref(),
+        forward: Side::new(from, rel.clone()),
+        backward: Side::new(to, RelPattern { direction: reversed(rel.direction), ..rel.clone() }),
+        hops: BTreeMap::new(),
+        good: BTreeMap::new(),
+    };
+    let Some(length) = search.length(max, &mut held)? else {
         held.release(ev.budget);
         return Ok(GO);
     };
-    // The nodes on some shortest path: `to`, then each node one level up with a hop to one.
-    let mut on_path: std::collections::BTreeSet<NodeId> = [to].into();
-    for depth in (0..length).rev() {
-        let reaching: Vec<NodeId> = hops
-            .iter()
-            .filter(|(n, out)| {
-                level.get(n) == Some(&depth)
-                    && out.iter().any(|(_, m)| on_path.contains(m) && level.get(m) == Some(&(depth + 1)))
-            })
-            .map(|(n, _)| *n)
-            .collect();
-        on_path.extend(reaching);
-    }
-    // The paths in depth-first order: from each node, its hops to the next level's path nodes.
+    // The paths in depth-first order, each hop staying on a shortest path.
     let mut paths = Vec::new();
     let mut stack: Vec<Path> = vec![Path { nodes: vec![from], rels: vec![] }];
     while let Some(p) = stack.pop() {
@@ -298,22 +265,19 @@ fn shortest_between(
             continue;
         }
         let depth = p.rels.len() as u64;
-        let onward = hops
-            .get(&at)
-            .into_iter()
-            .flatten()
-            .filter(|(_, n)| on_path.contains(n) && level.get(n) == Some(&(depth + 1)));
-        let branches: Vec<Path> = onward
-            .map(|&(rid, n)| {
+        let mut branches = Vec::new();
+        for (rid, n) in search.forward_hops(at, &mut held)? {
+            if search.on_path(n, depth + 1, length, &mut held)? {
                 let mut q = p.clone();
                 q.rels.push(rid);
                 q.nodes.push(n);
-                q
-            })
-            .collect();
+                branches.push(q);
+            }
+        }
         ev.budget.tick(1 + branches.len() as u64)?;
         stack.extend(branches.into_iter().rev());
     }
+    let used = search.used;
     for p in paths {
         let mut out = r.clone();
         if let Some(v) = &rel.var {
@@ -329,6 +293,127 @@ fn shortest_between(
     }
     held.release(ev.budget);
     Ok(GO)
+}
+
+fn reversed(d: Direction) -> Direction {
+    match d {
+        Direction::Outgoing => Direction::Incoming,
+        Direction::Incoming => Direction::Outgoing,
+        Direction::Both => Direction::Both,
+    }
+}
+
+/// One end of a bidirectional search: each reached node's distance from that end, the nodes
+/// at the deepest level, and the hop pattern as seen from that end.
+struct Side {
+    distance: BTreeMap<NodeId, u64>,
+    frontier: Vec<NodeId>,
+    depth: u64,
+    rel: RelPattern,
+}
+
+impl Side {
+    fn new(at: NodeId, rel: RelPattern) -> Self {
+        Side { distance: BTreeMap::from([(at, 0)]), frontier: vec![at], depth: 0, rel }
+    }
+}
+
+struct Bidirectional<'e, 'a, 'u> {
+    ev: &'e Evaluator<'a>,
+    used: &'u mut Vec<RelId>,
+    props: Option<&'e Value>,
+    forward: Side,
+    backward: Side,
+    /// Usable forward hops of the nodes looked at so far.
+    hops: BTreeMap<NodeId, Vec<(RelId, NodeId)>>,
+    /// Whether a node at its forward distance lies on a shortest path (nodes the backward side
+    /// did not reach).
+    good: BTreeMap<NodeId, bool>,
+}
+
+impl Bidirectional<'_, '_, '_> {
+    /// The hops from `at` along `rel` a path may use (not used elsewhere in the `MATCH`, their
+    /// properties matching).
+    fn usable(&self, at: NodeId, rel: &RelPattern, held: &mut super::Held) -> Result<Vec<(RelId, NodeId)>> {
+        let found: Vec<(RelId, NodeId)> = neighbours(self.ev, at, rel)
+            .into_iter()
+            .filter(|(rid, _)| !self.used.contains(rid) && rel_props_match(self.ev, *rid, self.props))
+            .collect();
+        self.ev.budget.tick(1 + found.len() as u64)?;
+        held.charge(self.ev.budget, 64 + 32 * found.len())?;
+        Ok(found)
+    }
+
+    fn forward_hops(&mut self, at: NodeId, held: &mut super::Held) -> Result<Vec<(RelId, NodeId)>> {
+        if let Some(h) = self.hops.get(&at) {
+            return Ok(h.clone());
+        }
+        let found = self.usable(at, &self.forward.rel, held)?;
+        self.hops.insert(at, found.clone());
+        Ok(found)
+    }
+
+    /// The length of the shortest paths, if there is one of at most `max` hops: levels of the
+    /// side with the smaller frontier until the sides meet.
+    fn length(&mut self, max: u64, held: &mut super::Held) -> Result<Option<u64>> {
+        while self.forward.depth + self.backward.depth < max {
+            let forward = self.forward.frontier.len() <= self.backward.frontier.len();
+            let frontier =
+                std::mem::take(if forward { &mut self.forward.frontier } else { &mut self.backward.frontier });
+            let mut next = Vec::new();
+            for at in frontier {
+                let found =
+                    if forward { self.forward_hops(at, held)? } else { self.usable(at, &self.backward.rel, held)? };
+                let side = if forward { &mut self.forward } else { &mut self.backward };
+                for (_, n) in found {
+                    if let std::collections::btree_map::Entry::Vacant(e) = side.distance.entry(n) {
+                        e.insert(side.depth + 1);
+                        next.push(n);
+                    }
+                }
+            }
+            let (side, other) =
+                if forward { (&mut self.forward, &self.backward) } else { (&mut self.backward, &self.forward) };
+            side.depth += 1;
+            let met = next.iter().filter_map(|n| Some(side.depth + other.distance.get(n)?)).min();
+            if met.is_some() {
+                return Ok(met);
+            }
+            if next.is_empty() {
+                return Ok(None);
+            }
+            side.frontier = next;
+        }
+        Ok(None)
+    }
+
+    /// Whether `n`, at `depth` hops from the start, lies on a shortest path of `length` hops:
+    /// where the backward side reached, by its distance to the end; before that, by a hop to a
+    /// node that does.
+    fn on_path(&mut self, n: NodeId, depth: u64, length: u64, held: &mut super::Held) -> Result<bool> {
+        let left = length.saturating_sub(depth);
+        if depth > length {
+            return Ok(false);
+        }
+        if left <= self.backward.depth {
+            return Ok(self.backward.distance.get(&n) == Some(&left));
+        }
+        if self.forward.distance.get(&n) != Some(&depth) {
+            return Ok(false);
+        }
+        if let Some(&known) = self.good.get(&n) {
+            return Ok(known);
+        }
+        let mut good = false;
+        for (_, m) in self.forward_hops(n, held)? {
+            if self.on_path(m, depth + 1, length, held)? {
+                good = true;
+                break;
+            }
+        }
+        self.good.insert(n, good);
+        Ok(good)
+    }
 }
 
 /// What follows a part's last hop: the rest of the pattern, then the sink.
