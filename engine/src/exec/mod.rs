@@ -22,6 +22,7 @@ use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
 use crate::graph::{Properties, Tx, TxError, Value};
 use crate::plan::{Plan, Step};
+use crate::storage::view::FastHasher;
 pub use budget::{exceeded, value_bytes, Budget, QueryLimits};
 use budget::{map_bytes, row_bytes, Held};
 pub use eval::{format_float, Evaluator};
@@ -151,7 +152,7 @@ impl Distinct {
 /// those that share its equivalence hint: grouping and `DISTINCT` in about linear time.
 #[derive(Default)]
 pub(crate) struct Equivalents {
-    by_hint: std::collections::HashMap<u64, Vec<usize>>,
+    by_hint: std::collections::HashMap<u64, Vec<usize>, std::hash::BuildHasherDefault<FastHasher>>,
 }
 
 impl Equivalents {

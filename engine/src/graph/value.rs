@@ -255,7 +255,7 @@ impl Value {
     /// hash their `f64` value (so `1` and `1.0` agree).
     pub fn equivalence_hint(&self) -> u64 {
         use std::hash::Hasher;
-        let mut h = std::hash::DefaultHasher::new();
+        let mut h = crate::storage::view::FastHasher::default();
         self.hint_into(&mut h);
         h.finish()
     }
