@@ -167,18 +167,20 @@ impl BlockCache {
         }
         if inner.bytes > self.capacity {
             // Evict the least recently used down to three quarters, so eviction (a sort) is rare.
-            let mut by_age: Vec<(u64, CacheKey)> =
-                inner.items.iter().map(|(k, (_, _, used))| (*used, k.clone())).collect();
-            by_age.sort_unstable_by_key(|(used, _)| *used);
-            let target = self.capacity / 4 * 3;
-            for (_, key) in by_age {
-                if inner.bytes <= target {
+            // Items' last uses are distinct clock ticks, so the oldest to drop are exactly those
+            // used at or before a cutoff: sorted by age alone, without copying a key.
+            let mut by_age: Vec<(u64, usize)> = inner.items.values().map(|(_, b, used)| (*used, *b)).collect();
+            by_age.sort_unstable();
+            let (target, mut bytes, mut cutoff) = (self.capacity / 4 * 3, inner.bytes, 0);
+            for (used, b) in by_age {
+                if bytes <= target {
                     break;
                 }
-                if let Some((_, b, _)) = inner.items.remove(&key) {
-                    inner.bytes -= b;
-                }
+                bytes -= b;
+                cutoff = used;
             }
+            inner.items.retain(|_, (_, _, used)| *used > cutoff);
+            inner.bytes = bytes;
         }
     }
 
@@ -691,6 +693,20 @@ mod tests {
 
     fn key(i: u32) -> Vec<u8> {
         format!("k{i:04}").into_bytes()
+    }
+
+    #[test]
+    fn eviction_drops_the_least_recently_used_down_to_three_quarters() {
+        let cache = BlockCache::new(1000);
+        let item = || Cached::Range(Rc::new(Vec::new()));
+        let at = |i: u32| CacheKey::Value(1, key(i));
+        (0..10).for_each(|i| cache.insert(at(i), item(), 100));
+        assert!(cache.get(&at(0)).is_some(), "full, not over");
+        cache.insert(at(10), item(), 100);
+        // 0 was used since: 1 to 4, the oldest, go (down to 750 bytes).
+        let kept: Vec<u32> = (0..=10).filter(|&i| cache.get(&at(i)).is_some()).collect();
+        assert_eq!(kept, [0, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(cache.bytes(), 700);
     }
 
     #[test]
