@@ -89,7 +89,8 @@ impl TableBuilder {
                 self.block.buf.extend_from_slice(v);
             }
         }
-        self.block_last = key.to_vec();
+        self.block_last.clear();
+        self.block_last.extend_from_slice(key);
         self.min_key.get_or_insert_with(|| key.to_vec());
         self.entries += 1;
         if self.block.buf.len() >= BLOCK_BYTES {
