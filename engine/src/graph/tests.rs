@@ -239,7 +239,9 @@ fn an_index_range_holds_every_value_within_its_bounds() {
 #[test]
 fn entities_written_once_commit_what_replicas_work_out() {
     let mut state = State::default();
-    commit(&mut state, |tx| tx.set_index("by_x", Some(IndexDef { label: "A".into(), property: "x".into(), unique: false })));
+    commit(&mut state, |tx| {
+        tx.set_index("by_x", Some(IndexDef { label: "A".into(), property: "x".into(), unique: false }))
+    });
     commit(&mut state, |tx| {
         let a = tx.create_node(labels(&["A"]), props(&[("x", Value::Int(1))])).unwrap();
         let b = tx.create_node(labels(&["A", "B"]), props(&[("x", Value::Int(2))])).unwrap();
