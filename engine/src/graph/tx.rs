@@ -343,7 +343,7 @@ impl<'a> Tx<'a> {
         let base = self.base();
         let mut stats = Stats::default();
         let mut labels_before: BTreeSet<String> = BTreeSet::new();
-        let mut labels_after: BTreeSet<String> = BTreeSet::new();
+        let mut labels_after: BTreeSet<&str> = BTreeSet::new();
         for (&id, after) in &self.touched.nodes {
             let before = if id > self.base_counters.0 { None } else { base.node(id) };
             match (&before, after) {
@@ -353,7 +353,7 @@ impl<'a> Tx<'a> {
             }
             count_props(&mut stats, before.as_ref().map(|n| &n.props), after.as_ref().map(|n| &n.props));
             before.into_iter().for_each(|n| labels_before.extend(n.labels.iter().cloned()));
-            after.iter().for_each(|n| labels_after.extend(n.labels.iter().cloned()));
+            after.iter().for_each(|n| labels_after.extend(n.labels.iter().map(String::as_str)));
         }
         let graph = self.graph();
         stats.labels_added = labels_after.iter().filter(|l| !base.label_in_use(l)).count() as u64;
@@ -453,7 +453,8 @@ fn check_storable(key: &str, value: &Value) -> Result<(), TxError> {
 }
 
 /// Drops null-valued entries (a null property is an absent one) and rejects unstorable values.
-fn storable(props: Properties) -> Result<Properties, TxError> {
+fn storable(mut props: Properties) -> Result<Properties, TxError> {
     props.iter().try_for_each(|(k, v)| check_storable(k, v))?;
-    Ok(props.into_iter().filter(|(_, v)| !v.is_null()).collect())
+    props.retain(|_, v| !v.is_null());
+    Ok(props)
 }
