@@ -98,7 +98,7 @@ pub fn assert_properties_round_trip(values: &[Value]) {
     let (state, reads, schema) = (State::default(), Reads::unbounded(), Schema::new());
     let mut tx = Tx::new(&state, &reads);
     let id = tx.create_node(Default::default(), props.clone()).unwrap();
-    let done = tx.finish().unwrap();
-    let replica = state.with_layer(GraphModel::changes(&state, &reads, &done.payload.unwrap()).unwrap());
+    let payload = tx.commit().unwrap().payload;
+    let replica = state.with_layer(GraphModel::changes(&state, &reads, &payload).unwrap());
     assert_eq!(Graph::new(&replica, &reads, None, &schema).node(id).unwrap().props, props);
 }

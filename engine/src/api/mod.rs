@@ -418,9 +418,11 @@ fn run_once(
 ) -> Result<RunOutcome> {
     let mut tx = Tx::new(state, reads);
     let output = exec::run(plan, &mut tx, params, budget)?;
-    let done = tx.finish().map_err(storage_error)?;
-    let results = results(&output, &done.stats, tx.graph(), max_result_bytes)?;
-    Ok((results, done.stats, done.payload.map(|p| (p, done.entries))))
+    let stats = tx.stats();
+    let results = results(&output, &stats, tx.graph(), max_result_bytes)?;
+    // A run that missed blocks is thrown away and run again ([`complete`]): nothing to commit.
+    let commit = if reads.incomplete() { None } else { tx.commit() };
+    Ok((results, stats, commit.map(|c| (c.payload, c.entries))))
 }
 
 fn mix(mut z: u64) -> u64 {

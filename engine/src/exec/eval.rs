@@ -210,10 +210,21 @@ impl<'a> Evaluator<'a> {
                 }
                 v => return Err(type_error(format!("label check needs a node, got {}", v.type_name()))),
             },
-            ExprKind::Index(list, index) => match (ev(list)?, ev(index)?) {
-                (target @ (Value::Node(_) | Value::Rel(_)), Value::String(key)) => self.property(&target, &key)?,
-                (l, i) => index_value(l, i)?,
-            },
+            ExprKind::Index(list, index) => {
+                // A variable is indexed where the row holds it: one item is copied, not the list.
+                let evaluated;
+                let target = match &list.kind {
+                    ExprKind::Variable(name) => row.get(name).unwrap_or(&Value::Null),
+                    _ => {
+                        evaluated = ev(list)?;
+                        &evaluated
+                    }
+                };
+                match (target, ev(index)?) {
+                    (target @ (Value::Node(_) | Value::Rel(_)), Value::String(key)) => self.property(target, &key)?,
+                    (l, i) => self.read(index_value(l, i)?)?,
+                }
+            }
             ExprKind::Slice(list, from, to) => {
                 let from = from.as_deref().map(ev).transpose()?;
                 let to = to.as_deref().map(ev).transpose()?;
@@ -593,13 +604,13 @@ pub fn format_float(f: f64) -> String {
     }
 }
 
-fn index_value(list: Value, index: Value) -> Result<Value> {
+fn index_value(list: &Value, index: Value) -> Result<Value> {
     Ok(match (list, index) {
         (Value::Null, _) | (_, Value::Null) => Value::Null,
         (Value::List(l), Value::Int(i)) => {
             let len = l.len() as i64;
             let i = if i < 0 { len + i } else { i };
-            usize::try_from(i).ok().and_then(|i| l.into_iter().nth(i)).unwrap_or(Value::Null)
+            usize::try_from(i).ok().and_then(|i| l.get(i)).cloned().unwrap_or(Value::Null)
         }
         (Value::Map(m), Value::String(k)) => m.get(&k).cloned().unwrap_or(Value::Null),
         (l, i) => return Err(type_error(format!("cannot index {} with {}", l.type_name(), i.type_name()))),

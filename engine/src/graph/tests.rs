@@ -1,7 +1,6 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
 use crate::storage::{Reads, State};
-use tx::Finished;
 
 fn labels(l: &[&str]) -> BTreeSet<String> {
     l.iter().map(|s| s.to_string()).collect()
@@ -14,25 +13,24 @@ fn props(p: &[(&str, Value)]) -> Properties {
 /// Runs `edit` as one transaction on `state` and commits it: the state becomes the old one
 /// with the transaction's entries over it. Also checks that what the transaction itself read
 /// (its live writes) is what every replica reads (the entries worked out from its payload).
-fn commit(state: &mut State, edit: impl FnOnce(&mut Tx)) -> Finished {
+fn commit(state: &mut State, edit: impl FnOnce(&mut Tx)) -> Stats {
     let reads = Reads::unbounded();
     let mut tx = Tx::new(state, &reads);
     edit(&mut tx);
-    let done = tx.finish().unwrap();
-    if let Some(payload) = &done.payload {
-        assert_eq!(GraphModel::changes(state, &reads, payload).unwrap(), done.entries, "deterministic");
-    }
+    let stats = tx.stats();
     // The counters are written once, at the end; everything else as the transaction goes.
     let not_counters =
         |e: Vec<(Vec<u8>, Vec<u8>)>| e.into_iter().filter(|(k, _)| k[..] != [kv::COUNTERS]).collect::<Vec<_>>();
     let live = not_counters(everything(&tx.graph()));
-    let next = state.with_layer(done.entries.clone());
+    let Some(done) = tx.commit() else { return stats };
+    assert_eq!(GraphModel::changes(state, &reads, &done.payload).unwrap(), done.entries, "deterministic");
+    let next = state.with_layer(done.entries);
     let schema = read_schema(&next, &reads);
     let replica = not_counters(everything(&Graph::new(&next, &reads, None, &schema)));
     assert_eq!(replica, live, "replicas read what the writer read");
     assert!(!reads.incomplete());
     *state = next;
-    done
+    stats
 }
 
 fn everything(g: &Graph) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -55,13 +53,12 @@ fn stats_follow_observability_rules() {
         tx.set_node_property(a, "x", Value::Int(5)).unwrap();
     });
     let expected = Stats { nodes_created: 2, labels_added: 1, properties_set: 1, ..Stats::default() };
-    assert_eq!(done.stats, expected, "CREATE then DELETE is invisible; one label; one final triple");
+    assert_eq!(done, expected, "CREATE then DELETE is invisible; one label; one final triple");
 
     let s = commit(&mut state, |tx| {
         tx.set_node_property(a, "x", Value::Int(6)).unwrap();
         tx.set_node_property(a, "z", Value::Null).unwrap();
-    })
-    .stats;
+    });
     assert_eq!((s.properties_set, s.properties_removed), (1, 1), "a changed value is -1 +1");
 }
 
@@ -94,7 +91,7 @@ fn payloads_replay_to_the_same_graph() {
         c = tx.create_node(BTreeSet::new(), Properties::new()).unwrap();
     });
     assert!(c > b, "ids are never reused");
-    assert_eq!(done.stats.relationships_deleted, 2);
+    assert_eq!(done.relationships_deleted, 2);
     let g = view(&state, &reads, &schema);
     assert!(g.incoming(b).is_empty());
     assert!(g.node(a).is_none());
@@ -107,7 +104,7 @@ fn unstorable_values_are_rejected() {
     let mut tx = Tx::new(&state, &reads);
     let map = Value::Map(Properties::new());
     assert!(tx.create_node(BTreeSet::new(), props(&[("m", map)])).is_err());
-    assert!(tx.finish().unwrap().payload.is_none(), "nothing to commit");
+    assert!(tx.commit().is_none(), "nothing to commit");
 }
 
 /// The key-value invariant: after any sequence of transactions, the entries are exactly the
@@ -235,4 +232,33 @@ fn an_index_range_holds_every_value_within_its_bounds() {
         }
     }
     assert_eq!(graph.index_range("no such index", Unbounded, Unbounded), Vec::<NodeId>::new());
+}
+
+/// Each entity written once commits its live writes as they are: they must be what a replica
+/// works out from the payload (`commit` checks), for every kind of single change.
+#[test]
+fn entities_written_once_commit_what_replicas_work_out() {
+    let mut state = State::default();
+    commit(&mut state, |tx| {
+        tx.set_index("by_x", Some(IndexDef { label: "A".into(), property: "x".into(), unique: false }))
+    });
+    commit(&mut state, |tx| {
+        let a = tx.create_node(labels(&["A"]), props(&[("x", Value::Int(1))])).unwrap();
+        let b = tx.create_node(labels(&["A", "B"]), props(&[("x", Value::Int(2))])).unwrap();
+        tx.create_rel("T", a, b, props(&[("w", Value::Int(3))])).unwrap();
+    });
+    commit(&mut state, |tx| tx.set_node_property(1, "x", Value::Int(5)).unwrap());
+    commit(&mut state, |tx| tx.set_labels(2, &["A".to_string()], false));
+    commit(&mut state, |tx| tx.set_rel_property(1, "w", Value::Null).unwrap());
+    commit(&mut state, |tx| {
+        tx.set_labels(2, &["A".to_string()], true);
+        tx.delete_rel(1);
+        tx.create_node(labels(&["A"]), props(&[("x", Value::Int(5))])).unwrap();
+    });
+    let reads = Reads::unbounded();
+    let schema = read_schema(&state, &reads);
+    assert_eq!(view(&state, &reads, &schema).index_candidates("by_x", &Value::Int(5)), vec![1, 3]);
+    commit(&mut state, |tx| tx.delete_node(1, true));
+    let schema = read_schema(&state, &reads);
+    assert_eq!(view(&state, &reads, &schema).index_candidates("by_x", &Value::Int(5)), vec![3]);
 }

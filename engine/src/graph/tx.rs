@@ -2,9 +2,14 @@
 //!
 //! Writes go into a layer of entries over the state (nothing is copied), each node or
 //! relationship together with the label, adjacency and index entries derived from it. At the
-//! end, [`Tx::finish`] diffs the touched entities against the state: that diff is both the
-//! commit payload and the statistics, so `stats` follow the TCK's observability rules by
-//! construction (a change that a later query cannot observe is not counted).
+//! end, the touched entities are diffed against the state: that diff is both the statistics
+//! ([`Tx::stats`]), so they follow the TCK's observability rules by construction (a change that
+//! a later query cannot observe is not counted), and the commit payload ([`Tx::commit`]).
+//!
+//! Invariant: the entries a transaction commits are exactly those every replica works out
+//! from its payload ([`GraphModel::changes`](super::GraphModel)). When each entity was written
+//! once (and no index), the live writes are that already: each was one diff of the entity's
+//! state in the base against its final state, by the same code a replica runs.
 use super::{
     kv, Change, Decoded, Graph, IndexDef, NodeData, NodeId, Properties, RelData, RelId, Schema, Touched, Value,
 };
@@ -68,16 +73,21 @@ pub struct Tx<'a> {
     /// The nodes and relationships written, in their current states.
     touched: Touched,
     touched_schema: BTreeSet<String>,
+    /// Whether an entity was written more than once, or an index at all: then the live
+    /// writes may hold intermediate states' entries (e.g. the tombstones of a node created and
+    /// deleted), and what to commit is worked out again from the net changes.
+    rewrote: bool,
     decoded: Decoded,
 }
 
-/// The outcome of a transaction: what to commit (nothing for a read-only one) and its effects.
-pub struct Finished {
-    pub payload: Option<Vec<u8>>,
+/// What a transaction that wrote commits.
+pub struct Commit {
+    pub payload: Vec<u8>,
     /// The entries the payload changes: exactly what [`GraphModel::changes`] works out from it,
     /// so every handle that applies the record holds the same entries.
+    ///
+    /// [`GraphModel::changes`]: super::GraphModel
     pub entries: Layer,
-    pub stats: Stats,
 }
 
 impl<'a> Tx<'a> {
@@ -95,6 +105,7 @@ impl<'a> Tx<'a> {
             next_rel: counters.1,
             touched: Touched::default(),
             touched_schema: BTreeSet::new(),
+            rewrote: false,
             decoded: Decoded::default(),
         }
     }
@@ -138,7 +149,7 @@ impl<'a> Tx<'a> {
         entries.push((kv::node_key(id), new_ref.map(kv::node_value)));
         entries.into_iter().for_each(|(k, v)| self.write(k, v));
         self.next_node = self.next_node.max(id);
-        self.touched.nodes.insert(id, new);
+        self.rewrote |= self.touched.nodes.insert(id, new).is_some();
     }
 
     /// Sets a relationship's state (`None` deletes it) with its adjacency entries.
@@ -163,7 +174,7 @@ impl<'a> Tx<'a> {
         }
         self.write(kv::rel_key(id), new.as_deref().map(kv::rel_value));
         self.next_rel = self.next_rel.max(id);
-        self.touched.rels.insert(id, new);
+        self.rewrote |= self.touched.rels.insert(id, new).is_some();
     }
 
     /// Creates (`Some`) or drops (`None`) index `name`; a new one indexes the nodes already there.
@@ -183,6 +194,7 @@ impl<'a> Tx<'a> {
             self.schema.insert(name.to_string(), def);
         }
         self.touched_schema.insert(name.to_string());
+        self.rewrote = true;
     }
 
     /// Applies a commit payload's changes (what a replica does with a record).
@@ -326,13 +338,12 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
-    /// The statistics and the commit payload. The transaction's own writes stay readable
-    /// through [`Tx::graph`] (for the response) until it is dropped.
-    pub fn finish(&self) -> Result<Finished, crate::storage::Error> {
+    /// What the transaction changed, as the response reports it.
+    pub fn stats(&self) -> Stats {
         let base = self.base();
         let mut stats = Stats::default();
         let mut labels_before: BTreeSet<String> = BTreeSet::new();
-        let mut labels_after: BTreeSet<String> = BTreeSet::new();
+        let mut labels_after: BTreeSet<&str> = BTreeSet::new();
         for (&id, after) in &self.touched.nodes {
             let before = if id > self.base_counters.0 { None } else { base.node(id) };
             match (&before, after) {
@@ -342,7 +353,7 @@ impl<'a> Tx<'a> {
             }
             count_props(&mut stats, before.as_ref().map(|n| &n.props), after.as_ref().map(|n| &n.props));
             before.into_iter().for_each(|n| labels_before.extend(n.labels.iter().cloned()));
-            after.iter().for_each(|n| labels_after.extend(n.labels.iter().cloned()));
+            after.iter().for_each(|n| labels_after.extend(n.labels.iter().map(String::as_str)));
         }
         let graph = self.graph();
         stats.labels_added = labels_after.iter().filter(|l| !base.label_in_use(l)).count() as u64;
@@ -356,11 +367,22 @@ impl<'a> Tx<'a> {
             }
             count_props(&mut stats, before.as_ref().map(|r| &r.props), after.as_ref().map(|r| &r.props));
         }
+        stats
+    }
+
+    /// The commit payload and its entries; `None` if the transaction wrote nothing. The live
+    /// writes are the entries when they already are what replicas work out; they are copied,
+    /// not moved: the copy lies compactly in key order, away from the transaction's
+    /// temporaries, which the checkpoint that later walks and frees it measurably prefers
+    /// (and copying still costs less than replaying).
+    pub fn commit(self) -> Option<Commit> {
         let wrote = !self.touched.nodes.is_empty() || !self.touched.rels.is_empty() || !self.touched_schema.is_empty();
         if !wrote {
-            return Ok(Finished { payload: None, entries: Layer::new(), stats });
+            return None;
         }
-        Ok(Finished { payload: Some(self.encode_payload()), entries: self.replayed(), stats })
+        let payload = self.encode_payload();
+        let entries = if self.rewrote { self.replayed() } else { self.into_writes().clone() };
+        Some(Commit { payload, entries })
     }
 
     /// The entries a replica works out from this transaction's payload: its net changes
@@ -431,7 +453,8 @@ fn check_storable(key: &str, value: &Value) -> Result<(), TxError> {
 }
 
 /// Drops null-valued entries (a null property is an absent one) and rejects unstorable values.
-fn storable(props: Properties) -> Result<Properties, TxError> {
+fn storable(mut props: Properties) -> Result<Properties, TxError> {
     props.iter().try_for_each(|(k, v)| check_storable(k, v))?;
-    Ok(props.into_iter().filter(|(_, v)| !v.is_null()).collect())
+    props.retain(|_, v| !v.is_null());
+    Ok(props)
 }

@@ -26,7 +26,8 @@ use super::view::TableRef;
 use super::{level0_entries, Changes, Checkpoint, Clock, Database, Error, StateMachine};
 use super::{CHECKPOINT_BYTES, CHECKPOINT_EVERY, CHECKPOINT_MIN_INTERVAL_MS, GC_MIN_AGE_MS, MAX_STALL_MS};
 use crate::store::{ObjectStore, PutMode};
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::rc::Rc;
 
 /// Table sizes and compaction triggers.
@@ -76,8 +77,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         let delta = changes_since(&v.unflushed, base.seq);
         if !delta.is_empty() {
             let mut builder = TableBuilder::new();
-            for (key, value) in &delta {
-                builder.add(key, value.as_deref())?;
+            for (key, value) in delta {
+                builder.add(key, value)?;
             }
             let table = self.put_table(builder, Layout::table_name(v.seq, base.seq, 0), &mut fresh).await?;
             tables.l0.insert(0, Level0 { table, from_key: Vec::new() });
@@ -232,13 +233,49 @@ struct Base {
     tables: Tables,
 }
 
-/// The entries changed after version `after`, each key's latest, in key order.
-fn changes_since(unflushed: &[Changes], after: u64) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
-    let mut delta = BTreeMap::new();
-    for changes in unflushed.iter().filter(|c| c.seq > after) {
-        for (key, value) in changes.entries.iter() {
-            delta.insert(key.clone(), value.clone());
+/// The entries changed after version `after`, each key's latest, in key order: a merge of the
+/// commits' sorted entries (oldest first in `unflushed`), borrowing rather than copying them.
+fn changes_since(unflushed: &[Changes], after: u64) -> Vec<(&[u8], Option<&[u8]>)> {
+    type Source<'a> = std::collections::btree_map::Iter<'a, Vec<u8>, Option<Vec<u8>>>;
+    type Head<'a> = Reverse<(&'a [u8], Reverse<usize>, Option<&'a [u8]>)>;
+    // A min-heap of each source's next entry; of equal keys, the newest source's comes first.
+    fn advance<'a>(heads: &mut BinaryHeap<Head<'a>>, sources: &mut [Source<'a>], i: usize) {
+        if let Some((k, v)) = sources.get_mut(i).and_then(Iterator::next) {
+            heads.push(Reverse((k.as_slice(), Reverse(i), v.as_deref())));
         }
     }
+    let mut sources: Vec<Source> = unflushed.iter().filter(|c| c.seq > after).map(|c| c.entries.iter()).collect();
+    let mut heads = BinaryHeap::with_capacity(sources.len());
+    (0..sources.len()).for_each(|i| advance(&mut heads, &mut sources, i));
+    let mut delta: Vec<(&[u8], Option<&[u8]>)> = Vec::new();
+    while let Some(Reverse((key, Reverse(i), value))) = heads.pop() {
+        if delta.last().is_none_or(|(last, _)| *last != key) {
+            delta.push((key, value));
+        }
+        advance(&mut heads, &mut sources, i);
+    }
     delta
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_since_keeps_each_keys_newest_entry_in_key_order() {
+        let layer = |entries: &[(&str, Option<&str>)]| {
+            entries.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()))).collect()
+        };
+        let unflushed = [
+            Changes::new(1, layer(&[("a", Some("1")), ("z", Some("1"))])),
+            Changes::new(2, layer(&[("a", Some("2")), ("b", Some("2")), ("c", Some("2"))])),
+            Changes::new(3, layer(&[("b", None), ("d", Some("3"))])),
+            Changes::new(4, layer(&[("c", Some("4"))])),
+        ];
+        let delta = changes_since(&unflushed, 1);
+        let expected: [(&[u8], Option<&[u8]>); 4] =
+            [(b"a", Some(b"2")), (b"b", None), (b"c", Some(b"4")), (b"d", Some(b"3"))];
+        assert_eq!(delta, expected, "commit 1 is in the base; newer commits win");
+        assert!(changes_since(&unflushed, 4).is_empty());
+    }
 }

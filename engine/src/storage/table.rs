@@ -89,7 +89,8 @@ impl TableBuilder {
                 self.block.buf.extend_from_slice(v);
             }
         }
-        self.block_last = key.to_vec();
+        self.block_last.clear();
+        self.block_last.extend_from_slice(key);
         self.min_key.get_or_insert_with(|| key.to_vec());
         self.entries += 1;
         if self.block.buf.len() >= BLOCK_BYTES {
@@ -285,27 +286,26 @@ impl<I: Iterator<Item = Result<Entry, Error>>> Iterator for Merge<I> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             // The smallest key at the head of any source; the first source holding it wins.
-            let mut best: Option<(usize, Vec<u8>)> = None;
+            let mut best: Option<(usize, &[u8])> = None;
             for (i, s) in self.sources.iter_mut().enumerate() {
                 match s.peek() {
                     Some(Err(_)) => return s.next(),
-                    Some(Ok((k, _))) if best.as_ref().is_none_or(|(_, b)| k < b) => best = Some((i, k.clone())),
+                    Some(Ok((k, _))) if best.is_none_or(|(_, b)| k.as_slice() < b) => best = Some((i, k)),
                     _ => {}
                 }
             }
-            let (winner, key) = best?;
-            let mut entry = None;
-            for (i, s) in self.sources.iter_mut().enumerate() {
+            let winner = best?.0;
+            let entry = self.sources.get_mut(winner)?.next()?;
+            let Ok((key, value)) = entry else { return Some(entry) };
+            // The later sources' entries for the same key are older: shadowed.
+            for s in &mut self.sources {
                 if matches!(s.peek(), Some(Ok((k, _))) if *k == key) {
-                    let e = s.next();
-                    if i == winner {
-                        entry = e;
-                    }
+                    s.next();
                 }
             }
-            match entry {
-                Some(Ok((_, None))) if self.drop_tombstones => continue,
-                other => return other,
+            match value {
+                None if self.drop_tombstones => continue,
+                value => return Some(Ok((key, value))),
             }
         }
     }

@@ -971,6 +971,21 @@ mod tests {
     }
 
     #[test]
+    fn eviction_drops_the_least_recently_used_down_to_three_quarters() {
+        let cache = BlockCache::new(1000);
+        let item = || Cached::Block(Rc::new(Block { data: Vec::new(), starts: Vec::new(), bytes: 100 }));
+        let at = |i: u32| CacheKey::Value(1, key(i).as_slice().into());
+        let get = |i: u32| cache.get(Probe::Value(1, &key(i)));
+        (0..10).for_each(|i| cache.insert(at(i), item(), 100));
+        assert!(get(0).is_some(), "full, not over");
+        cache.insert(at(10), item(), 100);
+        // 0 was used since: 1 to 4, the oldest, go (down to 750 bytes).
+        let kept: Vec<u32> = (0..=10).filter(|&i| get(i).is_some()).collect();
+        assert_eq!(kept, [0, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(cache.bytes(), 700);
+    }
+
+    #[test]
     fn range_first_reads_past_newer_tombstones() {
         let older: Layer = (0..100).map(|i| (key(i), Some(vec![1]))).collect();
         let newer: Layer = (0..60).map(|i| (key(i), None)).chain([(key(70), Some(vec![2]))]).collect();
