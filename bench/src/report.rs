@@ -484,19 +484,26 @@ pub fn write(out: &Path, size: &str, g: &Social, ingest: &Ingest, qs: &[Query], 
                 let _ = writeln!(md, "\nWorker: skipped ({why}).");
             }
             _ => {
-                let ingest = field(w, "ingest");
+                let rate = |name: &str, what: &str| {
+                    let ingest = field(w, name);
+                    format!(
+                        "{} elements/s ({} {what} in {} requests)",
+                        f(ingest.and_then(|i| num(field(i, "elements_per_second"))), 0),
+                        f(ingest.and_then(|i| num(field(i, "elements"))), 0),
+                        f(ingest.and_then(|i| num(field(i, "requests"))), 0),
+                    )
+                };
                 let _ = writeln!(
                     md,
                     "\nWorker (local workerd, local R2): bundle {} bytes gzipped ({} raw); first request {} ms; \
                      seed quickstart statements, median wall ms per request: {}; bulk ingest through /cypher: \
-                     {} elements/s ({} nodes in {} requests).",
+                     {}, then {}.",
                     f(num(field(w, "bundle_gzip_bytes")), 0),
                     f(num(field(w, "bundle_raw_bytes")), 0),
                     f(num(field(w, "first_request_ms")), 1),
                     field(w, "quickstart_ms").map_or("–".into(), text),
-                    f(ingest.and_then(|i| num(field(i, "elements_per_second"))), 0),
-                    f(ingest.and_then(|i| num(field(i, "elements"))), 0),
-                    f(ingest.and_then(|i| num(field(i, "requests"))), 0),
+                    rate("ingest", "nodes"),
+                    rate("ingest_relationships", "relationships, each end found by an index seek"),
                 );
             }
         },
