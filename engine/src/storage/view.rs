@@ -157,9 +157,7 @@ type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Decoded blocks shared across requests, and what reads found in them (values decoded,
 /// ranges' live entries or their decoded form: [`TableSet`]s are immutable, so these never
-/// go stale). Beyond `capacity` bytes, items are evicted in about least-recently-used order
-/// (a clock: a sweep over items in the order they came in spares, once, an item used since it
-/// was last passed), each in constant time.
+/// go stale). Least recently used evicted beyond `capacity` bytes.
 #[derive(Debug)]
 pub struct BlockCache {
     capacity: usize,
@@ -172,41 +170,19 @@ pub struct BlockCache {
 #[derive(Debug, Default)]
 struct CacheInner {
     items: FastMap<u64, Item>,
-    /// The hashes of blocks (`[0]`) and of derived values (`[1]`) in the order the clock
-    /// sweeps them.
-    rings: [std::collections::VecDeque<u64>; 2],
     bytes: usize,
     /// Bytes of derived values ([`Cached::Value`]).
     derived: usize,
+    clock: u64,
 }
 
 impl CacheInner {
     /// Accounts for an item no longer held.
     fn forget(&mut self, item: &Item) {
         self.bytes -= item.bytes;
-        if item.derived() {
+        if matches!(item.value, Cached::Value(_)) {
             self.derived -= item.bytes;
         }
-    }
-
-    /// Evicts one item of `ring`: the first in sweep order not used since the sweep last
-    /// passed it. False if the ring is empty.
-    fn evict(&mut self, ring: usize) -> bool {
-        while let Some(hash) = self.rings.get_mut(ring).and_then(|r| r.pop_front()) {
-            // An entry whose item is gone, or now of the other kind, is stale.
-            let Some(item) = self.items.get_mut(&hash).filter(|item| usize::from(item.derived()) == ring) else {
-                continue;
-            };
-            if std::mem::take(&mut item.used) {
-                self.rings[ring].push_back(hash);
-                continue;
-            }
-            if let Some(old) = self.items.remove(&hash) {
-                self.forget(&old);
-            }
-            return true;
-        }
-        false
     }
 }
 
@@ -215,14 +191,7 @@ struct Item {
     key: CacheKey,
     value: Cached,
     bytes: usize,
-    /// Whether it was used since the clock last passed it.
-    used: bool,
-}
-
-impl Item {
-    fn derived(&self) -> bool {
-        matches!(self.value, Cached::Value(_))
-    }
+    used: u64,
 }
 
 /// What the cache holds an item for: a block, or a point or range read of a table set.
@@ -332,8 +301,10 @@ impl BlockCache {
 
     fn get(&self, probe: Probe<'_>) -> Option<Cached> {
         let mut inner = self.inner.borrow_mut();
+        inner.clock += 1;
+        let now = inner.clock;
         let item = inner.items.get_mut(&probe.hash()).filter(|item| item.key.probe() == probe)?;
-        item.used = true;
+        item.used = now;
         Some(item.value.clone())
     }
 
@@ -347,27 +318,37 @@ impl BlockCache {
 
     fn insert(&self, key: CacheKey, value: Cached, bytes: usize) {
         let mut inner = self.inner.borrow_mut();
-        let item = Item { key, value, bytes, used: false };
-        let ring = usize::from(item.derived());
+        inner.clock += 1;
+        let used = inner.clock;
+        let derived = matches!(value, Cached::Value(_));
         inner.bytes += bytes;
-        inner.derived += if item.derived() { bytes } else { 0 };
-        let hash = item.key.probe().hash();
-        match inner.items.insert(hash, item) {
-            Some(old) => {
-                inner.forget(&old);
-                if usize::from(old.derived()) != ring {
-                    inner.rings[ring].push_back(hash);
+        inner.derived += if derived { bytes } else { 0 };
+        let hash = key.probe().hash();
+        if let Some(old) = inner.items.insert(hash, Item { key, value, bytes, used }) {
+            inner.forget(&old);
+        }
+        let derived_capacity = self.derived_capacity();
+        if inner.bytes > self.capacity || inner.derived > derived_capacity {
+            // Evict the least recently used down to three quarters of what is over, so
+            // eviction (a sort) is rare; only derived items if only they are over.
+            let bytes_target = if inner.bytes > self.capacity { self.capacity / 4 * 3 } else { usize::MAX };
+            let derived_target = derived_capacity / 4 * 3;
+            let only_derived = bytes_target == usize::MAX;
+            let mut by_age: Vec<(u64, u64)> = inner
+                .items
+                .iter()
+                .filter(|(_, item)| !only_derived || matches!(item.value, Cached::Value(_)))
+                .map(|(h, item)| (item.used, *h))
+                .collect();
+            by_age.sort_unstable();
+            for (_, hash) in by_age {
+                if inner.bytes <= bytes_target && inner.derived <= derived_target {
+                    break;
+                }
+                if let Some(old) = inner.items.remove(&hash) {
+                    inner.forget(&old);
                 }
             }
-            None => inner.rings[ring].push_back(hash),
-        }
-        // Down to three quarters of what is over, so eviction runs in bursts, not per insert.
-        let derived_capacity = self.derived_capacity();
-        if inner.derived > derived_capacity {
-            while inner.derived > derived_capacity / 4 * 3 && inner.evict(1) {}
-        }
-        if inner.bytes > self.capacity {
-            while inner.bytes > self.capacity / 4 * 3 && (inner.evict(0) || inner.evict(1)) {}
         }
     }
 
@@ -990,7 +971,7 @@ mod tests {
     }
 
     #[test]
-    fn eviction_spares_what_was_used_since_the_clock_passed_and_goes_down_to_three_quarters() {
+    fn eviction_drops_the_least_recently_used_down_to_three_quarters() {
         let cache = BlockCache::new(1000);
         let item = || Cached::Block(Rc::new(Block { data: Vec::new(), starts: Vec::new(), bytes: 100 }));
         let at = |i: u32| CacheKey::Value(1, key(i).as_slice().into());
