@@ -24,13 +24,6 @@ pub struct Filters<'a> {
     pub end: Vec<&'a Expr>,
 }
 
-impl Filters<'_> {
-    /// Whether any conjunct is checked before a match is complete.
-    pub fn pushed(&self) -> bool {
-        self.at.iter().flatten().any(|c| !c.is_empty())
-    }
-}
-
 /// Places the conjuncts of `where_` for `parts` (as they are matched), with `before` the
 /// variables bound before the `MATCH`.
 pub(super) fn filters<'a, 'p>(parts: &'p [PatternPart], where_: Option<&'a Expr>, before: &'p Scope) -> Filters<'a> {

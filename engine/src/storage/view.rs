@@ -842,7 +842,7 @@ impl Want {
 }
 
 /// About the bytes live entries hold.
-pub fn entries_bytes(live: &[(Vec<u8>, Vec<u8>)]) -> usize {
+fn entries_bytes(live: &[(Vec<u8>, Vec<u8>)]) -> usize {
     live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64
 }
 
