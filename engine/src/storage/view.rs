@@ -83,7 +83,12 @@ impl Block {
     }
 
     fn key(&self, i: usize) -> &[u8] {
-        self.span(i).and_then(|(key, value, ..)| self.data.get(key..value)).unwrap_or_default()
+        self.starts.get(i).map_or(&[], |&start| self.key_at(start))
+    }
+
+    /// The key of the entry starting at `(key, value)` (see [`Block::starts`]).
+    fn key_at(&self, (key, value): (u32, u32)) -> &[u8] {
+        self.data.get(key as usize..(value & !TOMBSTONE) as usize).unwrap_or_default()
     }
 
     /// Entry `i`'s value: `None` for a tombstone (or past the end).
@@ -94,16 +99,7 @@ impl Block {
 
     /// The position of `key`, or where it would be.
     fn position(&self, key: &[u8]) -> Result<usize, usize> {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.key(mid).cmp(key) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Ok(mid),
-            }
-        }
-        Err(lo)
+        self.starts.binary_search_by(|&start| self.key_at(start).cmp(key))
     }
 }
 
@@ -649,7 +645,7 @@ impl State {
             return v.map(|v| decode(v).map(Rc::new));
         }
         let id = self.tables.id;
-        if let Some(v) = reads.cache.value::<T>(Probe::Value(id, key)).filter(|_| id != 0) {
+        if let Some(v) = (id != 0).then(|| reads.cache.value::<T>(Probe::Value(id, key))).flatten() {
             return Some(Ok(v));
         }
         let (block, at) = self.in_tables(reads, key)?;
@@ -676,11 +672,6 @@ impl State {
         self.scan(reads, writes, lo, hi, Want::ALL)
     }
 
-    /// The keys of [`State::range`] (its values are not copied).
-    pub fn keys(&self, reads: &Reads, writes: Option<&Layer>, lo: &[u8], hi: Option<&[u8]>) -> Vec<Vec<u8>> {
-        self.scan(reads, writes, lo, hi, Want::KEYS).into_iter().map(|(k, _)| k).collect()
-    }
-
     fn scan(
         &self,
         reads: &Reads,
@@ -695,8 +686,9 @@ impl State {
                 let bytes = entries_bytes(&live);
                 Ok((live, bytes))
             });
-            let tables = tables.unwrap_or_default();
-            sources.push(tables.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect());
+            // Copied out of the cache when remembered there, else taken.
+            let tables = tables.map(|t| Rc::try_unwrap(t).unwrap_or_else(|kept| (*kept).clone())).unwrap_or_default();
+            sources.push(tables.into_iter().map(|(k, v)| (k, Some(v))).collect());
             return merge_live(sources, None);
         }
         merge_live(self.sources(reads, writes, lo, hi, want), None)
@@ -717,7 +709,7 @@ impl State {
     ) -> Result<Rc<T>, Error> {
         let want = Want { limit: usize::MAX, keys_only };
         let mut layers = writes.into_iter().chain(self.layers.iter().map(|l| &**l));
-        let in_memory = layers.any(|l| !layer_range(l, lo, hi, Want { limit: 1, keys_only: true }).is_empty());
+        let in_memory = layers.any(|l| l.range::<[u8], _>(bounds(lo, hi)).next().is_some());
         if self.tables.id == 0 || in_memory || self.tables.resident_covers(lo, hi) {
             return decode(&self.scan(reads, writes, lo, hi, want)).map(|(value, _)| Rc::new(value));
         }
@@ -737,7 +729,7 @@ impl State {
     ) -> Result<Rc<T>, Error> {
         let id = self.tables.id;
         let probe = Probe::Range(id, TypeId::of::<T>(), want.keys_only, lo, hi);
-        if let Some(kept) = reads.cache.value::<T>(probe).filter(|_| id != 0) {
+        if let Some(kept) = (id != 0).then(|| reads.cache.value::<T>(probe)).flatten() {
             return Ok(kept);
         }
         let complete = !reads.incomplete();
@@ -831,7 +823,6 @@ struct Want {
 
 impl Want {
     const ALL: Want = Want { limit: usize::MAX, keys_only: false };
-    const KEYS: Want = Want { limit: usize::MAX, keys_only: true };
 
     fn value(self, v: Option<&[u8]>) -> Option<Vec<u8>> {
         match v {
@@ -851,8 +842,16 @@ const REMEMBERED_RANGE_BYTES: usize = 256 * 1024;
 
 /// A layer's entries in `[lo, hi)`, as `want` says.
 fn layer_range(layer: &Layer, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
-    let bounds = (Bound::Included(lo), hi.map_or(Bound::Unbounded, Bound::Excluded));
-    layer.range::<[u8], _>(bounds).take(want.limit).map(|(k, v)| (k.clone(), want.value(v.as_deref()))).collect()
+    layer
+        .range::<[u8], _>(bounds(lo, hi))
+        .take(want.limit)
+        .map(|(k, v)| (k.clone(), want.value(v.as_deref())))
+        .collect()
+}
+
+/// `[lo, hi)` as range bounds (`hi` `None`: to the end).
+fn bounds<'k>(lo: &'k [u8], hi: Option<&'k [u8]>) -> (Bound<&'k [u8]>, Bound<&'k [u8]>) {
+    (Bound::Included(lo), hi.map_or(Bound::Unbounded, Bound::Excluded))
 }
 
 /// The outcome of looking a key up in one table.
@@ -997,7 +996,9 @@ mod tests {
         let all = state.range(&reads, None, b"k", Some(b"l"));
         assert_eq!(all.len(), 40);
         let keys: Vec<Vec<u8>> = all.iter().map(|(k, _)| k.clone()).collect();
-        assert_eq!(state.keys(&reads, None, b"k", Some(b"l")), keys, "keys alone see the same tombstones");
+        let keys_only = |e: &[(Vec<u8>, Vec<u8>)]| Ok((e.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), 0));
+        let seen = state.range_decoded(&reads, None, (b"k", Some(b"l")), true, keys_only).unwrap();
+        assert_eq!(*seen, keys, "keys alone see the same tombstones");
         assert_eq!(all.iter().find(|(k, _)| *k == key(70)).unwrap().1, vec![2], "the newer value wins");
         let writes: Layer = (60..100).map(|i| (key(i), None)).collect();
         assert!(state.range_first(&reads, Some(&writes), b"k", Some(b"l"), 1).is_empty(), "all deleted");
