@@ -377,6 +377,11 @@ fn shortest_paths_keep_only_the_least_length_per_pair() {
     // With the end unbound: for each end node, its shortest paths only.
     let all = "MATCH p = allShortestPaths((a:N {n: 'a'})-[:R*]->(t)) RETURN t.n, length(p) ORDER BY t.n";
     assert_eq!(s.rows(all), "[[\"b\",1],[\"c\",2],[\"c\",2],[\"d\",3],[\"d\",3],[\"e\",2],[\"x\",1]]");
+    // A relationship the same MATCH uses elsewhere is not on the path: without a->b, a->e
+    // goes round by x, c and d.
+    let unique = "MATCH (a:N {n: 'a'}), (t:N {n: 'e'}), (a)-[:R]->(:N {n: 'b'}), p = shortestPath((a)-[:R*]->(t)) \
+                  RETURN [n IN nodes(p) | n.n]";
+    assert_eq!(s.rows(unique), "[[[\"a\",\"x\",\"c\",\"d\",\"e\"]]]");
     // With only the end bound: each start node's own shortest path (the search used to end at
     // the first length that reached the end from any start).
     let to_e = "MATCH (t:N {n: 'e'}) MATCH p = shortestPath((f:N)-[:R*]->(t)) RETURN f.n, length(p) ORDER BY f.n";
