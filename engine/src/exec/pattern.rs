@@ -61,8 +61,12 @@ pub fn match_seeking(
     match_from(ev, parts, seeks, checks, row.clone(), &mut Vec::new(), sink)
 }
 
-/// Whether every conjunct checked at this step is true for `row`.
-fn passes(ev: &Evaluator, checks: Option<&Vec<&Expr>>, row: &Row) -> Result<bool> {
+/// Whether every conjunct of `checks` (those of one step, if any) is true for `row`.
+pub(super) fn passes<'c>(
+    ev: &Evaluator,
+    checks: impl IntoIterator<Item = &'c Vec<&'c Expr>>,
+    row: &Row,
+) -> Result<bool> {
     for c in checks.into_iter().flatten() {
         if !ev.truthy(c, row)? {
             return Ok(false);

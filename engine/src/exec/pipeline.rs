@@ -152,10 +152,8 @@ fn match_row(m: &MatchPlan, row: Row, ev: &Evaluator, next: &mut Sink) -> Result
     ev.budget.tick(1)?;
     let mut any = false;
     let flow = pattern::match_seeking(ev, &m.parts, &m.seeks, &m.filters.at, &row, &mut |r| {
-        for c in &m.filters.end {
-            if !ev.truthy(c, &r)? {
-                return Ok(GO);
-            }
+        if !pattern::passes(ev, [&m.filters.end], &r)? {
+            return Ok(GO);
         }
         any = true;
         next(r)
