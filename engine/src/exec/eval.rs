@@ -8,7 +8,7 @@ use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
 use crate::graph::duration::{Amount, Duration};
 use crate::graph::temporal::{Component, TemporalError};
-use crate::graph::{Graph, Value};
+use crate::graph::{Graph, NodeView, Value};
 use crate::plan::is_aggregate;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -206,7 +206,8 @@ impl<'a> Evaluator<'a> {
             ExprKind::HasLabels(x, labels) => match ev(x)? {
                 Value::Null => Value::Null,
                 Value::Node(id) => {
-                    Value::Bool(self.graph.node(id).is_some_and(|n| labels.iter().all(|l| n.labels.contains(&l.name))))
+                    let has = |n: NodeView| n.has_labels(labels.iter().map(|l| l.name.as_str()));
+                    Value::Bool(self.graph.with_node(id, has).unwrap_or(false))
                 }
                 v => return Err(type_error(format!("label check needs a node, got {}", v.type_name()))),
             },
@@ -372,7 +373,7 @@ impl<'a> Evaluator<'a> {
     fn property(&self, target: &Value, key: &str) -> Result<Value> {
         Ok(match target {
             Value::Null => Value::Null,
-            Value::Node(id) => self.graph.node(*id).ok_or_else(deleted)?.props.get(key).cloned().unwrap_or(Value::Null),
+            Value::Node(id) => self.graph.node_property(*id, key).ok_or_else(deleted)?,
             Value::Rel(id) => self.graph.rel(*id).ok_or_else(deleted)?.props.get(key).cloned().unwrap_or(Value::Null),
             Value::Map(m) => m.get(key).cloned().unwrap_or(Value::Null),
             v if v.is_temporal() => temporal_component(v, key)?,

@@ -9,7 +9,7 @@ use super::pipeline::{Flow, Sink, GO, STOP};
 use super::{row_bytes, Evaluator, Row};
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
-use crate::graph::{NodeId, Path, RelId, Value};
+use crate::graph::{NodeId, NodeView, Path, RelId, Value};
 use crate::plan::{self, IndexSeek, RangeOp, Seek};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -697,18 +697,17 @@ fn bind_node(
     row: &mut Row,
     wanted: &mut Option<Value>,
 ) -> Result<bool> {
-    let Some(data) = ev.graph.node(id) else {
-        return Ok(false);
-    };
-    if !node.labels.iter().all(|l| data.labels.contains(&l.name)) {
+    let has_labels = |n: NodeView| n.has_labels(node.labels.iter().map(|l| l.name.as_str()));
+    if !ev.graph.with_node(id, has_labels).unwrap_or(false) {
         return Ok(false);
     }
     if let Some(p) = &node.props {
         if wanted.is_none() {
             *wanted = Some(ev.eval(p, row)?);
         }
+        let has_props = |wanted| ev.graph.with_node(id, |n| n.has_properties(wanted)).unwrap_or(false);
         match wanted.as_ref().unwrap_or(&Value::Null) {
-            Value::Map(wanted) if !props_match(&data.props, wanted) => return Ok(false),
+            Value::Map(wanted) if !has_props(wanted) => return Ok(false),
             Value::Map(_) | Value::Null => {}
             v => {
                 return Err(Error::runtime(

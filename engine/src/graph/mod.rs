@@ -115,6 +115,64 @@ pub struct Decoded {
     rels: RefCell<IdMap<Rc<RelData>>>,
 }
 
+/// A node as [`Graph::with_node`] finds it: decoded, or the stored bytes of [`kv::node_value`].
+#[derive(Clone, Copy)]
+pub enum NodeView<'n> {
+    Data(&'n NodeData),
+    Stored(&'n [u8]),
+}
+
+impl NodeView<'_> {
+    pub fn has_label(self, label: &str) -> Result<bool, Error> {
+        match self {
+            NodeView::Data(n) => Ok(n.labels.contains(label)),
+            NodeView::Stored(v) => {
+                let mut r = Reader::new(v);
+                for _ in 0..r.len()? {
+                    if r.bytes()? == label.as_bytes() {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    pub fn has_labels<'l>(self, mut labels: impl Iterator<Item = &'l str>) -> Result<bool, Error> {
+        labels.try_fold(true, |all, l| Ok(all && self.has_label(l)?))
+    }
+
+    /// Whether it holds every property of `wanted` with a value `=` finds equal.
+    pub fn has_properties(self, wanted: &Properties) -> Result<bool, Error> {
+        for (key, value) in wanted {
+            if self.property(key)?.and_then(|v| v.cypher_eq(value)) != Some(true) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The value of property `key`, decoding no other.
+    pub fn property(self, key: &str) -> Result<Option<Value>, Error> {
+        match self {
+            NodeView::Data(n) => Ok(n.props.get(key).cloned()),
+            NodeView::Stored(v) => {
+                let mut r = Reader::new(v);
+                for _ in 0..r.len()? {
+                    r.bytes()?;
+                }
+                for _ in 0..r.len()? {
+                    if r.bytes()? == key.as_bytes() {
+                        return decode_value(&mut r, 0).map(Some);
+                    }
+                    skip_value(&mut r)?;
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
 /// A map by entity id, with a cheap hash (SipHash showed in profiles).
 type IdMap<T> = HashMap<u64, T, BuildHasherDefault<FastHasher>>;
 
@@ -144,6 +202,19 @@ impl<'a> Graph<'a> {
         Graph { decoded: Some(decoded), ..self }
     }
 
+    /// The remembered value of an entity, unless the writes override it (remembered values
+    /// come from the state).
+    fn remembered<T: 'a>(
+        &self,
+        id: u64,
+        key_of: fn(u64) -> Vec<u8>,
+        memo: impl Fn(&'a Decoded) -> &'a RefCell<IdMap<Rc<T>>>,
+    ) -> Option<Rc<T>> {
+        let found = self.decoded.and_then(|d| memo(d).borrow().get(&id).cloned())?;
+        let overridden = self.writes.is_some_and(|w| !w.is_empty() && w.get(&key_of(id)).is_some());
+        (!overridden).then_some(found)
+    }
+
     /// An entity: from the writes, else remembered, else decoded from the state.
     fn entity<T: 'static>(
         &self,
@@ -152,18 +223,11 @@ impl<'a> Graph<'a> {
         memo: impl Fn(&'a Decoded) -> &'a RefCell<IdMap<Rc<T>>>,
         decode: fn(&[u8]) -> Result<T, Error>,
     ) -> Option<Rc<T>> {
-        // Remembered values come from the state, which a write to the entity overrides.
-        let written = |key: &[u8]| self.writes.and_then(|w| w.get(key));
-        if let Some(found) = self.decoded.and_then(|d| memo(d).borrow().get(&id).cloned()) {
-            if self.writes.is_none_or(|w| w.is_empty()) {
-                return Some(found);
-            }
-            if written(&key_of(id)).is_none() {
-                return Some(found);
-            }
+        if let Some(found) = self.remembered(id, key_of, &memo) {
+            return Some(found);
         }
         let key = key_of(id);
-        if let Some(v) = written(&key) {
+        if let Some(v) = self.writes.and_then(|w| w.get(&key)) {
             return v.as_deref().and_then(|v| self.decoded(decode(v))).map(Rc::new);
         }
         let value = self.decoded(self.state.get_decoded(self.reads, &key, decode)?)?;
@@ -207,6 +271,29 @@ impl<'a> Graph<'a> {
             return node.clone();
         }
         self.entity(id, kv::node_key, |d| &d.nodes, kv::decode_node)
+    }
+
+    /// `f` of node `id` read in place: decoded if it was written or is remembered, else its
+    /// stored bytes, so that a label check or one property decodes nothing else. `None`: no
+    /// such node (or `f` failed, reported through [`Reads::fail`]).
+    pub fn with_node<R>(&self, id: NodeId, f: impl FnOnce(NodeView) -> Result<R, Error>) -> Option<R> {
+        if let Some(node) = self.touched.and_then(|t| t.nodes.get(&id)) {
+            return node.as_deref().and_then(|n| self.decoded(f(NodeView::Data(n))));
+        }
+        if let Some(node) = self.remembered(id, kv::node_key, |d| &d.nodes) {
+            return self.decoded(f(NodeView::Data(&node)));
+        }
+        let key = kv::node_key(id);
+        let result = match self.writes.and_then(|w| w.get(&key)) {
+            Some(v) => v.as_deref().map(|v| f(NodeView::Stored(v))),
+            None => self.state.get_with(self.reads, &key, |v| f(NodeView::Stored(v))),
+        };
+        self.decoded(result?)
+    }
+
+    /// The value of property `key` of node `id` (`Null` if it has none); `None`: no such node.
+    pub fn node_property(&self, id: NodeId, key: &str) -> Option<Value> {
+        self.with_node(id, |n| n.property(key)).map(|v| v.unwrap_or(Value::Null))
     }
 
     pub fn rel(&self, id: RelId) -> Option<Rc<RelData>> {
@@ -460,6 +547,17 @@ fn decode_props(r: &mut Reader) -> Result<Properties, Error> {
         props.insert(k, decode_value(r, 0)?);
     }
     Ok(props)
+}
+
+/// Moves `r` past one value: a string without copying it, anything else by decoding it.
+fn skip_value(r: &mut Reader) -> Result<(), Error> {
+    let mut ahead = r.clone();
+    if ahead.u8()? == V_STRING {
+        ahead.bytes()?;
+        *r = ahead;
+        return Ok(());
+    }
+    decode_value(r, 0).map(drop)
 }
 
 fn decode_value(r: &mut Reader, depth: u32) -> Result<Value, Error> {

@@ -262,3 +262,58 @@ fn entities_written_once_commit_what_replicas_work_out() {
     let schema = read_schema(&state, &reads);
     assert_eq!(view(&state, &reads, &schema).index_candidates("by_x", &Value::Int(5)), vec![3]);
 }
+
+#[test]
+fn a_stored_node_answers_labels_and_single_properties_as_decoded() {
+    let date = Date::from_days(19_000).unwrap();
+    let time = LocalTime::from_nanos(3_600_000_000_123).unwrap();
+    let offset = Offset::from_seconds(3600).unwrap();
+    let local = LocalDateTime { date, time };
+    let every_kind = props(&[
+        ("a_bool", Value::Bool(true)),
+        ("b_int", Value::Int(-42)),
+        ("c_float", Value::Float(2.5)),
+        ("d_string", Value::String("héllo".into())),
+        ("e_list", Value::List(vec![Value::String("x".into()), Value::Int(7)])),
+        ("f_date", Value::Date(date)),
+        ("g_localtime", Value::LocalTime(time)),
+        ("h_time", Value::Time(Time { time, offset })),
+        ("i_localdatetime", Value::LocalDateTime(local)),
+        ("j_datetime", Value::DateTime(DateTime { local, offset, zone: zones::ZoneId::find("Europe/Oslo") })),
+        ("k_duration", Value::Duration(duration::Duration::from_parts(1, 2, 3_000_000_007).unwrap())),
+        ("l_last", Value::Bool(false)),
+    ]);
+    let node = NodeData { labels: labels(&["Person", "X"]), props: every_kind.clone() };
+    let bytes = kv::node_value(&node);
+    let stored = NodeView::Stored(&bytes);
+    for (key, value) in &every_kind {
+        assert_eq!(stored.property(key).unwrap().as_ref(), Some(value), "{key}");
+        assert_eq!(NodeView::Data(&node).property(key).unwrap().as_ref(), Some(value), "{key}");
+    }
+    assert_eq!(stored.property("absent").unwrap(), None);
+    assert_eq!(stored.property("a_boo").unwrap(), None, "a prefix of a key is another key");
+    assert!(stored.has_labels(["Person", "X"].into_iter()).unwrap());
+    assert!(!stored.has_labels(["Person", "Y"].into_iter()).unwrap());
+    assert!(!stored.has_label("Perso").unwrap());
+    let wanted = props(&[("b_int", Value::Float(-42.0)), ("d_string", Value::String("héllo".into()))]);
+    assert!(stored.has_properties(&wanted).unwrap(), "`=` compares numbers across types");
+    assert!(!stored.has_properties(&props(&[("absent", Value::Int(1))])).unwrap());
+    // Truncated bytes are an error, not a wrong answer.
+    assert!(NodeView::Stored(&bytes[..bytes.len() - 1]).property("l_last").is_err());
+}
+
+#[test]
+fn reading_a_node_in_place_sees_the_transactions_writes() {
+    let mut state = State::default();
+    let mut a = 0;
+    commit(&mut state, |tx| a = tx.create_node(labels(&["P"]), props(&[("v", Value::Int(1))])).unwrap());
+    let reads = Reads::unbounded();
+    let mut tx = Tx::new(&state, &reads);
+    assert_eq!(tx.graph().node_property(a, "v"), Some(Value::Int(1)));
+    tx.set_node_property(a, "v", Value::Int(2)).unwrap();
+    assert_eq!(tx.graph().node_property(a, "v"), Some(Value::Int(2)));
+    assert_eq!(tx.graph().node_property(a, "w"), Some(Value::Null));
+    tx.delete_node(a, true);
+    assert_eq!(tx.graph().node_property(a, "v"), None, "a deleted node has no properties");
+    assert_eq!(view(&state, &reads, &Schema::new()).node_property(a, "v"), Some(Value::Int(1)));
+}

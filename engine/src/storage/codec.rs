@@ -127,7 +127,9 @@ impl Writer {
     }
 }
 
-/// Reads what a [`Writer`] wrote; every read is bounds-checked.
+/// Reads what a [`Writer`] wrote; every read is bounds-checked. A clone reads ahead without
+/// moving the original.
+#[derive(Clone)]
 pub struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
