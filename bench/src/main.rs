@@ -445,7 +445,10 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social, batch: usize, cache
     }
     let seconds = started.elapsed().saturating_sub(waited).as_secs_f64();
     let peak_rss_mb = peak_rss_mb();
-    eprintln!("  checkpointed, peak RSS {peak_rss_mb} MB; counting what was loaded");
+    let (l0, l1) = db.cached().table_counts();
+    eprintln!(
+        "  checkpointed ({l0} level-0 and {l1} level-1 tables), peak RSS {peak_rss_mb} MB; counting what was loaded"
+    );
     let t = Instant::now();
     for (query, expected) in [("MATCH (n) RETURN count(n)", g.nodes()), ("MATCH ()-[r]->() RETURN count(r)", g.rels())]
     {

@@ -113,6 +113,8 @@ pub struct Touched {
 pub struct Decoded {
     nodes: RefCell<IdMap<Rc<NodeData>>>,
     rels: RefCell<IdMap<Rc<RelData>>>,
+    /// Nodes' stored bytes, as [`Graph::with_node`] read them.
+    stored: RefCell<IdMap<Rc<[u8]>>>,
 }
 
 /// A node as [`Graph::with_node`] finds it: decoded, or the stored bytes of [`kv::node_value`].
@@ -179,7 +181,7 @@ type IdMap<T> = HashMap<u64, T, BuildHasherDefault<FastHasher>>;
 /// Entities a [`Decoded`] keeps of each kind at most.
 const DECODED_MAX: usize = 1 << 16;
 
-fn remember<T>(map: &RefCell<IdMap<Rc<T>>>, id: u64, value: &Rc<T>) {
+fn remember<T: ?Sized>(map: &RefCell<IdMap<Rc<T>>>, id: u64, value: &Rc<T>) {
     let mut map = map.borrow_mut();
     if map.len() >= DECODED_MAX {
         map.clear();
@@ -204,7 +206,7 @@ impl<'a> Graph<'a> {
 
     /// The remembered value of an entity, unless the writes override it (remembered values
     /// come from the state).
-    fn remembered<T: 'a>(
+    fn remembered<T: 'a + ?Sized>(
         &self,
         id: u64,
         key_of: fn(u64) -> Vec<u8>,
@@ -283,12 +285,18 @@ impl<'a> Graph<'a> {
         if let Some(node) = self.remembered(id, kv::node_key, |d| &d.nodes) {
             return self.decoded(f(NodeView::Data(&node)));
         }
+        if let Some(bytes) = self.remembered(id, kv::node_key, |d| &d.stored) {
+            return self.decoded(f(NodeView::Stored(&bytes)));
+        }
         let key = kv::node_key(id);
-        let result = match self.writes.and_then(|w| w.get(&key)) {
-            Some(v) => v.as_deref().map(|v| f(NodeView::Stored(v))),
-            None => self.state.get_with(self.reads, &key, |v| f(NodeView::Stored(v))),
-        };
-        self.decoded(result?)
+        if let Some(v) = self.writes.and_then(|w| w.get(&key)) {
+            return v.as_deref().and_then(|v| self.decoded(f(NodeView::Stored(v))));
+        }
+        let bytes: Rc<[u8]> = self.state.get_with(self.reads, &key, |v| Rc::from(v))?;
+        if let Some(d) = self.decoded {
+            remember(&d.stored, id, &bytes);
+        }
+        self.decoded(f(NodeView::Stored(&bytes)))
     }
 
     /// The value of property `key` of node `id` (`Null` if it has none); `None`: no such node.
