@@ -210,3 +210,21 @@ fn a_scan_keeps_its_blocks_rather_than_what_it_derived_from_them() {
         }
     }
 }
+
+/// A label's id list is read from every table block of its range; a large one (here 40,000
+/// ids, 320 KB) is kept decoded too, so the next scan of the label reads no block at all.
+#[test]
+fn a_large_label_scan_is_remembered() {
+    use engine::storage::BlockCache;
+    let store = Rc::new(MemoryStore::new());
+    let mut db = open(&store, 0);
+    db.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
+    for batch in 0..8 {
+        run(&db, "UNWIND range(1, 5000) AS i CREATE (:A)", 1_000 * (batch + 1));
+    }
+    assert!(block_on(db.maybe_checkpoint(&10_000)).unwrap());
+    let cache = Rc::new(BlockCache::new(32 << 20));
+    let warm = Database::resume(store.clone(), "ns", db.cached()).with_cache(cache.clone());
+    assert_eq!(query(&warm, "MATCH (n:A) RETURN count(*)"), query(&db, "MATCH (n:A) RETURN count(*)"));
+    assert!(cache.derived_bytes() >= 8 * 40_000, "the id list is kept: {} bytes", cache.derived_bytes());
+}

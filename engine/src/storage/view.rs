@@ -723,8 +723,8 @@ impl State {
     }
 
     /// The tables' live entries in `[lo, hi)`, as `keep` makes them (with about the bytes that
-    /// holds), remembered in the cache when small ([`REMEMBERED_RANGE_BYTES`]: a scan of a
-    /// whole label is not worth keeping) and read without missing a block.
+    /// holds), remembered in the cache when read without missing a block (within the request's
+    /// share of the cache, [`Reads::remember`]).
     fn table_range<T: 'static>(
         &self,
         reads: &Reads,
@@ -741,7 +741,7 @@ impl State {
         let complete = !reads.incomplete();
         let (kept, size) = keep(merge_live(self.table_sources(reads, lo, hi, want), None))?;
         let kept = Rc::new(kept);
-        if id != 0 && complete && !reads.incomplete() && size <= REMEMBERED_RANGE_BYTES {
+        if id != 0 && complete && !reads.incomplete() {
             let key = CacheKey::Range(id, TypeId::of::<T>(), want.keys_only, lo.into(), hi.map(Into::into));
             reads.remember(key, kept.clone(), size);
         }
@@ -842,9 +842,6 @@ impl Want {
 fn entries_bytes(live: &[(Vec<u8>, Vec<u8>)]) -> usize {
     live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64
 }
-
-/// Ranges of a table set larger than this are not remembered in the cache.
-const REMEMBERED_RANGE_BYTES: usize = 256 * 1024;
 
 /// A layer's entries in `[lo, hi)`, as `want` says.
 fn layer_range(layer: &Layer, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
