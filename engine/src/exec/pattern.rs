@@ -576,8 +576,8 @@ fn neighbours(ev: &Evaluator, at: NodeId, rel: &RelPattern) -> Vec<(RelId, NodeI
     }
     if rel.direction != Direction::Outgoing {
         // A self-loop appears in both lists; an undirected pattern still uses it once.
-        let seen: Vec<RelId> = out.iter().map(|(r, _)| *r).collect();
-        out.extend(side(false).into_iter().filter(|(r, _)| !seen.contains(r)));
+        let seen: Vec<RelId> = out.iter().map(|(r, _)| *r).collect(); // sorted
+        out.extend(side(false).into_iter().filter(|(r, _)| seen.binary_search(r).is_err()));
     }
     out
 }

@@ -96,13 +96,13 @@ pub fn adjacency(outgoing: bool, id: RelId, r: &RelData) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// An adjacency entry's relationship type (from its key) and far node (its value).
-pub fn decode_adjacency(key: &[u8], value: &[u8]) -> Result<(RelId, String, NodeId), Error> {
+pub fn decode_adjacency<'k>(key: &'k [u8], value: &[u8]) -> Result<(RelId, &'k str, NodeId), Error> {
     let bad = || bad_key(key);
     let len = key.get(9..13).and_then(|b| <[u8; 4]>::try_from(b).ok()).ok_or_else(bad)?;
     let end = 13 + u32::from_be_bytes(len) as usize;
     let rel_type = key.get(13..end).and_then(|t| std::str::from_utf8(t).ok()).ok_or_else(bad)?;
     let rel = trailing_id(key).filter(|_| key.len() == end + 8).ok_or_else(bad)?;
-    Ok((rel, rel_type.to_string(), Reader::new(value).varint()?))
+    Ok((rel, rel_type, Reader::new(value).varint()?))
 }
 
 pub fn counters_value(next_node: NodeId, next_rel: RelId) -> Vec<u8> {

@@ -60,11 +60,11 @@ pub struct RelData {
     pub props: Properties,
 }
 
-/// One relationship as seen from one of its nodes.
-#[derive(Clone, Debug, PartialEq)]
+/// One relationship as seen from one of its nodes (its type is the one asked for, or read
+/// from the relationship).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Adjacent {
     pub rel: RelId,
-    pub rel_type: String,
     /// The node at the other end.
     pub other: NodeId,
 }
@@ -338,11 +338,10 @@ impl<'a> Graph<'a> {
     pub fn adjacent(&self, node: NodeId, outgoing: bool, rel_type: Option<&str>) -> Rc<Vec<Adjacent>> {
         let prefix = kv::adjacency_prefix(outgoing, node, rel_type);
         let decode = |entries: &[(Vec<u8>, Vec<u8>)]| {
-            let adjacent = |(k, v): &(Vec<u8>, Vec<u8>)| {
-                kv::decode_adjacency(k, v).map(|(rel, rel_type, other)| Adjacent { rel, rel_type, other })
-            };
+            let adjacent =
+                |(k, v): &(Vec<u8>, Vec<u8>)| kv::decode_adjacency(k, v).map(|(rel, _, other)| Adjacent { rel, other });
             let list = entries.iter().map(adjacent).collect::<Result<Vec<_>, _>>()?;
-            let bytes = list.iter().map(|a| std::mem::size_of::<Adjacent>() + a.rel_type.len()).sum::<usize>() + 64;
+            let bytes = std::mem::size_of_val(list.as_slice()) + 64;
             Ok((list, bytes))
         };
         let end = prefix_end(&prefix);
