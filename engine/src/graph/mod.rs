@@ -114,7 +114,7 @@ pub struct Decoded {
     nodes: RefCell<IdMap<Rc<NodeData>>>,
     rels: RefCell<IdMap<Rc<RelData>>>,
     /// Nodes' stored bytes, as [`Graph::with_node`] read them.
-    stored: RefCell<IdMap<Rc<[u8]>>>,
+    stored: RefCell<IdMap<Rc<Vec<u8>>>>,
 }
 
 /// A node as [`Graph::with_node`] finds it: decoded, or the stored bytes of [`kv::node_value`].
@@ -181,7 +181,7 @@ type IdMap<T> = HashMap<u64, T, BuildHasherDefault<FastHasher>>;
 /// Entities a [`Decoded`] keeps of each kind at most.
 const DECODED_MAX: usize = 1 << 16;
 
-fn remember<T: ?Sized>(map: &RefCell<IdMap<Rc<T>>>, id: u64, value: &Rc<T>) {
+fn remember<T>(map: &RefCell<IdMap<Rc<T>>>, id: u64, value: &Rc<T>) {
     let mut map = map.borrow_mut();
     if map.len() >= DECODED_MAX {
         map.clear();
@@ -206,7 +206,7 @@ impl<'a> Graph<'a> {
 
     /// The remembered value of an entity, unless the writes override it (remembered values
     /// come from the state).
-    fn remembered<T: 'a + ?Sized>(
+    fn remembered<T: 'a>(
         &self,
         id: u64,
         key_of: fn(u64) -> Vec<u8>,
@@ -272,11 +272,23 @@ impl<'a> Graph<'a> {
         if let Some(node) = self.touched.and_then(|t| t.nodes.get(&id)) {
             return node.clone();
         }
-        self.entity(id, kv::node_key, |d| &d.nodes, kv::decode_node)
+        if let Some(node) = self.remembered(id, kv::node_key, |d| &d.nodes) {
+            return Some(node);
+        }
+        let decode = |n: NodeView| match n {
+            NodeView::Data(data) => Ok(data.clone()),
+            NodeView::Stored(v) => kv::decode_node(v),
+        };
+        let node = Rc::new(self.with_node(id, decode)?);
+        if let Some(d) = self.decoded {
+            remember(&d.nodes, id, &node);
+        }
+        Some(node)
     }
 
     /// `f` of node `id` read in place: decoded if it was written or is remembered, else its
-    /// stored bytes, so that a label check or one property decodes nothing else. `None`: no
+    /// stored bytes (which the block cache keeps across requests, and the run's [`Decoded`]
+    /// for the run), so that a label check or one property decodes nothing else. `None`: no
     /// such node (or `f` failed, reported through [`Reads::fail`]).
     pub fn with_node<R>(&self, id: NodeId, f: impl FnOnce(NodeView) -> Result<R, Error>) -> Option<R> {
         if let Some(node) = self.touched.and_then(|t| t.nodes.get(&id)) {
@@ -292,7 +304,7 @@ impl<'a> Graph<'a> {
         if let Some(v) = self.writes.and_then(|w| w.get(&key)) {
             return v.as_deref().and_then(|v| self.decoded(f(NodeView::Stored(v))));
         }
-        let bytes: Rc<[u8]> = self.state.get_with(self.reads, &key, |v| Rc::from(v))?;
+        let bytes = self.decoded(self.state.get_decoded(self.reads, &key, |v| Ok(v.to_vec()))?)?;
         if let Some(d) = self.decoded {
             remember(&d.stored, id, &bytes);
         }
