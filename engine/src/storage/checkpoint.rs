@@ -15,14 +15,20 @@
 //! tables, one step of level 1 and one output table; CPU by the same, so a step fits in the
 //! time a Worker gives `waitUntil` work after a response.
 //!
+//! The blocks a checkpoint writes go into the handle's block cache as they are written (see
+//! [`WriteThrough`]), so that the reads after a checkpoint do not fetch what the reads before
+//! it had in memory: a checkpoint's level-0 table in the room the cache has free (its entries
+//! were in memory until then), and of compaction's output the blocks overlapping input blocks
+//! that reads used since they were cached (up to half the cache).
+//!
 //! Safety (see `docs/format.md`): a checkpoint writes only a version validated within
 //! [`MAX_STALL_MS`], never builds on a base older than half of [`GC_MIN_AGE_MS`] without first
 //! looking for a newer manifest, and writes neither manifest nor `head` once it has run for
 //! longer than [`MAX_STALL_MS`]; garbage collection deletes only tables that no manifest at or
 //! after its boundary names. So no manifest `head` names can refer to a collected table.
 use super::records::{Contents, Layout, Level0, Manifest, ObjectName, Tables};
-use super::table::{Merge, Table, TableBuilder, TableMeta};
-use super::view::TableRef;
+use super::table::{self, BlockHandle, Merge, Table, TableBuilder, TableMeta};
+use super::view::{BlockCache, BlockId, TableRef};
 use super::{level0_entries, Changes, Checkpoint, Clock, Database, Error, StateMachine};
 use super::{CHECKPOINT_BYTES, CHECKPOINT_EVERY, CHECKPOINT_MIN_INTERVAL_MS, GC_MIN_AGE_MS, MAX_STALL_MS};
 use crate::store::{ObjectStore, PutMode};
@@ -80,12 +86,17 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             for (key, value) in delta {
                 builder.add(key, value)?;
             }
-            let table = self.put_table(builder, Layout::table_name(v.seq, base.seq, 0), &mut fresh).await?;
+            // The entries were read from memory until now: their blocks start out cached, in
+            // the room the cache has free (where they push out nothing that reads use).
+            let mut cached = WriteThrough::all(self.cache.capacity().saturating_sub(self.cache.bytes()));
+            let name = Layout::table_name(v.seq, base.seq, 0);
+            let table = self.put_table(builder, name, &mut fresh, &mut cached).await?;
             tables.l0.insert(0, Level0 { table, from_key: Vec::new() });
         }
         let (mut steps, mut outputs) = (0, 0);
+        let mut cached = WriteThrough::overlapping(self.cache.capacity() / 2);
         while tables.l0.len() >= self.tuning.l0_trigger && steps < self.tuning.steps_per_checkpoint {
-            tables = self.compact_step(tables, v.seq, base.seq, &mut outputs, &mut fresh).await?;
+            tables = self.compact_step(tables, v.seq, base.seq, &mut outputs, &mut fresh, &mut cached).await?;
             steps += 1;
         }
         if clock.now_ms().saturating_sub(started) > MAX_STALL_MS {
@@ -160,17 +171,30 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
 
     /// Stores a finished table. Its name determines its content, so finding it already
     /// there (a rival, or an earlier attempt of ours that errored but landed) is success.
-    /// Adds it to `fresh`.
+    /// Adds it to `fresh`, and the blocks `cached` selects to the block cache.
     async fn put_table(
         &self,
         builder: TableBuilder,
         name: String,
         fresh: &mut HashMap<String, TableRef>,
+        cached: &mut WriteThrough,
     ) -> Result<TableMeta, Error> {
         let (bytes, meta, index) = builder.finish(name);
-        let object = self.layout.object(&meta.name);
+        let object: Rc<str> = self.layout.object(&meta.name).into();
+        let blocks: Vec<(BlockId, Vec<u8>)> = cached
+            .select(&meta, &index)
+            .map(|h| {
+                Ok((
+                    BlockId { object: object.clone(), offset: h.offset, len: h.len },
+                    table::slice(&bytes, h.offset, h.len)?.to_vec(),
+                ))
+            })
+            .collect::<Result<_, Error>>()?;
         self.store.put(&object, bytes, PutMode::Create).await?;
-        let table = TableRef { meta: meta.clone(), index: Rc::new(index), object: object.into() };
+        for (id, data) in blocks {
+            cached.put(&self.cache, id, &data)?;
+        }
+        let table = TableRef { meta: meta.clone(), index: Rc::new(index), object };
         fresh.insert(meta.name.clone(), table);
         Ok(meta)
     }
@@ -184,6 +208,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         base: u64,
         outputs: &mut u32,
         fresh: &mut HashMap<String, TableRef>,
+        cached: &mut WriteThrough,
     ) -> Result<Tables, Error> {
         let lo = tables.l0.iter().map(|t| t.from_key.clone()).min().unwrap_or_default();
         let start = tables.l1.partition_point(|t| t.max_key < lo);
@@ -196,6 +221,9 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         let missing = || Error::Corrupt("a table named by the checkpoint being compacted is missing".into());
         let inputs = tables.l0.iter().map(|t| &t.table).chain(&tables.l1[start..end]);
         let inputs = self.fetch_tables(inputs).await?.ok_or_else(missing)?;
+        let metas = tables.l0.iter().map(|t| &t.table).chain(&tables.l1[start..end]);
+        let objects: Vec<String> = metas.clone().map(|m| self.layout.object(&m.name)).collect();
+        cached.set_ranges(read_ranges(&self.cache, metas.zip(&objects).zip(&inputs)));
         let (l0, l1) = inputs.split_at(tables.l0.len());
         let sources = tables.l0.iter().zip(l0).map(|(t, table)| level0_entries(table, &t.from_key, hi.as_deref()));
         let l1_entries: Box<dyn Iterator<Item = _>> = Box::new(l1.iter().flat_map(Table::iter));
@@ -207,12 +235,12 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             if builder.raw_len() >= self.tuning.table_bytes {
                 *outputs += 1;
                 let name = Layout::table_name(seq, base, *outputs);
-                written.push(self.put_table(std::mem::take(&mut builder), name, fresh).await?);
+                written.push(self.put_table(std::mem::take(&mut builder), name, fresh, cached).await?);
             }
         }
         if !builder.is_empty() {
             *outputs += 1;
-            written.push(self.put_table(builder, Layout::table_name(seq, base, *outputs), fresh).await?);
+            written.push(self.put_table(builder, Layout::table_name(seq, base, *outputs), fresh, cached).await?);
         }
         tables.l1.splice(start..end, written);
         tables.l0.retain_mut(|t| match &hi {
@@ -224,6 +252,85 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         });
         Ok(tables)
     }
+}
+
+/// Which blocks of the tables a checkpoint writes it also puts in the block cache, so that
+/// the reads that follow need not fetch them: a checkpoint's level-0 table holds entries that
+/// were read from memory until then, and a compaction's output replaces blocks reads used.
+struct WriteThrough {
+    /// Bytes of blocks still to put in the cache (a checkpoint must not push out everything).
+    budget: usize,
+    /// `None`: every block, while the budget lasts; else only the blocks overlapping these key
+    /// ranges (inclusive, disjoint, in key order).
+    ranges: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+}
+
+impl WriteThrough {
+    fn all(budget: usize) -> Self {
+        WriteThrough { budget, ranges: None }
+    }
+
+    fn overlapping(budget: usize) -> Self {
+        WriteThrough { budget, ranges: Some(Vec::new()) }
+    }
+
+    fn set_ranges(&mut self, ranges: Vec<(Vec<u8>, Vec<u8>)>) {
+        self.ranges = Some(ranges);
+    }
+
+    /// The blocks of the table `meta`, `index` to put in the cache.
+    fn select<'a>(&'a self, meta: &'a TableMeta, index: &'a [BlockHandle]) -> impl Iterator<Item = &'a BlockHandle> {
+        let wanted = move |(i, h): &(usize, &'a BlockHandle)| {
+            let Some(ranges) = &self.ranges else { return true };
+            let lo = i.checked_sub(1).and_then(|p| index.get(p)).map_or(&meta.min_key, |b| &b.last_key);
+            let at = ranges.partition_point(|(_, hi)| hi < lo);
+            ranges.get(at).is_some_and(|(start, _)| *start <= h.last_key)
+        };
+        index.iter().enumerate().filter(wanted).map(|(_, h)| h).take_while(|_| self.budget > 0)
+    }
+
+    /// Puts block `id` (`data`, framed as stored) in `cache` if the budget allows; once it
+    /// does not, no more.
+    fn put(&mut self, cache: &BlockCache, id: BlockId, data: &[u8]) -> Result<(), Error> {
+        if self.budget > 0 {
+            self.budget = match cache.put_written(id, data, self.budget)? {
+                Some(bytes) => self.budget - bytes,
+                None => 0,
+            };
+        }
+        Ok(())
+    }
+}
+
+/// The key ranges (inclusive, merged, in key order) of the blocks of `tables` that are in
+/// `cache` and that reads used since they were cached.
+fn read_ranges<'a>(
+    cache: &BlockCache,
+    tables: impl Iterator<Item = ((&'a TableMeta, &'a String), &'a Table)>,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut ranges: Vec<(&[u8], &[u8])> = Vec::new();
+    for ((meta, object), table) in tables {
+        let index = table.index();
+        for (i, h) in index.iter().enumerate() {
+            if cache.holds_read_block(object, h) {
+                let lo = i.checked_sub(1).and_then(|p| index.get(p)).map_or(&meta.min_key, |b| &b.last_key);
+                ranges.push((lo, &h.last_key));
+            }
+        }
+    }
+    ranges.sort_unstable();
+    let mut merged: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for (lo, hi) in ranges {
+        match merged.last_mut() {
+            Some(last) if lo <= last.1.as_slice() => {
+                if hi > last.1.as_slice() {
+                    last.1 = hi.to_vec();
+                }
+            }
+            _ => merged.push((lo.to_vec(), hi.to_vec())),
+        }
+    }
+    merged
 }
 
 /// A checkpoint to build on, as its manifest lists it.

@@ -202,7 +202,7 @@ pub(super) fn visit_block(
     Ok(())
 }
 
-fn slice(data: &[u8], offset: u64, len: u64) -> Result<&[u8], Error> {
+pub(super) fn slice(data: &[u8], offset: u64, len: u64) -> Result<&[u8], Error> {
     let start = usize::try_from(offset).ok();
     let end = start.zip(usize::try_from(len).ok()).and_then(|(s, l)| s.checked_add(l));
     match (start, end) {
@@ -232,6 +232,11 @@ impl Table {
         }
         let index = decode_index(slice(&data, meta.index_offset, meta.index_len)?)?;
         Ok(Table { data, index })
+    }
+
+    /// Where each block is, in key order.
+    pub(super) fn index(&self) -> &[BlockHandle] {
+        &self.index
     }
 
     /// Every entry in key order, decoding one block at a time.

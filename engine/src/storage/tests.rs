@@ -391,3 +391,77 @@ fn an_old_base_checkpoint_looks_for_a_newer_manifest_than_head() {
         assert_eq!(store.lists.get(), lists);
     });
 }
+
+/// Commits `payload` (one byte per entry) through `db` at time 0.
+async fn append_all(db: &Database<Rc<Counting>, Bytes>, payload: Vec<u8>, id: u64) {
+    let base = db.refresh(&0u64).await.unwrap();
+    let entries = db.changes(&base, &payload).await.unwrap();
+    assert_eq!(db.commit(&base, payload, entries, id, &0u64).await.unwrap(), CommitOutcome::Committed(base.seq + 1));
+}
+
+/// Byte `i` as the latest version of `db` holds it (fetching the blocks that takes).
+async fn byte_at<S: ObjectStore>(db: &Database<S, Bytes>, i: u64) -> Option<Vec<u8>> {
+    let (state, reads) = (db.cached().state(), db.reads(usize::MAX));
+    loop {
+        let value = state.get(&reads, &byte_key(i));
+        if !reads.incomplete() {
+            return value;
+        }
+        db.fetch(&reads).await.unwrap();
+    }
+}
+
+#[test]
+fn a_checkpoint_keeps_its_new_table_in_the_block_cache_when_the_cache_has_room() {
+    block_on(async {
+        let store = Rc::new(Counting::default());
+        let mut db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        db.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
+        append_all(&db, vec![7; 20_000], 1).await;
+        assert!(db.maybe_checkpoint(&CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
+        assert_eq!(db.cached().table_counts(), (1, 0));
+        // What was read from memory until the checkpoint needs no GET after it either.
+        let gets = store.gets.get();
+        assert_eq!(contents(&db, &db.cached()).await, vec![7; 20_000]);
+        assert_eq!(store.gets.get(), gets, "the new table's blocks were all in the cache");
+        // The same version through a cache of its own fetches every block.
+        let other: Database<_, Bytes> = Database::resume(store.clone(), "ns", db.cached());
+        assert_eq!(contents(&other, &other.cached()).await, vec![7; 20_000]);
+        assert!(store.gets.get() - gets > 2, "{} GETs", store.gets.get() - gets);
+
+        // A cache without room for a block takes none: it pushes out nothing reads use.
+        let small = Rc::new(BlockCache::new(1_024));
+        let mut db: Database<_, Bytes> =
+            Database::open(store.clone(), "small", &0u64).await.unwrap().with_cache(small.clone());
+        db.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
+        append_all(&db, vec![7; 20_000], 1).await;
+        assert!(db.maybe_checkpoint(&CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
+        assert_eq!(small.bytes(), 0);
+    });
+}
+
+#[test]
+fn compaction_caches_the_output_blocks_that_replace_blocks_reads_used() {
+    block_on(async {
+        let store = Rc::new(Counting::default());
+        let mut db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        db.set_tuning(Tuning { commits_per_checkpoint: 1, l0_trigger: 2, ..Tuning::default() });
+        append_all(&db, vec![1; 20_000], 1).await;
+        assert!(db.maybe_checkpoint(&CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
+        // A read uses one block of the first table (held in the cache since its checkpoint).
+        let gets = store.gets.get();
+        assert_eq!(byte_at(&db, 100).await, Some(vec![1]));
+        assert_eq!(store.gets.get(), gets);
+        append_all(&db, vec![2; 20_000], 2).await;
+        assert!(db.maybe_checkpoint(&(2 * CHECKPOINT_MIN_INTERVAL_MS)).await.unwrap());
+        assert_eq!(db.cached().table_counts(), (0, 1), "both level-0 tables were compacted into level 1");
+        let gets = store.gets.get();
+        assert_eq!(byte_at(&db, 100).await, Some(vec![1]));
+        assert_eq!(store.gets.get(), gets, "the block replacing the one read was cached as it was written");
+        // Blocks no read used were not: the cache holds what reads use, not all that is written.
+        // (Not those past byte 18,000 or so: the first table's last block, which every commit
+        // read for the count, spans from there to the count's key.)
+        assert_eq!(byte_at(&db, 10_000).await, Some(vec![1]));
+        assert_eq!(store.gets.get(), gets + 1);
+    });
+}

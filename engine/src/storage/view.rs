@@ -188,6 +188,9 @@ struct Item {
     value: Cached,
     bytes: usize,
     used: u64,
+    /// Whether a read used the item since it was cached (false for a block this process
+    /// wrote and put in the cache, [`BlockCache::put_written`], until a read uses it).
+    read: bool,
 }
 
 /// What the cache holds an item for: a block, or a point or range read of a table set.
@@ -301,6 +304,7 @@ impl BlockCache {
         let now = inner.clock;
         let item = inner.items.get_mut(&probe.hash()).filter(|item| item.key.probe() == probe)?;
         item.used = now;
+        item.read = true;
         Some(item.value.clone())
     }
 
@@ -312,7 +316,7 @@ impl BlockCache {
         }
     }
 
-    fn insert(&self, key: CacheKey, value: Cached, bytes: usize) {
+    fn insert(&self, key: CacheKey, value: Cached, bytes: usize, read: bool) {
         let mut inner = self.inner.borrow_mut();
         inner.clock += 1;
         let used = inner.clock;
@@ -320,7 +324,7 @@ impl BlockCache {
         inner.bytes += bytes;
         inner.derived += if derived { bytes } else { 0 };
         let hash = key.probe().hash();
-        if let Some(old) = inner.items.insert(hash, Item { key, value, bytes, used }) {
+        if let Some(old) = inner.items.insert(hash, Item { key, value, bytes, used, read }) {
             inner.forget(&old);
         }
         let derived_capacity = self.derived_capacity();
@@ -360,6 +364,36 @@ impl BlockCache {
             Cached::Block(b) => Some(b),
             Cached::Value(_) => None,
         }
+    }
+
+    pub(super) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Whether the block of `object` at `handle` is cached and a read used it since it was
+    /// (without counting this as a use).
+    pub(super) fn holds_read_block(&self, object: &str, handle: &BlockHandle) -> bool {
+        let probe = Probe::Block(object, handle.offset, handle.len);
+        let inner = self.inner.borrow();
+        inner.items.get(&probe.hash()).is_some_and(|item| item.key.probe() == probe && item.read)
+    }
+
+    /// Puts a block this process has just stored (`data`, framed as stored) in the cache if
+    /// it takes at most `budget` bytes there, so that the first read of it fetches nothing;
+    /// it counts as unread until a read uses it. Returns the bytes it took (0 if it was cached
+    /// already), or `None` if it would take more than `budget`.
+    pub(super) fn put_written(&self, id: BlockId, data: &[u8], budget: usize) -> Result<Option<usize>, Error> {
+        let probe = Probe::Block(&id.object, id.offset, id.len);
+        if self.inner.borrow().items.get(&probe.hash()).is_some_and(|item| item.key.probe() == probe) {
+            return Ok(Some(0));
+        }
+        let block = Rc::new(Block::decode(data)?);
+        let bytes = block.bytes;
+        if bytes > budget {
+            return Ok(None);
+        }
+        self.insert(CacheKey::Block(id), Cached::Block(block), bytes, false);
+        Ok(Some(bytes))
     }
 }
 
@@ -437,7 +471,7 @@ impl Reads {
     /// Decodes a fetched block into the cache and pins it.
     pub(super) fn add(&self, id: BlockId, data: &[u8]) -> Result<(), Error> {
         let block = Rc::new(Block::decode(data)?);
-        self.cache.insert(CacheKey::Block(id.clone()), Cached::Block(block.clone()), block.bytes);
+        self.cache.insert(CacheKey::Block(id.clone()), Cached::Block(block.clone()), block.bytes, true);
         self.pin(id, block);
         Ok(())
     }
@@ -449,7 +483,7 @@ impl Reads {
         let remembered = self.remembered.get().saturating_add(bytes);
         if remembered <= self.cache.derived_capacity() / 4 {
             self.remembered.set(remembered);
-            self.cache.insert(key, Cached::Value(value), bytes);
+            self.cache.insert(key, Cached::Value(value), bytes, true);
         }
     }
 
@@ -959,7 +993,7 @@ mod tests {
         let cache = BlockCache::default();
         for n in 0..20_000u64 {
             let key = [&b"N"[..], &n.to_be_bytes()].concat();
-            cache.insert(CacheKey::Value(1, key.as_slice().into()), Cached::Value(Rc::new(n)), 16);
+            cache.insert(CacheKey::Value(1, key.as_slice().into()), Cached::Value(Rc::new(n)), 16, true);
         }
         let found = (0..20_000u64).filter(|n| {
             let key = [&b"N"[..], &n.to_be_bytes()].concat();
@@ -978,9 +1012,9 @@ mod tests {
         let item = || Cached::Block(Rc::new(Block { data: Vec::new(), starts: Vec::new(), bytes: 100 }));
         let at = |i: u32| CacheKey::Value(1, key(i).as_slice().into());
         let get = |i: u32| cache.get(Probe::Value(1, &key(i)));
-        (0..10).for_each(|i| cache.insert(at(i), item(), 100));
+        (0..10).for_each(|i| cache.insert(at(i), item(), 100, true));
         assert!(get(0).is_some(), "full, not over");
-        cache.insert(at(10), item(), 100);
+        cache.insert(at(10), item(), 100, true);
         // 0 was used since: 1 to 4, the oldest, go (down to 750 bytes).
         let kept: Vec<u32> = (0..=10).filter(|&i| get(i).is_some()).collect();
         assert_eq!(kept, [0, 5, 6, 7, 8, 9, 10]);
