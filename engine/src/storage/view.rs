@@ -54,7 +54,7 @@ impl Block {
             u32::try_from(data.len())
                 .ok()
                 .filter(|at| at & TOMBSTONE == 0)
-                .ok_or(Error::Corrupt("block too large".into()))
+                .ok_or_else(|| Error::Corrupt("block too large".into()))
         };
         table::visit_block(data, |key, value| {
             let key_at = offset(&block.data)?;
@@ -720,8 +720,19 @@ impl State {
         hi: Option<&[u8]>,
         want: Want,
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.scan_over(reads, self.layer_sources(writes, lo, hi, want), lo, hi, want)
+    }
+
+    /// [`State::scan`], given what the writes and the layers hold in the range (`sources`).
+    fn scan_over(
+        &self,
+        reads: &Reads,
+        mut sources: Vec<Vec<Entry>>,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        want: Want,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
         if self.tables.id != 0 && !self.tables.resident_covers(lo, hi) {
-            let mut sources = self.layer_sources(writes, lo, hi, want);
             let tables = self.table_range(reads, lo, hi, want, |live| {
                 let bytes = entries_bytes(&live);
                 Ok((live, bytes))
@@ -731,7 +742,8 @@ impl State {
             sources.push(tables.into_iter().map(|(k, v)| (k, Some(v))).collect());
             return merge_live(sources, None);
         }
-        merge_live(self.sources(reads, writes, lo, hi, want), None)
+        sources.extend(self.table_sources(reads, lo, hi, want));
+        merge_live(sources, None)
     }
 
     /// The live entries in `[lo, hi)` (only their keys, values empty, if `keys_only`), with
@@ -748,10 +760,11 @@ impl State {
         decode: impl FnOnce(&[(Vec<u8>, Vec<u8>)]) -> Result<(T, usize), Error>,
     ) -> Result<Rc<T>, Error> {
         let want = Want { limit: usize::MAX, keys_only };
-        let mut layers = writes.into_iter().chain(self.layers.iter().map(|l| &**l));
-        let in_memory = layers.any(|l| l.range::<[u8], _>(bounds(lo, hi)).next().is_some());
+        // Each layer is searched once: what it holds is both the test and, if any, the answer's.
+        let layers = self.layer_sources(writes, lo, hi, want);
+        let in_memory = layers.iter().any(|l| !l.is_empty());
         if self.tables.id == 0 || in_memory || self.tables.resident_covers(lo, hi) {
-            return decode(&self.scan(reads, writes, lo, hi, want)).map(|(value, _)| Rc::new(value));
+            return decode(&self.scan_over(reads, layers, lo, hi, want)).map(|(value, _)| Rc::new(value));
         }
         self.table_range(reads, lo, hi, want, |live| decode(&live))
     }
