@@ -55,7 +55,19 @@ pub fn node_prefix() -> Vec<u8> {
 }
 
 pub fn node_key(id: NodeId) -> Vec<u8> {
-    with_id(node_prefix(), id)
+    node_key_inline(id).to_vec()
+}
+
+/// [`node_key`] without allocating.
+pub fn node_key_inline(id: NodeId) -> [u8; 9] {
+    inline_key(NODE, id)
+}
+
+/// A one-byte prefix and an id: a node's or a relationship's key.
+fn inline_key(prefix: u8, id: u64) -> [u8; 9] {
+    let mut k = [prefix; 9];
+    k[1..].copy_from_slice(&id.to_be_bytes());
+    k
 }
 
 pub fn rel_prefix() -> Vec<u8> {
@@ -63,7 +75,12 @@ pub fn rel_prefix() -> Vec<u8> {
 }
 
 pub fn rel_key(id: RelId) -> Vec<u8> {
-    with_id(rel_prefix(), id)
+    rel_key_inline(id).to_vec()
+}
+
+/// [`rel_key`] without allocating.
+pub fn rel_key_inline(id: RelId) -> [u8; 9] {
+    inline_key(REL, id)
 }
 
 /// The label index range of `label`; a node's entry is this plus its id.

@@ -204,33 +204,26 @@ impl<'a> Graph<'a> {
         Graph { decoded: Some(decoded), ..self }
     }
 
-    /// The remembered value of an entity, unless the writes override it (remembered values
-    /// come from the state).
-    fn remembered<T: 'a>(
-        &self,
-        id: u64,
-        key_of: fn(u64) -> Vec<u8>,
-        memo: impl Fn(&'a Decoded) -> &'a RefCell<IdMap<Rc<T>>>,
-    ) -> Option<Rc<T>> {
-        let found = self.decoded.and_then(|d| memo(d).borrow().get(&id).cloned())?;
-        let overridden = self.writes.is_some_and(|w| !w.is_empty() && w.get(&key_of(id)).is_some());
-        (!overridden).then_some(found)
+    /// The remembered value of an entity (which the writes may override: ask them first).
+    fn remembered<T: 'a>(&self, id: u64, memo: impl Fn(&'a Decoded) -> &'a RefCell<IdMap<Rc<T>>>) -> Option<Rc<T>> {
+        self.decoded.and_then(|d| memo(d).borrow().get(&id).cloned())
     }
 
     /// An entity: from the writes, else remembered, else decoded from the state.
     fn entity<T: 'static>(
         &self,
         id: u64,
-        key_of: fn(u64) -> Vec<u8>,
+        key_of: fn(u64) -> [u8; 9],
         memo: impl Fn(&'a Decoded) -> &'a RefCell<IdMap<Rc<T>>>,
         decode: fn(&[u8]) -> Result<T, Error>,
     ) -> Option<Rc<T>> {
-        if let Some(found) = self.remembered(id, key_of, &memo) {
-            return Some(found);
-        }
+        // A write to the entity overrides what was remembered of it (from the state).
         let key = key_of(id);
-        if let Some(v) = self.writes.and_then(|w| w.get(&key)) {
+        if let Some(v) = self.writes.and_then(|w| w.get(key.as_slice())) {
             return v.as_deref().and_then(|v| self.decoded(decode(v))).map(Rc::new);
+        }
+        if let Some(found) = self.remembered(id, &memo) {
+            return Some(found);
         }
         let value = self.decoded(self.state.get_decoded(self.reads, &key, decode)?)?;
         if let Some(d) = self.decoded {
@@ -272,7 +265,12 @@ impl<'a> Graph<'a> {
         if let Some(node) = self.touched.and_then(|t| t.nodes.get(&id)) {
             return node.clone();
         }
-        if let Some(node) = self.remembered(id, kv::node_key, |d| &d.nodes) {
+        // A write to the node overrides what was remembered of it (from the state).
+        let key = kv::node_key_inline(id);
+        if let Some(v) = self.writes.and_then(|w| w.get(key.as_slice())) {
+            return v.as_deref().and_then(|v| self.decoded(kv::decode_node(v))).map(Rc::new);
+        }
+        if let Some(node) = self.remembered(id, |d| &d.nodes) {
             return Some(node);
         }
         let decode = |n: NodeView| match n {
@@ -294,15 +292,15 @@ impl<'a> Graph<'a> {
         if let Some(node) = self.touched.and_then(|t| t.nodes.get(&id)) {
             return node.as_deref().and_then(|n| self.decoded(f(NodeView::Data(n))));
         }
-        if let Some(node) = self.remembered(id, kv::node_key, |d| &d.nodes) {
+        let key = kv::node_key_inline(id);
+        if let Some(v) = self.writes.and_then(|w| w.get(key.as_slice())) {
+            return v.as_deref().and_then(|v| self.decoded(f(NodeView::Stored(v))));
+        }
+        if let Some(node) = self.remembered(id, |d| &d.nodes) {
             return self.decoded(f(NodeView::Data(&node)));
         }
-        if let Some(bytes) = self.remembered(id, kv::node_key, |d| &d.stored) {
+        if let Some(bytes) = self.remembered(id, |d| &d.stored) {
             return self.decoded(f(NodeView::Stored(&bytes)));
-        }
-        let key = kv::node_key(id);
-        if let Some(v) = self.writes.and_then(|w| w.get(&key)) {
-            return v.as_deref().and_then(|v| self.decoded(f(NodeView::Stored(v))));
         }
         let bytes = self.decoded(self.state.get_decoded(self.reads, &key, |v| Ok(v.to_vec()))?)?;
         if let Some(d) = self.decoded {
@@ -320,7 +318,7 @@ impl<'a> Graph<'a> {
         if let Some(rel) = self.touched.and_then(|t| t.rels.get(&id)) {
             return rel.clone();
         }
-        self.entity(id, kv::rel_key, |d| &d.rels, kv::decode_rel)
+        self.entity(id, kv::rel_key_inline, |d| &d.rels, kv::decode_rel)
     }
 
     pub fn node_ids(&self) -> Vec<NodeId> {
