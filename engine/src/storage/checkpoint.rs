@@ -27,9 +27,9 @@
 //! longer than [`MAX_STALL_MS`]; garbage collection deletes only tables that no manifest at or
 //! after its boundary names. So no manifest `head` names can refer to a collected table.
 use super::records::{Contents, Layout, Level0, Manifest, ObjectName, Tables};
-use super::table::{self, BlockHandle, Merge, Table, TableBuilder, TableMeta};
+use super::table::{self, BlockHandle, Cursor, Merge, Table, TableBuilder, TableMeta};
 use super::view::{BlockCache, BlockId, TableRef};
-use super::{level0_entries, Changes, Checkpoint, Clock, Database, Error, StateMachine};
+use super::{Changes, Checkpoint, Clock, Database, Error, StateMachine};
 use super::{CHECKPOINT_BYTES, CHECKPOINT_EVERY, CHECKPOINT_MIN_INTERVAL_MS, GC_MIN_AGE_MS, MAX_STALL_MS};
 use crate::store::{ObjectStore, PutMode};
 use std::cmp::Reverse;
@@ -225,13 +225,17 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         let objects: Vec<String> = metas.clone().map(|m| self.layout.object(&m.name)).collect();
         cached.set_ranges(read_ranges(&self.cache, metas.zip(&objects).zip(&inputs)));
         let (l0, l1) = inputs.split_at(tables.l0.len());
-        let sources = tables.l0.iter().zip(l0).map(|(t, table)| level0_entries(table, &t.from_key, hi.as_deref()));
-        let l1_entries: Box<dyn Iterator<Item = _>> = Box::new(l1.iter().flat_map(Table::iter));
+        let mut cursors = Vec::with_capacity(l0.len() + 1);
+        for (t, table) in tables.l0.iter().zip(l0) {
+            cursors.push(Cursor::new(vec![table], &t.from_key, hi.as_deref())?);
+        }
+        cursors.push(Cursor::new(l1.iter().collect(), &[], None)?);
+        let mut merge = Merge::new(cursors, true)?;
         let mut written = Vec::new();
         let mut builder = TableBuilder::new();
-        for entry in Merge::new(sources.chain([l1_entries]), true) {
-            let (key, value) = entry?;
-            builder.add(&key, value.as_deref())?;
+        while let Some((key, value)) = merge.current() {
+            builder.add(key, value)?;
+            merge.advance()?;
             if builder.raw_len() >= self.tuning.table_bytes {
                 *outputs += 1;
                 let name = Layout::table_name(seq, base, *outputs);

@@ -647,19 +647,5 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     }
 }
 
-/// The level-0 table's entries at or above `from_key` (and below `below`, if given).
-fn level0_entries<'a>(
-    table: &'a Table,
-    from_key: &'a [u8],
-    below: Option<&'a [u8]>,
-) -> Box<dyn Iterator<Item = Result<Entry, Error>> + 'a> {
-    Box::new(
-        table
-            .iter()
-            .filter(move |e| e.as_ref().map_or(true, |(k, _)| k.as_slice() >= from_key))
-            .take_while(move |e| e.as_ref().map_or(true, |(k, _)| below.is_none_or(|b| k.as_slice() < b))),
-    )
-}
-
 #[cfg(test)]
 mod tests;

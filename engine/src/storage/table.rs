@@ -11,6 +11,7 @@
 //! (the key was deleted since older tables were written); blocks hold about
 //! [`BLOCK_BYTES`] of raw entries, so a point lookup reads one block.
 use super::codec::{frame, unframe, Kind, Reader, Writer};
+use super::view::Block;
 use super::Error;
 
 /// Raw (uncompressed) bytes of entries after which a block is closed.
@@ -272,46 +273,127 @@ impl Iterator for TableIter<'_> {
     }
 }
 
-/// Merges sorted entry streams; where keys are equal, the stream listed first wins (list the
-/// newest first). Tombstones are kept unless `drop_tombstones` (only for the bottom level).
-pub struct Merge<I: Iterator<Item = Result<Entry, Error>>> {
-    sources: Vec<std::iter::Peekable<I>>,
-    drop_tombstones: bool,
+/// Walks the entries of tables (disjoint, in key order) at or above `from` and below `below`
+/// (if given), decoding one block at a time and lending its entries (no copy per entry).
+pub struct Cursor<'a> {
+    tables: Vec<&'a Table>,
+    table: usize,
+    next_block: usize,
+    block: Option<Block>,
+    at: usize,
+    from: &'a [u8],
+    below: Option<&'a [u8]>,
 }
 
-impl<I: Iterator<Item = Result<Entry, Error>>> Merge<I> {
-    pub fn new(sources: impl IntoIterator<Item = I>, drop_tombstones: bool) -> Self {
-        Merge { sources: sources.into_iter().map(Iterator::peekable).collect(), drop_tombstones }
+impl<'a> Cursor<'a> {
+    pub fn new(tables: Vec<&'a Table>, from: &'a [u8], below: Option<&'a [u8]>) -> Result<Self, Error> {
+        let mut cursor = Cursor { tables, table: 0, next_block: 0, block: None, at: 0, from, below };
+        cursor.settle()?;
+        Ok(cursor)
+    }
+
+    /// The entry at the cursor (`None` for its value: a tombstone); `None` past the end.
+    pub fn current(&self) -> Option<(&[u8], Option<&[u8]>)> {
+        let block = self.block.as_ref()?;
+        let key = block.key(self.at);
+        if self.below.is_some_and(|below| key >= below) {
+            return None;
+        }
+        Some((key, block.value(self.at)))
+    }
+
+    fn advance(&mut self) -> Result<(), Error> {
+        self.at += 1;
+        self.settle()
+    }
+
+    /// Moves to the first entry at or after the cursor that is at or above `from`, decoding the
+    /// next block when this one is done.
+    fn settle(&mut self) -> Result<(), Error> {
+        loop {
+            if self.block.as_ref().is_some_and(|b| self.at < b.len()) {
+                return Ok(());
+            }
+            self.block = None;
+            let Some(table) = self.tables.get(self.table) else { return Ok(()) };
+            let Some(handle) = table.index.get(self.next_block) else {
+                (self.table, self.next_block) = (self.table + 1, 0);
+                continue;
+            };
+            self.next_block += 1;
+            if handle.last_key.as_slice() < self.from {
+                continue;
+            }
+            let block = Block::decode(slice(&table.data, handle.offset, handle.len)?)?;
+            self.at = block.position(self.from).unwrap_or_else(|at| at);
+            self.block = Some(block);
+        }
     }
 }
 
-impl<I: Iterator<Item = Result<Entry, Error>>> Iterator for Merge<I> {
-    type Item = Result<Entry, Error>;
+/// Merges cursors; where keys are equal, the cursor listed first wins (list the newest
+/// first). Tombstones are kept unless `drop_tombstones` (only for the bottom level).
+pub struct Merge<'a> {
+    cursors: Vec<Cursor<'a>>,
+    drop_tombstones: bool,
+    /// The cursor whose entry is the merge's current one.
+    winner: Option<usize>,
+    /// The other cursors at the winner's key (kept to reuse its allocation).
+    same: Vec<usize>,
+}
 
-    fn next(&mut self) -> Option<Self::Item> {
+impl<'a> Merge<'a> {
+    pub fn new(cursors: Vec<Cursor<'a>>, drop_tombstones: bool) -> Result<Self, Error> {
+        let mut merge = Merge { cursors, drop_tombstones, winner: None, same: Vec::new() };
+        merge.settle()?;
+        Ok(merge)
+    }
+
+    /// The merged entry at the merge's position; `None` at the end.
+    pub fn current(&self) -> Option<(&[u8], Option<&[u8]>)> {
+        self.cursors.get(self.winner?)?.current()
+    }
+
+    pub fn advance(&mut self) -> Result<(), Error> {
+        self.step()?;
+        self.settle()
+    }
+
+    /// Moves every cursor at the current key past it.
+    fn step(&mut self) -> Result<(), Error> {
+        let Some(winner) = self.winner else { return Ok(()) };
+        let key = self.cursors.get(winner).and_then(Cursor::current).map(|(k, _)| k);
+        self.same.clear();
+        for (i, c) in self.cursors.iter().enumerate() {
+            if i == winner || (key.is_some() && c.current().map(|(k, _)| k) == key) {
+                self.same.push(i);
+            }
+        }
+        for &i in &self.same {
+            if let Some(c) = self.cursors.get_mut(i) {
+                c.advance()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds the next entry to give: the smallest key, the first cursor holding it winning;
+    /// skips tombstones if they are dropped.
+    fn settle(&mut self) -> Result<(), Error> {
         loop {
-            // The smallest key at the head of any source; the first source holding it wins.
             let mut best: Option<(usize, &[u8])> = None;
-            for (i, s) in self.sources.iter_mut().enumerate() {
-                match s.peek() {
-                    Some(Err(_)) => return s.next(),
-                    Some(Ok((k, _))) if best.is_none_or(|(_, b)| k.as_slice() < b) => best = Some((i, k)),
-                    _ => {}
+            for (i, c) in self.cursors.iter().enumerate() {
+                if let Some((k, _)) = c.current() {
+                    if best.is_none_or(|(_, b)| k < b) {
+                        best = Some((i, k));
+                    }
                 }
             }
-            let winner = best?.0;
-            let entry = self.sources.get_mut(winner)?.next()?;
-            let Ok((key, value)) = entry else { return Some(entry) };
-            // The later sources' entries for the same key are older: shadowed.
-            for s in &mut self.sources {
-                if matches!(s.peek(), Some(Ok((k, _))) if *k == key) {
-                    s.next();
-                }
+            self.winner = best.map(|(i, _)| i);
+            if !(self.drop_tombstones && self.current().is_some_and(|(_, v)| v.is_none())) {
+                return Ok(());
             }
-            match value {
-                None if self.drop_tombstones => continue,
-                value => return Some(Ok((key, value))),
-            }
+            self.step()?;
         }
     }
 }
@@ -374,25 +456,48 @@ mod tests {
         assert!(Table::from_bytes(bytes[..bytes.len() - 1].to_vec(), &meta).is_err(), "truncation");
     }
 
+    fn table(entries: &[(&str, Option<&str>)]) -> Table {
+        let entries: Vec<Entry> =
+            entries.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()))).collect();
+        let (bytes, meta) = build(&entries);
+        Table::from_bytes(bytes, &meta).unwrap()
+    }
+
+    fn merged(mut merge: Merge) -> Vec<Entry> {
+        let mut out = Vec::new();
+        while let Some((k, v)) = merge.current() {
+            out.push((k.to_vec(), v.map(<[u8]>::to_vec)));
+            merge.advance().unwrap();
+        }
+        out
+    }
+
     #[test]
     fn merge_prefers_the_first_source_and_drops_tombstones_only_when_asked() {
-        let newer: Vec<Result<Entry, Error>> =
-            vec![Ok((b"a".to_vec(), None)), Ok((b"c".to_vec(), Some(b"new".to_vec())))];
-        let older: Vec<Result<Entry, Error>> = vec![
-            Ok((b"a".to_vec(), Some(b"old".to_vec()))),
-            Ok((b"b".to_vec(), Some(b"b".to_vec()))),
-            Ok((b"c".to_vec(), Some(b"old".to_vec()))),
-        ];
-        let merged: Vec<Entry> = Merge::new([newer.clone().into_iter(), older.clone().into_iter()], false)
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let newer = table(&[("a", None), ("c", Some("new"))]);
+        let older = table(&[("a", Some("old")), ("b", Some("b")), ("c", Some("old"))]);
+        let cursors =
+            || vec![Cursor::new(vec![&newer], b"", None).unwrap(), Cursor::new(vec![&older], b"", None).unwrap()];
+        let entry = |k: &str, v: Option<&str>| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()));
         assert_eq!(
-            merged,
-            vec![(b"a".to_vec(), None), (b"b".to_vec(), Some(b"b".to_vec())), (b"c".to_vec(), Some(b"new".to_vec()))]
+            merged(Merge::new(cursors(), false).unwrap()),
+            vec![entry("a", None), entry("b", Some("b")), entry("c", Some("new"))]
         );
-        let bottom: Vec<Entry> =
-            Merge::new([newer.into_iter(), older.into_iter()], true).collect::<Result<_, _>>().unwrap();
-        assert_eq!(bottom.len(), 2);
-        assert_eq!(bottom[0].0, b"b");
+        assert_eq!(merged(Merge::new(cursors(), true).unwrap()), vec![entry("b", Some("b")), entry("c", Some("new"))]);
+    }
+
+    #[test]
+    fn cursors_keep_to_their_bounds_across_blocks_and_tables() {
+        let all = entries(6_000);
+        let (first, second) = all.split_at(3_000);
+        let (a, b) = (build(first), build(second));
+        let (a, b) = (Table::from_bytes(a.0, &a.1).unwrap(), Table::from_bytes(b.0, &b.1).unwrap());
+        assert!(a.index.len() > 2 && b.index.len() > 2, "several blocks each");
+        let (from, below) = (all[1_234].0.clone(), all[4_567].0.clone());
+        let cursor = Cursor::new(vec![&a, &b], &from, Some(&below)).unwrap();
+        let live: Vec<Entry> = all[1_234..4_567].iter().filter(|(_, v)| v.is_some()).cloned().collect();
+        assert_eq!(merged(Merge::new(vec![cursor], true).unwrap()), live);
+        let cursor = Cursor::new(vec![&a, &b], b"", None).unwrap();
+        assert_eq!(merged(Merge::new(vec![cursor], false).unwrap()), all);
     }
 }

@@ -48,7 +48,7 @@ impl std::fmt::Debug for Block {
 }
 
 impl Block {
-    fn decode(data: &[u8]) -> Result<Self, Error> {
+    pub(super) fn decode(data: &[u8]) -> Result<Self, Error> {
         let mut block = Block { data: Vec::with_capacity(table::BLOCK_BYTES), starts: Vec::new(), bytes: 0 };
         let offset = |data: &Vec<u8>| {
             u32::try_from(data.len())
@@ -71,7 +71,7 @@ impl Block {
         Ok(block)
     }
 
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.starts.len()
     }
 
@@ -82,7 +82,7 @@ impl Block {
         Some((key as usize, (value & !TOMBSTONE) as usize, end, value & TOMBSTONE == 0))
     }
 
-    fn key(&self, i: usize) -> &[u8] {
+    pub(super) fn key(&self, i: usize) -> &[u8] {
         self.starts.get(i).map_or(&[], |&start| self.key_at(start))
     }
 
@@ -92,13 +92,13 @@ impl Block {
     }
 
     /// Entry `i`'s value: `None` for a tombstone (or past the end).
-    fn value(&self, i: usize) -> Option<&[u8]> {
+    pub(super) fn value(&self, i: usize) -> Option<&[u8]> {
         let (_, value, end, _) = self.span(i).filter(|(.., live)| *live)?;
         self.data.get(value..end)
     }
 
     /// The position of `key`, or where it would be.
-    fn position(&self, key: &[u8]) -> Result<usize, usize> {
+    pub(super) fn position(&self, key: &[u8]) -> Result<usize, usize> {
         self.starts.binary_search_by(|&start| self.key_at(start).cmp(key))
     }
 }
