@@ -209,32 +209,9 @@ impl<'a> Graph<'a> {
         self.decoded.and_then(|d| memo(d).borrow().get(&id).cloned())
     }
 
-    /// An entity: from the writes, else remembered, else decoded from the state.
-    fn entity<T: 'static>(
-        &self,
-        id: u64,
-        key_of: fn(u64) -> [u8; 9],
-        memo: impl Fn(&'a Decoded) -> &'a RefCell<IdMap<Rc<T>>>,
-        decode: fn(&[u8]) -> Result<T, Error>,
-    ) -> Option<Rc<T>> {
-        // A write to the entity overrides what was remembered of it (from the state).
-        let key = key_of(id);
-        if let Some(v) = self.writes.and_then(|w| w.get(key.as_slice())) {
-            return v.as_deref().and_then(|v| self.decoded(decode(v))).map(Rc::new);
-        }
-        if let Some(found) = self.remembered(id, &memo) {
-            return Some(found);
-        }
-        let value = self.decoded(self.state.get_decoded(self.reads, &key, decode)?)?;
-        if let Some(d) = self.decoded {
-            remember(memo(d), id, &value);
-        }
-        Some(value)
-    }
-
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        if let Some(v) = self.writes.and_then(|w| w.get(key)) {
-            return v.clone();
+        if let Some(v) = self.written(key) {
+            return v.map(<[u8]>::to_vec);
         }
         self.state.get(self.reads, key)
     }
@@ -266,18 +243,13 @@ impl<'a> Graph<'a> {
             return node.clone();
         }
         // A write to the node overrides what was remembered of it (from the state).
-        let key = kv::node_key_inline(id);
-        if let Some(v) = self.writes.and_then(|w| w.get(key.as_slice())) {
-            return v.as_deref().and_then(|v| self.decoded(kv::decode_node(v))).map(Rc::new);
+        if let Some(v) = self.written(&kv::node_key_inline(id)) {
+            return v.and_then(|v| self.decoded(kv::decode_node(v))).map(Rc::new);
         }
         if let Some(node) = self.remembered(id, |d| &d.nodes) {
             return Some(node);
         }
-        let decode = |n: NodeView| match n {
-            NodeView::Data(data) => Ok(data.clone()),
-            NodeView::Stored(v) => kv::decode_node(v),
-        };
-        let node = Rc::new(self.with_node(id, decode)?);
+        let node = Rc::new(self.decoded(kv::decode_node(&self.stored_node(id)?))?);
         if let Some(d) = self.decoded {
             remember(&d.nodes, id, &node);
         }
@@ -292,21 +264,32 @@ impl<'a> Graph<'a> {
         if let Some(node) = self.touched.and_then(|t| t.nodes.get(&id)) {
             return node.as_deref().and_then(|n| self.decoded(f(NodeView::Data(n))));
         }
-        let key = kv::node_key_inline(id);
-        if let Some(v) = self.writes.and_then(|w| w.get(key.as_slice())) {
-            return v.as_deref().and_then(|v| self.decoded(f(NodeView::Stored(v))));
+        if let Some(v) = self.written(&kv::node_key_inline(id)) {
+            return v.and_then(|v| self.decoded(f(NodeView::Stored(v))));
         }
         if let Some(node) = self.remembered(id, |d| &d.nodes) {
             return self.decoded(f(NodeView::Data(&node)));
         }
+        self.decoded(f(NodeView::Stored(&self.stored_node(id)?)))
+    }
+
+    /// The value the writes give `key` (`Some(None)`: deleted), if they hold it.
+    fn written(&self, key: &[u8]) -> Option<Option<&'a [u8]>> {
+        self.writes.and_then(|w| w.get(key)).map(Option::as_deref)
+    }
+
+    /// Node `id`'s bytes in the state (not the writes): remembered for the run, else from the
+    /// block cache or the tables.
+    fn stored_node(&self, id: NodeId) -> Option<Rc<Vec<u8>>> {
         if let Some(bytes) = self.remembered(id, |d| &d.stored) {
-            return self.decoded(f(NodeView::Stored(&bytes)));
+            return Some(bytes);
         }
+        let key = kv::node_key_inline(id);
         let bytes = self.decoded(self.state.get_decoded(self.reads, &key, |v| Ok(v.to_vec()))?)?;
         if let Some(d) = self.decoded {
             remember(&d.stored, id, &bytes);
         }
-        self.decoded(f(NodeView::Stored(&bytes)))
+        Some(bytes)
     }
 
     /// The value of property `key` of node `id` (`Null` if it has none); `None`: no such node.
@@ -318,7 +301,19 @@ impl<'a> Graph<'a> {
         if let Some(rel) = self.touched.and_then(|t| t.rels.get(&id)) {
             return rel.clone();
         }
-        self.entity(id, kv::rel_key_inline, |d| &d.rels, kv::decode_rel)
+        // A write to the relationship overrides what was remembered of it (from the state).
+        let key = kv::rel_key_inline(id);
+        if let Some(v) = self.written(&key) {
+            return v.and_then(|v| self.decoded(kv::decode_rel(v))).map(Rc::new);
+        }
+        if let Some(rel) = self.remembered(id, |d| &d.rels) {
+            return Some(rel);
+        }
+        let rel = self.decoded(self.state.get_decoded(self.reads, &key, kv::decode_rel)?)?;
+        if let Some(d) = self.decoded {
+            remember(&d.rels, id, &rel);
+        }
+        Some(rel)
     }
 
     pub fn node_ids(&self) -> Vec<NodeId> {

@@ -661,15 +661,9 @@ impl State {
 
     /// The value of `key`, if it is live.
     pub fn get(&self, reads: &Reads, key: &[u8]) -> Option<Vec<u8>> {
-        self.get_with(reads, key, <[u8]>::to_vec)
-    }
-
-    /// `f` of the value of `key` where it lies (a layer or a cached block, not copied), if it
-    /// is live.
-    pub fn get_with<R>(&self, reads: &Reads, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         match self.held(key) {
-            Some(v) => v.map(f),
-            None => self.in_tables(reads, key).and_then(|(block, at)| block.value(at).map(f)),
+            Some(v) => v.map(<[u8]>::to_vec),
+            None => self.in_tables(reads, key).and_then(|(block, at)| block.value(at).map(<[u8]>::to_vec)),
         }
     }
 
