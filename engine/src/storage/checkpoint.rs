@@ -282,15 +282,22 @@ impl WriteThrough {
         self.ranges = Some(ranges);
     }
 
-    /// The blocks of the table `meta`, `index` to put in the cache.
+    /// The blocks of the table `meta`, `index` to put in the cache: those wanted, while their
+    /// stored bytes fit the budget (decoded, a block takes about as much or more: its keys
+    /// whole and an offset pair per entry), so a table far larger than the budget is not
+    /// copied whole only for [`WriteThrough::put`] to refuse most of it.
     fn select<'a>(&'a self, meta: &'a TableMeta, index: &'a [BlockHandle]) -> impl Iterator<Item = &'a BlockHandle> {
         let wanted = move |(i, h): &(usize, &'a BlockHandle)| {
             let Some(ranges) = &self.ranges else { return true };
-            let lo = i.checked_sub(1).and_then(|p| index.get(p)).map_or(&meta.min_key, |b| &b.last_key);
-            let at = ranges.partition_point(|(_, hi)| hi < lo);
+            let lo = block_start(meta, index, *i);
+            let at = ranges.partition_point(|(_, hi)| hi.as_slice() < lo);
             ranges.get(at).is_some_and(|(start, _)| *start <= h.last_key)
         };
-        index.iter().enumerate().filter(wanted).map(|(_, h)| h).take_while(|_| self.budget > 0)
+        let mut room = self.budget;
+        index.iter().enumerate().filter(wanted).map(|(_, h)| h).map_while(move |h| {
+            room = room.checked_sub(usize::try_from(h.len).ok()?)?;
+            Some(h)
+        })
     }
 
     /// Puts block `id` (`data`, framed as stored) in `cache` if the budget allows; once it
@@ -306,6 +313,12 @@ impl WriteThrough {
     }
 }
 
+/// Where block `i` of a table's `index` starts, at most: after the previous block's last key
+/// (that key itself, as an inclusive bound), or at the table's least key.
+fn block_start<'a>(meta: &'a TableMeta, index: &'a [BlockHandle], i: usize) -> &'a [u8] {
+    i.checked_sub(1).and_then(|p| index.get(p)).map_or(&meta.min_key, |b| &b.last_key)
+}
+
 /// The key ranges (inclusive, merged, in key order) of the blocks of `tables` that are in
 /// `cache` and that reads used since they were cached.
 fn read_ranges<'a>(
@@ -317,7 +330,7 @@ fn read_ranges<'a>(
         let index = table.index();
         for (i, h) in index.iter().enumerate() {
             if cache.holds_read_block(object, h) {
-                let lo = i.checked_sub(1).and_then(|p| index.get(p)).map_or(&meta.min_key, |b| &b.last_key);
+                let lo = block_start(meta, index, i);
                 ranges.push((lo, &h.last_key));
             }
         }
