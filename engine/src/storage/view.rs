@@ -417,7 +417,23 @@ pub struct Reads {
     remembered: Cell<usize>,
     /// The first stored value that failed to decode.
     failure: RefCell<Option<Error>>,
+    /// The blocks the last table reads used, oldest first ([`TableRef::block_for`]).
+    fingers: RefCell<Vec<Finger>>,
 }
+
+/// A table's block a request used recently: reads in key order (a label's nodes, their
+/// relationships: a few ranges walked side by side) mostly land in one again, and then need
+/// no index search and no cache probe.
+/// Tables are immutable, so an object's block number names the same block for good.
+#[derive(Debug)]
+struct Finger {
+    object: Rc<str>,
+    number: usize,
+    block: Rc<Block>,
+}
+
+/// Fingers a [`Reads`] keeps (the newest).
+const FINGERS: usize = 8;
 
 impl Reads {
     /// Reads through `cache`, pinning at most `max_bytes` of blocks (see [`Reads::over_limit`]).
@@ -430,6 +446,7 @@ impl Reads {
             missing: RefCell::default(),
             remembered: Cell::new(0),
             failure: RefCell::default(),
+            fingers: RefCell::default(),
         }
     }
 
@@ -492,6 +509,23 @@ impl Reads {
         self.pinned.borrow_mut().insert(id, block);
     }
 
+    /// The block of `object` a finger points at whose number `fits`, if there is one.
+    fn finger(&self, object: &Rc<str>, fits: impl Fn(usize) -> bool) -> Option<(usize, Rc<Block>)> {
+        let fingers = self.fingers.borrow();
+        let f =
+            fingers.iter().rev().find(|f| (Rc::ptr_eq(&f.object, object) || f.object == *object) && fits(f.number))?;
+        Some((f.number, f.block.clone()))
+    }
+
+    /// Points a finger at `object`'s block `number` (in place of the oldest if all are used).
+    fn point(&self, object: &Rc<str>, number: usize, block: &Rc<Block>) {
+        let mut fingers = self.fingers.borrow_mut();
+        if fingers.len() >= FINGERS {
+            fingers.remove(0);
+        }
+        fingers.push(Finger { object: object.clone(), number, block: block.clone() });
+    }
+
     fn block(&self, id: BlockId) -> Option<Rc<Block>> {
         if let Some(b) = self.pinned.borrow().get(&id) {
             return Some(b.clone());
@@ -524,13 +558,36 @@ impl TableRef {
         if key < self.meta.min_key.as_slice() || key > self.meta.max_key.as_slice() {
             return Lookup::NotHere;
         }
-        let at = self.index.partition_point(|b| b.last_key.as_slice() < key);
-        let Some(handle) = self.index.get(at) else { return Lookup::NotHere };
-        let Some(block) = reads.block(self.block_id(handle)) else { return Lookup::Missing };
-        match block.position(key) {
-            Ok(found) => Lookup::Found(block, found),
-            Err(_) => Lookup::NotHere,
+        match self.block_for(reads, key) {
+            None => Lookup::NotHere,
+            Some((_, None)) => Lookup::Missing,
+            Some((_, Some(block))) => match block.position(key) {
+                Ok(found) => Lookup::Found(block, found),
+                Err(_) => Lookup::NotHere,
+            },
         }
+    }
+
+    /// The number of the block that would hold `key` (the first whose last key is not below
+    /// it; `None` past the last), and the block if it is in memory (else recorded missing).
+    /// The request's [`Finger`] on this table answers without an index search when it fits.
+    fn block_for(&self, reads: &Reads, key: &[u8]) -> Option<(usize, Option<Rc<Block>>)> {
+        if let Some((number, block)) = reads.finger(&self.object, |n| self.block_covers(n, key)) {
+            return Some((number, Some(block)));
+        }
+        let number = self.index.partition_point(|b| b.last_key.as_slice() < key);
+        let block = reads.block(self.block_id(self.index.get(number)?));
+        if let Some(b) = &block {
+            reads.point(&self.object, number, b);
+        }
+        Some((number, block))
+    }
+
+    /// Whether block `number` is the one that would hold `key`.
+    fn block_covers(&self, number: usize, key: &[u8]) -> bool {
+        let last_key = |n: usize| self.index.get(n).map(|b| b.last_key.as_slice());
+        last_key(number).is_some_and(|last| key <= last)
+            && (number == 0 || last_key(number - 1).is_some_and(|before| before < key))
     }
 
     fn block_id(&self, h: &BlockHandle) -> BlockId {
@@ -542,13 +599,19 @@ impl TableRef {
         if hi.is_some_and(|hi| hi <= self.meta.min_key.as_slice()) || lo > self.meta.max_key.as_slice() {
             return;
         }
-        let first = self.index.partition_point(|b| b.last_key.as_slice() < lo);
-        for (i, h) in self.index.iter().enumerate().skip(first) {
-            // Block i holds the keys after block i-1's last key.
-            if i > first && hi.is_some_and(|hi| self.index[i - 1].last_key.as_slice() >= hi) {
-                break;
+        let Some((first, mut block)) = self.block_for(reads, lo) else { return };
+        for number in first..self.index.len() {
+            if number > first {
+                // Block n holds the keys after block n-1's last key.
+                if hi.is_some_and(|hi| self.index[number - 1].last_key.as_slice() >= hi) {
+                    break;
+                }
+                block = reads.block(self.block_id(&self.index[number]));
+                if let Some(b) = &block {
+                    reads.point(&self.object, number, b);
+                }
             }
-            let Some(block) = reads.block(self.block_id(h)) else { continue };
+            let Some(block) = &block else { continue };
             let start = block.position(lo).unwrap_or_else(|at| at);
             for i in start..block.len() {
                 let k = block.key(i);
@@ -1026,6 +1089,54 @@ mod tests {
         let kept: Vec<u32> = (0..=10).filter(|&i| get(i).is_some()).collect();
         assert_eq!(kept, [0, 5, 6, 7, 8, 9, 10]);
         assert_eq!(cache.bytes(), 700);
+    }
+
+    /// A state whose one table (level 1) holds `k0000`..`k{n}` with values `v{i}` (every
+    /// tenth a tombstone), spread over many blocks, all in `reads`' cache.
+    fn one_table_state(n: u32, reads: &Reads) -> State {
+        let mut builder = table::TableBuilder::new();
+        let value = |i: u32| (i % 10 != 3).then(|| format!("v{i}").repeat(40).into_bytes());
+        for i in 0..n {
+            builder.add(&key(i), value(i).as_deref()).unwrap();
+        }
+        let (bytes, meta, index) = builder.finish("t".into());
+        assert!(index.len() > 20, "{} blocks", index.len());
+        let table = TableRef { meta, index: Rc::new(index), object: "sst/t.sst".into() };
+        for h in table.index.iter() {
+            reads.add(table.block_id(h), &bytes[h.offset as usize..(h.offset + h.len) as usize]).unwrap();
+        }
+        State {
+            layers: vec![],
+            tables: Rc::new(TableSet { l1: vec![table], id: table_set_id(), ..TableSet::default() }),
+        }
+    }
+
+    #[test]
+    fn reads_in_any_order_find_what_the_table_holds() {
+        let n = 3000;
+        let reads = Reads::unbounded();
+        let state = one_table_state(n, &reads);
+        let expected = |i: u32| (i < n && i % 10 != 3).then(|| format!("v{i}").repeat(40).into_bytes());
+        // In key order (a finger fits), backwards (it fits only within a block), strided across
+        // blocks, and alternating between two far-apart places (two fingers).
+        let orders: Vec<Vec<u32>> = vec![
+            (0..n + 5).collect(),
+            (0..n + 5).rev().collect(),
+            (0..n).map(|i| (i * 977) % n).collect(),
+            (0..n / 2).flat_map(|i| [i, n / 2 + i]).collect(),
+        ];
+        for order in &orders {
+            for &i in order {
+                assert_eq!(state.get(&reads, &key(i)), expected(i), "get {i}");
+            }
+        }
+        // Ranges walked in order, each starting where a finger points, some across blocks.
+        for (lo, hi) in (0..n).step_by(7).map(|lo| (lo, lo + 11)) {
+            let got = state.range(&reads, None, &key(lo), Some(&key(hi)));
+            let want: Vec<(Vec<u8>, Vec<u8>)> = (lo..hi.min(n)).filter_map(|i| Some((key(i), expected(i)?))).collect();
+            assert_eq!(got, want, "range {lo}..{hi}");
+        }
+        assert!(!reads.incomplete());
     }
 
     #[test]
