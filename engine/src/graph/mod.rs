@@ -21,7 +21,7 @@ mod zones_data;
 
 use crate::storage::codec::{Reader, Writer};
 use crate::storage::view::prefix_end;
-use crate::storage::view::FastHasher;
+use crate::storage::view::{FastHasher, Stored};
 use crate::storage::{Error, Layer, Reads, State, StateMachine};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -114,7 +114,7 @@ pub struct Decoded {
     nodes: RefCell<IdMap<Rc<NodeData>>>,
     rels: RefCell<IdMap<Rc<RelData>>>,
     /// Nodes' stored bytes, as [`Graph::with_node`] read them.
-    stored: RefCell<IdMap<Rc<Vec<u8>>>>,
+    stored: RefCell<IdMap<Stored>>,
 }
 
 /// A node as [`Graph::with_node`] finds it: decoded, or the stored bytes of [`kv::node_value`].
@@ -181,7 +181,7 @@ type IdMap<T> = HashMap<u64, T, BuildHasherDefault<FastHasher>>;
 /// Entities a [`Decoded`] keeps of each kind at most.
 const DECODED_MAX: usize = 1 << 16;
 
-fn remember<T>(map: &RefCell<IdMap<Rc<T>>>, id: u64, value: &Rc<T>) {
+fn remember<T: Clone>(map: &RefCell<IdMap<T>>, id: u64, value: &T) {
     let mut map = map.borrow_mut();
     if map.len() >= DECODED_MAX {
         map.clear();
@@ -205,7 +205,7 @@ impl<'a> Graph<'a> {
     }
 
     /// The remembered value of an entity (which the writes may override: ask them first).
-    fn remembered<T: 'a>(&self, id: u64, memo: impl Fn(&'a Decoded) -> &'a RefCell<IdMap<Rc<T>>>) -> Option<Rc<T>> {
+    fn remembered<T: Clone + 'a>(&self, id: u64, memo: impl Fn(&'a Decoded) -> &'a RefCell<IdMap<T>>) -> Option<T> {
         self.decoded.and_then(|d| memo(d).borrow().get(&id).cloned())
     }
 
@@ -249,7 +249,7 @@ impl<'a> Graph<'a> {
         if let Some(node) = self.remembered(id, |d| &d.nodes) {
             return Some(node);
         }
-        let node = Rc::new(self.decoded(kv::decode_node(&self.stored_node(id)?))?);
+        let node = Rc::new(self.decoded(kv::decode_node(self.stored_node(id)?.bytes()))?);
         if let Some(d) = self.decoded {
             remember(&d.nodes, id, &node);
         }
@@ -270,7 +270,7 @@ impl<'a> Graph<'a> {
         if let Some(node) = self.remembered(id, |d| &d.nodes) {
             return self.decoded(f(NodeView::Data(&node)));
         }
-        self.decoded(f(NodeView::Stored(&self.stored_node(id)?)))
+        self.decoded(f(NodeView::Stored(self.stored_node(id)?.bytes())))
     }
 
     /// The value the writes give `key` (`Some(None)`: deleted), if they hold it.
@@ -280,12 +280,11 @@ impl<'a> Graph<'a> {
 
     /// Node `id`'s bytes in the state (not the writes): remembered for the run, else from the
     /// block cache or the tables.
-    fn stored_node(&self, id: NodeId) -> Option<Rc<Vec<u8>>> {
+    fn stored_node(&self, id: NodeId) -> Option<Stored> {
         if let Some(bytes) = self.remembered(id, |d| &d.stored) {
             return Some(bytes);
         }
-        let key = kv::node_key_inline(id);
-        let bytes = self.decoded(self.state.get_decoded(self.reads, &key, |v| Ok(v.to_vec()))?)?;
+        let bytes = self.state.get_stored(self.reads, &kv::node_key_inline(id))?;
         if let Some(d) = self.decoded {
             remember(&d.stored, id, &bytes);
         }

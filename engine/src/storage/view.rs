@@ -103,6 +103,27 @@ impl Block {
     }
 }
 
+/// A live value as [`State::get_stored`] found it: where it is stored, or a copy of what
+/// memory held. Cloning it copies no bytes.
+#[derive(Clone, Debug)]
+pub struct Stored(Place);
+
+#[derive(Clone, Debug)]
+enum Place {
+    /// Entry `usize` of the block (live: checked when found).
+    InBlock(Rc<Block>, usize),
+    Copied(Rc<Vec<u8>>),
+}
+
+impl Stored {
+    pub fn bytes(&self) -> &[u8] {
+        match &self.0 {
+            Place::InBlock(block, at) => block.value(*at).unwrap_or_default(),
+            Place::Copied(bytes) => bytes,
+        }
+    }
+}
+
 /// Approximate bytes of one entry held as two vectors beyond its key and value.
 const ENTRY_OVERHEAD: usize = 56;
 
@@ -423,8 +444,8 @@ pub struct Reads {
 
 /// A table's block a request used recently: reads in key order (a label's nodes, their
 /// relationships: a few ranges walked side by side) mostly land in one again, and then need
-/// no index search and no cache probe.
-/// Tables are immutable, so an object's block number names the same block for good.
+/// no index search and no cache probe. A finger belongs to one [`TableRef`] (its object's
+/// pointer); tables are immutable, so its block number names the same block for good.
 #[derive(Debug)]
 struct Finger {
     object: Rc<str>,
@@ -497,10 +518,15 @@ impl Reads {
     /// share for derived values per request: a scan that derives more than the cache can
     /// keep then does not churn it (each call evicting what the last one kept).
     fn remember(&self, key: CacheKey, value: Rc<dyn Any>, bytes: usize) {
+        self.remember_with(key, bytes, || value);
+    }
+
+    /// [`Reads::remember`], making the value only if it is kept.
+    fn remember_with(&self, key: CacheKey, bytes: usize, value: impl FnOnce() -> Rc<dyn Any>) {
         let remembered = self.remembered.get().saturating_add(bytes);
         if remembered <= self.cache.derived_capacity() / 4 {
             self.remembered.set(remembered);
-            self.cache.insert(key, Cached::Value(value), bytes, true);
+            self.cache.insert(key, Cached::Value(value()), bytes, true);
         }
     }
 
@@ -512,8 +538,7 @@ impl Reads {
     /// The block of `object` a finger points at whose number `fits`, if there is one.
     fn finger(&self, object: &Rc<str>, fits: impl Fn(usize) -> bool) -> Option<(usize, Rc<Block>)> {
         let fingers = self.fingers.borrow();
-        let f =
-            fingers.iter().rev().find(|f| (Rc::ptr_eq(&f.object, object) || f.object == *object) && fits(f.number))?;
+        let f = fingers.iter().rev().find(|f| Rc::ptr_eq(&f.object, object) && fits(f.number))?;
         Some((f.number, f.block.clone()))
     }
 
@@ -728,6 +753,26 @@ impl State {
             Some(v) => v.map(<[u8]>::to_vec),
             None => self.in_tables(reads, key).and_then(|(block, at)| block.value(at).map(<[u8]>::to_vec)),
         }
+    }
+
+    /// The value of `key`, if it is live, without copying it out of its block: what the
+    /// cache remembers of it, else the block's entry (remembered as a copy while the request's
+    /// share of the cache allows, like [`State::get_decoded`]'s values).
+    pub fn get_stored(&self, reads: &Reads, key: &[u8]) -> Option<Stored> {
+        if let Some(v) = self.held(key) {
+            return v.map(|v| Stored(Place::Copied(Rc::new(v.to_vec()))));
+        }
+        let id = self.tables.id;
+        if let Some(v) = (id != 0).then(|| reads.cache.value::<Vec<u8>>(Probe::Value(id, key))).flatten() {
+            return Some(Stored(Place::Copied(v)));
+        }
+        let (block, at) = self.in_tables(reads, key)?;
+        let bytes = block.value(at)?;
+        if id != 0 {
+            let size = 2 * (key.len() + bytes.len()) + ENTRY_OVERHEAD;
+            reads.remember_with(CacheKey::Value(id, key.into()), size, || Rc::new(bytes.to_vec()));
+        }
+        Some(Stored(Place::InBlock(block, at)))
     }
 
     /// The value of `key` decoded by `decode`, if it is live. A value from a table is decoded
@@ -1128,6 +1173,8 @@ mod tests {
         for order in &orders {
             for &i in order {
                 assert_eq!(state.get(&reads, &key(i)), expected(i), "get {i}");
+                // In place the first time, then as the copy the cache remembered.
+                assert_eq!(state.get_stored(&reads, &key(i)).map(|s| s.bytes().to_vec()), expected(i), "{i}");
             }
         }
         // Ranges walked in order, each starting where a finger points, some across blocks.
