@@ -884,18 +884,16 @@ fn entries_bytes(live: &[(Vec<u8>, Vec<u8>)]) -> usize {
     live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64
 }
 
-/// A layer's entries in `[lo, hi)`, as `want` says.
+/// A layer's entries in `[lo, hi)`, as `want` says. The tree is searched for `lo` alone and
+/// walked up to `hi`: a point or prefix read, which mostly finds nothing in most layers, costs
+/// one descent per layer rather than one per bound.
 fn layer_range(layer: &Layer, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
     layer
-        .range::<[u8], _>(bounds(lo, hi))
+        .range::<[u8], _>((Bound::Included(lo), Bound::Unbounded))
+        .take_while(|(k, _)| hi.is_none_or(|hi| k.as_slice() < hi))
         .take(want.limit)
         .map(|(k, v)| (k.clone(), want.value(v.as_deref())))
         .collect()
-}
-
-/// `[lo, hi)` as range bounds (`hi` `None`: to the end).
-fn bounds<'k>(lo: &'k [u8], hi: Option<&'k [u8]>) -> (Bound<&'k [u8]>, Bound<&'k [u8]>) {
-    (Bound::Included(lo), hi.map_or(Bound::Unbounded, Bound::Excluded))
 }
 
 /// The outcome of looking a key up in one table.
