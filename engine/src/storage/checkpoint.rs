@@ -70,7 +70,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     pub async fn maybe_checkpoint(&self, clock: &impl Clock) -> Result<bool, Error> {
         let started = clock.now_ms();
         let v = self.cached();
-        let unflushed: usize = v.unflushed.iter().map(|c| c.bytes).sum();
+        let unflushed: usize = v.unflushed.iter().map(Changes::bytes).sum();
         let due = (v.seq >= v.checkpoint.seq + self.tuning.commits_per_checkpoint || unflushed >= CHECKPOINT_BYTES)
             && started >= v.checkpoint.time_ms.saturating_add(CHECKPOINT_MIN_INTERVAL_MS);
         if !due || !v.within_stall_bound(started) {
@@ -360,15 +360,18 @@ struct Base {
 /// The entries changed after version `after`, each key's latest, in key order: a merge of the
 /// commits' sorted entries (oldest first in `unflushed`), borrowing rather than copying them.
 fn changes_since(unflushed: &[Changes], after: u64) -> Vec<(&[u8], Option<&[u8]>)> {
-    type Source<'a> = std::collections::btree_map::Iter<'a, Vec<u8>, Option<Vec<u8>>>;
     type Head<'a> = Reverse<(&'a [u8], Reverse<usize>, Option<&'a [u8]>)>;
     // A min-heap of each source's next entry; of equal keys, the newest source's comes first.
-    fn advance<'a>(heads: &mut BinaryHeap<Head<'a>>, sources: &mut [Source<'a>], i: usize) {
+    fn advance<'a, I: Iterator<Item = (&'a [u8], Option<&'a [u8]>)>>(
+        heads: &mut BinaryHeap<Head<'a>>,
+        sources: &mut [I],
+        i: usize,
+    ) {
         if let Some((k, v)) = sources.get_mut(i).and_then(Iterator::next) {
-            heads.push(Reverse((k.as_slice(), Reverse(i), v.as_deref())));
+            heads.push(Reverse((k, Reverse(i), v)));
         }
     }
-    let mut sources: Vec<Source> = unflushed.iter().filter(|c| c.seq > after).map(|c| c.entries.iter()).collect();
+    let mut sources: Vec<_> = unflushed.iter().filter(|c| c.seq > after).map(|c| c.entries.entries()).collect();
     let mut heads = BinaryHeap::with_capacity(sources.len());
     (0..sources.len()).for_each(|i| advance(&mut heads, &mut sources, i));
     let mut delta: Vec<(&[u8], Option<&[u8]>)> = Vec::new();
@@ -382,6 +385,7 @@ fn changes_since(unflushed: &[Changes], after: u64) -> Vec<(&[u8], Option<&[u8]>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -391,10 +395,10 @@ mod tests {
             entries.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()))).collect()
         };
         let unflushed = [
-            Changes::new(1, layer(&[("a", Some("1")), ("z", Some("1"))])),
-            Changes::new(2, layer(&[("a", Some("2")), ("b", Some("2")), ("c", Some("2"))])),
-            Changes::new(3, layer(&[("b", None), ("d", Some("3"))])),
-            Changes::new(4, layer(&[("c", Some("4"))])),
+            Changes::new(1, &layer(&[("a", Some("1")), ("z", Some("1"))])).unwrap(),
+            Changes::new(2, &layer(&[("a", Some("2")), ("b", Some("2")), ("c", Some("2"))])).unwrap(),
+            Changes::new(3, &layer(&[("b", None), ("d", Some("3"))])).unwrap(),
+            Changes::new(4, &layer(&[("c", Some("4"))])).unwrap(),
         ];
         let delta = changes_since(&unflushed, 1);
         let expected: [(&[u8], Option<&[u8]>); 4] =

@@ -38,8 +38,8 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 pub use table::Entry;
 use table::{Table, TableMeta};
+use view::{Block, Level0Ref, TableRef, TableSet};
 pub use view::{BlockCache, Layer, Reads, State};
-use view::{Level0Ref, TableRef, TableSet};
 
 /// Commits between checkpoints: bounds the WAL records a cold open replays.
 pub const CHECKPOINT_EVERY: u64 = 32;
@@ -142,19 +142,21 @@ struct Checkpoint {
     tables: Rc<TableSet>,
 }
 
-/// The entries record `seq` changed.
+/// The entries record `seq` changed, in one block (see [`Block::from_entries`]).
 #[derive(Clone, Debug)]
 struct Changes {
     seq: u64,
-    entries: Rc<Layer>,
-    /// Their keys' and values' bytes.
-    bytes: usize,
+    entries: Rc<Block>,
 }
 
 impl Changes {
-    fn new(seq: u64, entries: Layer) -> Self {
-        let bytes = entries.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len)).sum();
-        Changes { seq, entries: Rc::new(entries), bytes }
+    fn new(seq: u64, entries: &Layer) -> Result<Self, Error> {
+        Ok(Changes { seq, entries: Rc::new(Block::from_layer(entries)?) })
+    }
+
+    /// The keys' and values' bytes.
+    fn bytes(&self) -> usize {
+        self.entries.data_len()
     }
 }
 
@@ -365,7 +367,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
                 // stays in memory until the next checkpoint writes everything.
                 let payload = unframe(Kind::Snapshot, &snapshot)?;
                 let entries = M::changes(&State::default(), &Reads::unbounded(), &payload)?;
-                let changes = Changes::new(manifest.seq, entries);
+                let changes = Changes::new(manifest.seq, &entries)?;
                 (Checkpoint { seq: 0, time_ms: manifest.time_ms, tables: Rc::default() }, vec![changes])
             }
             Contents::Tables(tables) => {
@@ -506,11 +508,14 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         if record.epoch < base.epoch {
             return Err(Error::Corrupt(format!("record {} is from fenced epoch {}", record.seq, record.epoch)));
         }
-        let entries = if record.payload.is_empty() { None } else { Some(self.changes(&base, &record.payload).await?) };
+        let changes = match record.payload.is_empty() {
+            true => None,
+            false => Some(Changes::new(record.seq, &self.changes(&base, &record.payload).await?)?),
+        };
         let mut cur = self.current.borrow_mut();
         if cur.seq == base.seq {
-            if let Some(entries) = entries {
-                Rc::make_mut(&mut cur.unflushed).push(Changes::new(record.seq, entries));
+            if let Some(changes) = changes {
+                Rc::make_mut(&mut cur.unflushed).push(changes);
             }
             cur.seq = record.seq;
             cur.epoch = record.epoch;
@@ -552,6 +557,9 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             None => base.epoch,
         };
         let seq = base.seq + 1;
+        // Worked out before the commit point: once the record is created, nothing may fail.
+        let changes = if payload.is_empty() { None } else { Some(Changes::new(seq, &entries)?) };
+        drop(entries);
         let record = WalRecord { seq, epoch, time_ms: clock.now_ms(), txn_id, payload };
         let key = self.layout.wal(seq);
         if !self.create_record(&key, &record).await? {
@@ -567,8 +575,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         if cur.seq == base.seq {
             cur.seq = seq;
             cur.epoch = epoch;
-            if !record.payload.is_empty() {
-                Rc::make_mut(&mut cur.unflushed).push(Changes::new(seq, entries));
+            if let Some(changes) = changes {
+                Rc::make_mut(&mut cur.unflushed).push(changes);
             }
             // Winning the create proves this is now the latest version.
             cur.validated_ms = cur.validated_ms.max(record.time_ms);
