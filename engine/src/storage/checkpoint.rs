@@ -118,6 +118,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             let mut cur = self.current.borrow_mut();
             if cur.checkpoint.seq < v.seq && cur.seq >= v.seq {
                 cur.checkpoint = Rc::new(Checkpoint { seq: v.seq, time_ms: started, tables: Rc::new(tables) });
+                // A block of records on both sides of `v.seq` stays whole: its entries up to
+                // `v.seq` hold what the tables now hold, unless a newer block overrides them.
                 let rest: Vec<_> = cur.unflushed.iter().filter(|c| c.seq > v.seq).cloned().collect();
                 cur.unflushed = Rc::new(rest);
             }
@@ -371,7 +373,7 @@ fn changes_since(unflushed: &[Changes], after: u64) -> Vec<(&[u8], Option<&[u8]>
             heads.push(Reverse((k, Reverse(i), v)));
         }
     }
-    let mut sources: Vec<_> = unflushed.iter().filter(|c| c.seq > after).map(|c| c.entries.entries()).collect();
+    let mut sources: Vec<_> = unflushed.iter().filter(|c| c.seq > after).map(|c| c.entries_after(after)).collect();
     let mut heads = BinaryHeap::with_capacity(sources.len());
     (0..sources.len()).for_each(|i| advance(&mut heads, &mut sources, i));
     let mut delta: Vec<(&[u8], Option<&[u8]>)> = Vec::new();
@@ -394,16 +396,44 @@ mod tests {
         let layer = |entries: &[(&str, Option<&str>)]| {
             entries.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()))).collect()
         };
-        let unflushed = [
+        let separate = [
             Changes::new(1, &layer(&[("a", Some("1")), ("z", Some("1"))])).unwrap(),
             Changes::new(2, &layer(&[("a", Some("2")), ("b", Some("2")), ("c", Some("2"))])).unwrap(),
             Changes::new(3, &layer(&[("b", None), ("d", Some("3"))])).unwrap(),
             Changes::new(4, &layer(&[("c", Some("4"))])).unwrap(),
         ];
-        let delta = changes_since(&unflushed, 1);
-        let expected: [(&[u8], Option<&[u8]>); 4] =
-            [(b"a", Some(b"2")), (b"b", None), (b"c", Some(b"4")), (b"d", Some(b"3"))];
-        assert_eq!(delta, expected, "commit 1 is in the base; newer commits win");
-        assert!(changes_since(&unflushed, 4).is_empty());
+        let mut merged = Vec::new();
+        separate.iter().for_each(|c| super::super::push_changes(&mut merged, c.clone()));
+        assert_eq!(merged.len(), 2, "records 1 to 3 merged into one block");
+        for unflushed in [&separate[..], &merged] {
+            let delta = changes_since(unflushed, 1);
+            let expected: [(&[u8], Option<&[u8]>); 4] =
+                [(b"a", Some(b"2")), (b"b", None), (b"c", Some(b"4")), (b"d", Some(b"3"))];
+            assert_eq!(delta, expected, "commit 1 is in the base; newer commits win");
+            // A base inside a merged block: only the entries written after it.
+            let expected: [(&[u8], Option<&[u8]>); 3] = [(b"b", None), (b"c", Some(b"4")), (b"d", Some(b"3"))];
+            assert_eq!(changes_since(unflushed, 2), expected);
+            assert!(changes_since(unflushed, 4).is_empty());
+        }
+    }
+
+    #[test]
+    fn merged_layers_stay_few_and_read_the_newest_entries() {
+        let mut unflushed = Vec::new();
+        for seq in 1..=100u64 {
+            let entries = [(b"k".to_vec(), Some(seq.to_be_bytes().to_vec())), (seq.to_be_bytes().to_vec(), None)];
+            super::super::push_changes(&mut unflushed, Changes::new(seq, &entries.into_iter().collect()).unwrap());
+            assert!(unflushed.len() <= 8, "{} blocks after {seq} records", unflushed.len());
+        }
+        let state = super::super::State {
+            layers: unflushed.iter().rev().map(|c| c.entries.clone()).collect(),
+            ..Default::default()
+        };
+        let reads = super::super::Reads::unbounded();
+        assert_eq!(state.get(&reads, b"k"), Some(100u64.to_be_bytes().to_vec()));
+        assert_eq!(state.range(&reads, None, &[], None), vec![(b"k".to_vec(), 100u64.to_be_bytes().to_vec())]);
+        let delta = changes_since(&unflushed, 90);
+        assert_eq!(delta.len(), 11, "k and the ten tombstones of records 91 to 100");
+        assert_eq!(delta.last(), Some(&(&b"k"[..], Some(&100u64.to_be_bytes()[..]))));
     }
 }

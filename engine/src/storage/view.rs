@@ -77,7 +77,7 @@ impl Block {
         Block::from_entries(layer.iter().map(|(k, v)| (k.as_slice(), v.as_deref())))
     }
 
-    fn with_capacity(bytes: usize) -> Self {
+    pub(super) fn with_capacity(bytes: usize) -> Self {
         Block { data: Vec::with_capacity(bytes), starts: Vec::new(), bytes: 0 }
     }
 
@@ -89,7 +89,9 @@ impl Block {
             .ok_or_else(|| Error::Corrupt("block too large".into()))
     }
 
-    fn push(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), Error> {
+    /// Appends an entry (keys must increase; [`Block::from_entries`] checks, other callers merge
+    /// sorted blocks).
+    pub(super) fn push(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), Error> {
         let key_at = self.next_offset()?;
         self.data.extend_from_slice(key);
         let value_at = self.next_offset()? | if value.is_some() { 0 } else { TOMBSTONE };
@@ -98,17 +100,12 @@ impl Block {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<Self, Error> {
+    pub(super) fn finish(mut self) -> Result<Self, Error> {
         self.next_offset()?;
         self.data.shrink_to_fit();
         self.starts.shrink_to_fit();
         self.bytes = self.data.len() + self.starts.len() * std::mem::size_of::<(u32, u32)>() + 64;
         Ok(self)
-    }
-
-    /// The entries in key order (`None`: a tombstone).
-    pub(super) fn entries(&self) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> + '_ {
-        (0..self.len()).map(|i| (self.key(i), self.value(i)))
     }
 
     /// The keys' and values' bytes.
@@ -1048,7 +1045,7 @@ mod tests {
     }
 
     fn held_entries(block: &Block) -> Vec<Entry> {
-        block.entries().map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec))).collect()
+        (0..block.len()).map(|i| (block.key(i).to_vec(), block.value(i).map(<[u8]>::to_vec))).collect()
     }
 
     #[test]
