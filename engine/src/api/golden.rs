@@ -99,6 +99,6 @@ pub fn assert_properties_round_trip(values: &[Value]) {
     let mut tx = Tx::new(&state, &reads);
     let id = tx.create_node(Default::default(), props.clone()).unwrap();
     let payload = tx.commit().unwrap().payload;
-    let replica = state.with_layer(GraphModel::changes(&state, &reads, &payload).unwrap());
+    let replica = state.with_layer(&GraphModel::changes(&state, &reads, &payload).unwrap()).unwrap();
     assert_eq!(Graph::new(&replica, &reads, None, &schema).node(id).unwrap().props, props);
 }

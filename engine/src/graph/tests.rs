@@ -24,7 +24,7 @@ fn commit(state: &mut State, edit: impl FnOnce(&mut Tx)) -> Stats {
     let live = not_counters(everything(&tx.graph()));
     let Some(done) = tx.commit() else { return stats };
     assert_eq!(GraphModel::changes(state, &reads, &done.payload).unwrap(), done.entries, "deterministic");
-    let next = state.with_layer(done.entries);
+    let next = state.with_layer(&done.entries).unwrap();
     let schema = read_schema(&next, &reads);
     let replica = not_counters(everything(&Graph::new(&next, &reads, None, &schema)));
     assert_eq!(replica, live, "replicas read what the writer read");

@@ -371,17 +371,15 @@ impl<'a> Tx<'a> {
     }
 
     /// The commit payload and its entries; `None` if the transaction wrote nothing. The live
-    /// writes are the entries when they already are what replicas work out; they are copied,
-    /// not moved: the copy lies compactly in key order, away from the transaction's
-    /// temporaries, which the checkpoint that later walks and frees it measurably prefers
-    /// (and copying still costs less than replaying).
+    /// writes are the entries when they already are what replicas work out (the storage
+    /// engine copies them into one block, [`crate::storage::Database::commit`]).
     pub fn commit(self) -> Option<Commit> {
         let wrote = !self.touched.nodes.is_empty() || !self.touched.rels.is_empty() || !self.touched_schema.is_empty();
         if !wrote {
             return None;
         }
         let payload = self.encode_payload();
-        let entries = if self.rewrote { self.replayed() } else { self.into_writes().clone() };
+        let entries = if self.rewrote { self.replayed() } else { self.into_writes() };
         Some(Commit { payload, entries })
     }
 

@@ -70,7 +70,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
     pub async fn maybe_checkpoint(&self, clock: &impl Clock) -> Result<bool, Error> {
         let started = clock.now_ms();
         let v = self.cached();
-        let unflushed: usize = v.unflushed.iter().map(|c| c.bytes).sum();
+        let unflushed: usize = v.unflushed.iter().map(Changes::bytes).sum();
         let due = (v.seq >= v.checkpoint.seq + self.tuning.commits_per_checkpoint || unflushed >= CHECKPOINT_BYTES)
             && started >= v.checkpoint.time_ms.saturating_add(CHECKPOINT_MIN_INTERVAL_MS);
         if !due || !v.within_stall_bound(started) {
@@ -118,6 +118,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             let mut cur = self.current.borrow_mut();
             if cur.checkpoint.seq < v.seq && cur.seq >= v.seq {
                 cur.checkpoint = Rc::new(Checkpoint { seq: v.seq, time_ms: started, tables: Rc::new(tables) });
+                // A block of records on both sides of `v.seq` stays whole: its entries up to
+                // `v.seq` hold what the tables now hold, unless a newer block overrides them.
                 let rest: Vec<_> = cur.unflushed.iter().filter(|c| c.seq > v.seq).cloned().collect();
                 cur.unflushed = Rc::new(rest);
             }
@@ -360,15 +362,18 @@ struct Base {
 /// The entries changed after version `after`, each key's latest, in key order: a merge of the
 /// commits' sorted entries (oldest first in `unflushed`), borrowing rather than copying them.
 fn changes_since(unflushed: &[Changes], after: u64) -> Vec<(&[u8], Option<&[u8]>)> {
-    type Source<'a> = std::collections::btree_map::Iter<'a, Vec<u8>, Option<Vec<u8>>>;
     type Head<'a> = Reverse<(&'a [u8], Reverse<usize>, Option<&'a [u8]>)>;
     // A min-heap of each source's next entry; of equal keys, the newest source's comes first.
-    fn advance<'a>(heads: &mut BinaryHeap<Head<'a>>, sources: &mut [Source<'a>], i: usize) {
+    fn advance<'a, I: Iterator<Item = (&'a [u8], Option<&'a [u8]>)>>(
+        heads: &mut BinaryHeap<Head<'a>>,
+        sources: &mut [I],
+        i: usize,
+    ) {
         if let Some((k, v)) = sources.get_mut(i).and_then(Iterator::next) {
-            heads.push(Reverse((k.as_slice(), Reverse(i), v.as_deref())));
+            heads.push(Reverse((k, Reverse(i), v)));
         }
     }
-    let mut sources: Vec<Source> = unflushed.iter().filter(|c| c.seq > after).map(|c| c.entries.iter()).collect();
+    let mut sources: Vec<_> = unflushed.iter().filter(|c| c.seq > after).map(|c| c.entries_after(after)).collect();
     let mut heads = BinaryHeap::with_capacity(sources.len());
     (0..sources.len()).for_each(|i| advance(&mut heads, &mut sources, i));
     let mut delta: Vec<(&[u8], Option<&[u8]>)> = Vec::new();
@@ -382,6 +387,7 @@ fn changes_since(unflushed: &[Changes], after: u64) -> Vec<(&[u8], Option<&[u8]>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -390,16 +396,44 @@ mod tests {
         let layer = |entries: &[(&str, Option<&str>)]| {
             entries.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()))).collect()
         };
-        let unflushed = [
-            Changes::new(1, layer(&[("a", Some("1")), ("z", Some("1"))])),
-            Changes::new(2, layer(&[("a", Some("2")), ("b", Some("2")), ("c", Some("2"))])),
-            Changes::new(3, layer(&[("b", None), ("d", Some("3"))])),
-            Changes::new(4, layer(&[("c", Some("4"))])),
+        let separate = [
+            Changes::new(1, &layer(&[("a", Some("1")), ("z", Some("1"))])).unwrap(),
+            Changes::new(2, &layer(&[("a", Some("2")), ("b", Some("2")), ("c", Some("2"))])).unwrap(),
+            Changes::new(3, &layer(&[("b", None), ("d", Some("3"))])).unwrap(),
+            Changes::new(4, &layer(&[("c", Some("4"))])).unwrap(),
         ];
-        let delta = changes_since(&unflushed, 1);
-        let expected: [(&[u8], Option<&[u8]>); 4] =
-            [(b"a", Some(b"2")), (b"b", None), (b"c", Some(b"4")), (b"d", Some(b"3"))];
-        assert_eq!(delta, expected, "commit 1 is in the base; newer commits win");
-        assert!(changes_since(&unflushed, 4).is_empty());
+        let mut merged = Vec::new();
+        separate.iter().for_each(|c| super::super::push_changes(&mut merged, c.clone()));
+        assert_eq!(merged.len(), 2, "records 1 to 3 merged into one block");
+        for unflushed in [&separate[..], &merged] {
+            let delta = changes_since(unflushed, 1);
+            let expected: [(&[u8], Option<&[u8]>); 4] =
+                [(b"a", Some(b"2")), (b"b", None), (b"c", Some(b"4")), (b"d", Some(b"3"))];
+            assert_eq!(delta, expected, "commit 1 is in the base; newer commits win");
+            // A base inside a merged block: only the entries written after it.
+            let expected: [(&[u8], Option<&[u8]>); 3] = [(b"b", None), (b"c", Some(b"4")), (b"d", Some(b"3"))];
+            assert_eq!(changes_since(unflushed, 2), expected);
+            assert!(changes_since(unflushed, 4).is_empty());
+        }
+    }
+
+    #[test]
+    fn merged_layers_stay_few_and_read_the_newest_entries() {
+        let mut unflushed = Vec::new();
+        for seq in 1..=100u64 {
+            let entries = [(b"k".to_vec(), Some(seq.to_be_bytes().to_vec())), (seq.to_be_bytes().to_vec(), None)];
+            super::super::push_changes(&mut unflushed, Changes::new(seq, &entries.into_iter().collect()).unwrap());
+            assert!(unflushed.len() <= 8, "{} blocks after {seq} records", unflushed.len());
+        }
+        let state = super::super::State {
+            layers: unflushed.iter().rev().map(|c| c.entries.clone()).collect(),
+            ..Default::default()
+        };
+        let reads = super::super::Reads::unbounded();
+        assert_eq!(state.get(&reads, b"k"), Some(100u64.to_be_bytes().to_vec()));
+        assert_eq!(state.range(&reads, None, &[], None), vec![(b"k".to_vec(), 100u64.to_be_bytes().to_vec())]);
+        let delta = changes_since(&unflushed, 90);
+        assert_eq!(delta.len(), 11, "k and the ten tombstones of records 91 to 100");
+        assert_eq!(delta.last(), Some(&(&b"k"[..], Some(&100u64.to_be_bytes()[..]))));
     }
 }

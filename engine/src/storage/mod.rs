@@ -38,8 +38,8 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 pub use table::Entry;
 use table::{Table, TableMeta};
+use view::{Block, Level0Ref, TableRef, TableSet};
 pub use view::{BlockCache, Layer, Reads, State};
-use view::{Level0Ref, TableRef, TableSet};
 
 /// Commits between checkpoints: bounds the WAL records a cold open replays.
 pub const CHECKPOINT_EVERY: u64 = 32;
@@ -127,8 +127,9 @@ pub struct Version {
     pub epoch: u64,
     /// The checkpoint whose tables hold the state as of `checkpoint.seq`.
     checkpoint: Rc<Checkpoint>,
-    /// The entries each record after `checkpoint.seq` changed, oldest first: read over the
-    /// tables, and what the next checkpoint writes.
+    /// The entries the records after `checkpoint.seq` changed, in blocks of consecutive
+    /// records ([`push_changes`]), oldest first: read over the tables, and what the next
+    /// checkpoint writes.
     unflushed: Rc<Vec<Changes>>,
     /// Host time at which this version was last known to be the latest (0: never).
     validated_ms: u64,
@@ -142,20 +143,71 @@ struct Checkpoint {
     tables: Rc<TableSet>,
 }
 
-/// The entries record `seq` changed.
+/// The entries records up to `seq` changed, in one block (see [`Block::from_entries`]): one
+/// record's, or several consecutive records' merged ([`push_changes`]), each entry the newest
+/// of its key with the record that wrote it, so that a checkpoint can take exactly the
+/// changes after any version ([`Changes::entries_after`]).
 #[derive(Clone, Debug)]
 struct Changes {
     seq: u64,
-    entries: Rc<Layer>,
-    /// Their keys' and values' bytes.
-    bytes: usize,
+    entries: Rc<Block>,
+    /// The record that wrote each entry; empty: record `seq` wrote them all.
+    seqs: Rc<Vec<u64>>,
 }
 
 impl Changes {
-    fn new(seq: u64, entries: Layer) -> Self {
-        let bytes = entries.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len)).sum();
-        Changes { seq, entries: Rc::new(entries), bytes }
+    fn new(seq: u64, entries: &Layer) -> Result<Self, Error> {
+        Ok(Changes { seq, entries: Rc::new(Block::from_layer(entries)?), seqs: Rc::default() })
     }
+
+    /// The keys' and values' bytes.
+    fn bytes(&self) -> usize {
+        self.entries.data_len()
+    }
+
+    fn seq_of(&self, i: usize) -> u64 {
+        self.seqs.get(i).copied().unwrap_or(self.seq)
+    }
+
+    /// The entries records after `after` wrote, in key order.
+    fn entries_after(&self, after: u64) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> + '_ {
+        let b = &self.entries;
+        (0..b.len()).filter(move |&i| self.seq_of(i) > after).map(|i| (b.key(i), b.value(i)))
+    }
+
+    /// `older`'s and `newer`'s entries in one block, `newer`'s where both hold a key.
+    fn merge(older: &Changes, newer: &Changes) -> Result<Changes, Error> {
+        let (a, b) = (&older.entries, &newer.entries);
+        let mut block = Block::with_capacity(a.data_len() + b.data_len());
+        let mut seqs = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            if j < b.len() && (i == a.len() || b.key(j) <= a.key(i)) {
+                i += usize::from(i < a.len() && a.key(i) == b.key(j));
+                block.push(b.key(j), b.value(j))?;
+                seqs.push(newer.seq_of(j));
+                j += 1;
+            } else {
+                block.push(a.key(i), a.value(i))?;
+                seqs.push(older.seq_of(i));
+                i += 1;
+            }
+        }
+        Ok(Changes { seq: newer.seq, entries: Rc::new(block.finish()?), seqs: Rc::new(seqs) })
+    }
+}
+
+/// Adds the newest record's changes to `unflushed`, merging the newest blocks while the
+/// older is at most twice the size of the newer (as a binary counter carries): reads search
+/// a number of blocks logarithmic in the records since the checkpoint, and each entry is
+/// copied a logarithmic number of times. A merge that would not fit a block is skipped.
+fn push_changes(unflushed: &mut Vec<Changes>, mut changes: Changes) {
+    while let Some(older) = unflushed.last().filter(|o| o.entries.len() <= 2 * changes.entries.len()) {
+        let Ok(merged) = Changes::merge(older, &changes) else { break };
+        changes = merged;
+        unflushed.pop();
+    }
+    unflushed.push(changes);
 }
 
 impl Version {
@@ -365,7 +417,7 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
                 // stays in memory until the next checkpoint writes everything.
                 let payload = unframe(Kind::Snapshot, &snapshot)?;
                 let entries = M::changes(&State::default(), &Reads::unbounded(), &payload)?;
-                let changes = Changes::new(manifest.seq, entries);
+                let changes = Changes::new(manifest.seq, &entries)?;
                 (Checkpoint { seq: 0, time_ms: manifest.time_ms, tables: Rc::default() }, vec![changes])
             }
             Contents::Tables(tables) => {
@@ -506,11 +558,14 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         if record.epoch < base.epoch {
             return Err(Error::Corrupt(format!("record {} is from fenced epoch {}", record.seq, record.epoch)));
         }
-        let entries = if record.payload.is_empty() { None } else { Some(self.changes(&base, &record.payload).await?) };
+        let changes = match record.payload.is_empty() {
+            true => None,
+            false => Some(Changes::new(record.seq, &self.changes(&base, &record.payload).await?)?),
+        };
         let mut cur = self.current.borrow_mut();
         if cur.seq == base.seq {
-            if let Some(entries) = entries {
-                Rc::make_mut(&mut cur.unflushed).push(Changes::new(record.seq, entries));
+            if let Some(changes) = changes {
+                push_changes(Rc::make_mut(&mut cur.unflushed), changes);
             }
             cur.seq = record.seq;
             cur.epoch = record.epoch;
@@ -552,6 +607,9 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             None => base.epoch,
         };
         let seq = base.seq + 1;
+        // Worked out before the commit point: once the record is created, nothing may fail.
+        let changes = if payload.is_empty() { None } else { Some(Changes::new(seq, &entries)?) };
+        drop(entries);
         let record = WalRecord { seq, epoch, time_ms: clock.now_ms(), txn_id, payload };
         let key = self.layout.wal(seq);
         if !self.create_record(&key, &record).await? {
@@ -567,8 +625,8 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         if cur.seq == base.seq {
             cur.seq = seq;
             cur.epoch = epoch;
-            if !record.payload.is_empty() {
-                Rc::make_mut(&mut cur.unflushed).push(Changes::new(seq, entries));
+            if let Some(changes) = changes {
+                push_changes(Rc::make_mut(&mut cur.unflushed), changes);
             }
             // Winning the create proves this is now the latest version.
             cur.validated_ms = cur.validated_ms.max(record.time_ms);

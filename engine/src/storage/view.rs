@@ -49,26 +49,68 @@ impl std::fmt::Debug for Block {
 
 impl Block {
     pub(super) fn decode(data: &[u8]) -> Result<Self, Error> {
-        let mut block = Block { data: Vec::with_capacity(table::BLOCK_BYTES), starts: Vec::new(), bytes: 0 };
-        let offset = |data: &Vec<u8>| {
-            u32::try_from(data.len())
-                .ok()
-                .filter(|at| at & TOMBSTONE == 0)
-                .ok_or_else(|| Error::Corrupt("block too large".into()))
-        };
-        table::visit_block(data, |key, value| {
-            let key_at = offset(&block.data)?;
-            block.data.extend_from_slice(key);
-            let value_at = offset(&block.data)? | if value.is_some() { 0 } else { TOMBSTONE };
-            block.data.extend_from_slice(value.unwrap_or_default());
-            block.starts.push((key_at, value_at));
-            Ok(())
-        })?;
-        offset(&block.data)?;
-        block.data.shrink_to_fit();
-        block.starts.shrink_to_fit();
-        block.bytes = block.data.len() + block.starts.len() * std::mem::size_of::<(u32, u32)>() + 64;
-        Ok(block)
+        let mut block = Block::with_capacity(table::BLOCK_BYTES);
+        table::visit_block(data, |key, value| block.push(key, value))?;
+        block.finish()
+    }
+
+    /// A block of sorted entries held in memory (a record's changes): its keys and values
+    /// copied into one buffer, so that it is searched like a table's block, walked in order
+    /// without chasing a pointer per entry, and freed at once. Keys must increase strictly.
+    pub(super) fn from_entries<'a>(
+        entries: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + Clone,
+    ) -> Result<Self, Error> {
+        let (n, bytes) = entries.clone().fold((0, 0), |(n, b), (k, v)| (n + 1, b + k.len() + v.map_or(0, <[u8]>::len)));
+        let mut block = Block::with_capacity(bytes);
+        block.starts.reserve_exact(n);
+        for (key, value) in entries {
+            if block.len() > 0 && key <= block.key(block.len() - 1) {
+                return Err(Error::Corrupt("in-memory entries out of order".into()));
+            }
+            block.push(key, value)?;
+        }
+        block.finish()
+    }
+
+    /// [`Block::from_entries`] of a layer's entries.
+    pub(super) fn from_layer(layer: &Layer) -> Result<Self, Error> {
+        Block::from_entries(layer.iter().map(|(k, v)| (k.as_slice(), v.as_deref())))
+    }
+
+    pub(super) fn with_capacity(bytes: usize) -> Self {
+        Block { data: Vec::with_capacity(bytes), starts: Vec::new(), bytes: 0 }
+    }
+
+    /// The offset the next byte goes to, as a start (below [`TOMBSTONE`]).
+    fn next_offset(&self) -> Result<u32, Error> {
+        u32::try_from(self.data.len())
+            .ok()
+            .filter(|at| at & TOMBSTONE == 0)
+            .ok_or_else(|| Error::Corrupt("block too large".into()))
+    }
+
+    /// Appends an entry (keys must increase; [`Block::from_entries`] checks, other callers merge
+    /// sorted blocks).
+    pub(super) fn push(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), Error> {
+        let key_at = self.next_offset()?;
+        self.data.extend_from_slice(key);
+        let value_at = self.next_offset()? | if value.is_some() { 0 } else { TOMBSTONE };
+        self.data.extend_from_slice(value.unwrap_or_default());
+        self.starts.push((key_at, value_at));
+        Ok(())
+    }
+
+    pub(super) fn finish(mut self) -> Result<Self, Error> {
+        self.next_offset()?;
+        self.data.shrink_to_fit();
+        self.starts.shrink_to_fit();
+        self.bytes = self.data.len() + self.starts.len() * std::mem::size_of::<(u32, u32)>() + 64;
+        Ok(self)
+    }
+
+    /// The keys' and values' bytes.
+    pub(super) fn data_len(&self) -> usize {
+        self.data.len()
     }
 
     pub(super) fn len(&self) -> usize {
@@ -694,10 +736,11 @@ impl TableSet {
     }
 }
 
-/// The state of a version: in-memory layers (newest first) over its checkpoint's tables.
+/// The state of a version: in-memory layers (newest first; each the changes of a record,
+/// [`Block::from_entries`]) over its checkpoint's tables.
 #[derive(Clone, Debug, Default)]
 pub struct State {
-    pub(super) layers: Vec<Rc<Layer>>,
+    pub(super) layers: Vec<Rc<Block>>,
     pub(super) tables: Rc<TableSet>,
 }
 
@@ -705,14 +748,14 @@ impl State {
     /// A state held entirely in memory.
     #[cfg(test)]
     pub fn in_memory(layer: Layer) -> Self {
-        State { layers: vec![Rc::new(layer)], tables: Rc::default() }
+        State::default().with_layer(&layer).unwrap_or_default()
     }
 
     /// This state with `layer` over it (newest).
-    pub fn with_layer(&self, layer: Layer) -> Self {
-        let mut layers = vec![Rc::new(layer)];
+    pub fn with_layer(&self, layer: &Layer) -> Result<Self, Error> {
+        let mut layers = vec![Rc::new(Block::from_layer(layer)?)];
         layers.extend(self.layers.iter().cloned());
-        State { layers, tables: self.tables.clone() }
+        Ok(State { layers, tables: self.tables.clone() })
     }
 
     /// The newest entry for `key` held in memory (a layer, or the resident entries when `key`
@@ -720,8 +763,8 @@ impl State {
     /// `None`: the tables decide.
     fn held(&self, key: &[u8]) -> Option<Option<&[u8]>> {
         for layer in &self.layers {
-            if let Some(v) = layer.get(key) {
-                return Some(v.as_deref());
+            if let Ok(at) = layer.position(key) {
+                return Some(layer.value(at));
             }
         }
         let resident = self.tables.resident_ranges.iter().any(|(lo, hi)| key >= lo.as_slice() && key < hi.as_slice());
@@ -963,8 +1006,8 @@ impl State {
 
     /// The writes' and the layers' entries in `[lo, hi)`, newest first.
     fn layer_sources(&self, writes: Option<&Layer>, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Vec<Entry>> {
-        let layers = writes.into_iter().chain(self.layers.iter().map(|l| &**l));
-        layers.map(|l| layer_range(l, lo, hi, want)).collect()
+        let writes = writes.map(|w| layer_range(w, lo, hi, want));
+        writes.into_iter().chain(self.layers.iter().map(|l| block_range(l, lo, hi, want))).collect()
     }
 }
 
@@ -992,18 +1035,27 @@ fn entries_bytes(live: &[(Vec<u8>, Vec<u8>)]) -> usize {
     live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64
 }
 
-/// A layer's entries in `[lo, hi)`, as `want` says.
+/// A layer's entries in `[lo, hi)`, as `want` says. The tree is searched for `lo` alone and
+/// walked up to `hi`: a point or prefix read, which mostly finds nothing in most layers, costs
+/// one descent per layer rather than one per bound.
 fn layer_range(layer: &Layer, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
     layer
-        .range::<[u8], _>(bounds(lo, hi))
+        .range::<[u8], _>((Bound::Included(lo), Bound::Unbounded))
+        .take_while(|(k, _)| hi.is_none_or(|hi| k.as_slice() < hi))
         .take(want.limit)
         .map(|(k, v)| (k.clone(), want.value(v.as_deref())))
         .collect()
 }
 
-/// `[lo, hi)` as range bounds (`hi` `None`: to the end).
-fn bounds<'k>(lo: &'k [u8], hi: Option<&'k [u8]>) -> (Bound<&'k [u8]>, Bound<&'k [u8]>) {
-    (Bound::Included(lo), hi.map_or(Bound::Unbounded, Bound::Excluded))
+/// An in-memory block's entries in `[lo, hi)`, as `want` says.
+fn block_range(block: &Block, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
+    let start = block.position(lo).unwrap_or_else(|at| at);
+    (start..block.len())
+        .map(|i| (block.key(i), i))
+        .take_while(|(k, _)| hi.is_none_or(|hi| *k < hi))
+        .take(want.limit)
+        .map(|(k, i)| (k.to_vec(), want.value(block.value(i))))
+        .collect()
 }
 
 /// The outcome of looking a key up in one table.
@@ -1090,6 +1142,18 @@ mod tests {
         assert_eq!(block.position(b"abc"), Ok(2));
         assert_eq!(block.position(b"abd"), Err(3));
         assert_eq!((block.key(5), block.value(5)), (&b""[..], None));
+        // The same entries held in memory make the same block.
+        let layer: Layer = entries.iter().cloned().collect();
+        let held = Block::from_layer(&layer).unwrap();
+        assert_eq!((held.data, held.starts), (block.data, block.starts));
+        let owned: Vec<Entry> = held_entries(&Block::from_layer(&layer).unwrap());
+        assert_eq!(owned, entries);
+        let backwards = entries.iter().rev().map(|(k, v)| (k.as_slice(), v.as_deref()));
+        assert!(Block::from_entries(backwards).is_err(), "keys must increase");
+    }
+
+    fn held_entries(block: &Block) -> Vec<Entry> {
+        (0..block.len()).map(|i| (block.key(i).to_vec(), block.value(i).map(<[u8]>::to_vec))).collect()
     }
 
     #[test]
@@ -1190,7 +1254,7 @@ mod tests {
     fn range_first_reads_past_newer_tombstones() {
         let older: Layer = (0..100).map(|i| (key(i), Some(vec![1]))).collect();
         let newer: Layer = (0..60).map(|i| (key(i), None)).chain([(key(70), Some(vec![2]))]).collect();
-        let state = State::in_memory(older).with_layer(newer);
+        let state = State::in_memory(older).with_layer(&newer).unwrap();
         let reads = Reads::unbounded();
         let keys = |v: Vec<(Vec<u8>, Vec<u8>)>| v.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
         assert_eq!(keys(state.range_first(&reads, None, b"k", Some(b"l"), 1)), vec![key(60)]);
