@@ -21,7 +21,7 @@ mod zones_data;
 
 use crate::storage::codec::{Reader, Writer};
 use crate::storage::view::prefix_end;
-use crate::storage::view::{FastHasher, Stored};
+use crate::storage::view::{FastHasher, LiveRef, Stored};
 use crate::storage::{Error, Layer, Reads, State, StateMachine};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -224,13 +224,13 @@ impl<'a> Graph<'a> {
     /// The ids at the end of the keys starting with `prefix`; decoded once per checkpoint
     /// and kept in the block cache while nothing newer touches the range.
     fn ids(&self, prefix: &[u8]) -> Vec<u64> {
-        let decode = |entries: &[(Vec<u8>, Vec<u8>)]| {
+        let decode = |entries: &[LiveRef]| {
             let ids: Vec<u64> = entries.iter().filter_map(|(k, _)| kv::trailing_id(k)).collect();
             let bytes = 64 + 8 * ids.len();
             Ok((ids, bytes))
         };
         let end = prefix_end(prefix);
-        let ids = self.state.range_decoded(self.reads, self.writes, (prefix, end.as_deref()), true, decode);
+        let ids = self.state.range_decoded(self.reads, self.writes, (prefix, end.as_deref()), decode);
         self.decoded(ids).map(|ids| ids.to_vec()).unwrap_or_default()
     }
 
@@ -341,15 +341,14 @@ impl<'a> Graph<'a> {
     /// Decoded once per checkpoint and kept in the block cache while nothing newer touches it.
     pub fn adjacent(&self, node: NodeId, outgoing: bool, rel_type: Option<&str>) -> Rc<Vec<Adjacent>> {
         let prefix = kv::adjacency_prefix(outgoing, node, rel_type);
-        let decode = |entries: &[(Vec<u8>, Vec<u8>)]| {
-            let adjacent =
-                |(k, v): &(Vec<u8>, Vec<u8>)| kv::decode_adjacency(k, v).map(|(rel, _, other)| Adjacent { rel, other });
+        let decode = |entries: &[LiveRef]| {
+            let adjacent = |(k, v): &LiveRef| kv::decode_adjacency(k, v).map(|(rel, _, other)| Adjacent { rel, other });
             let list = entries.iter().map(adjacent).collect::<Result<Vec<_>, _>>()?;
             let bytes = std::mem::size_of_val(list.as_slice()) + 64;
             Ok((list, bytes))
         };
         let end = prefix_end(&prefix);
-        self.decoded(self.state.range_decoded(self.reads, self.writes, (&prefix, end.as_deref()), false, decode))
+        self.decoded(self.state.range_decoded(self.reads, self.writes, (&prefix, end.as_deref()), decode))
             .unwrap_or_default()
     }
 

@@ -15,7 +15,7 @@
 //! pins are bounded ([`Reads::new`]). A lookup that meets a missing block ends there (an older
 //! table may hold a stale value for the key), and what the cache remembers of a table set's
 //! reads (decoded values, small ranges) comes only from lookups that missed nothing.
-use super::table::{self, BlockHandle, Entry, TableMeta};
+use super::table::{self, BlockHandle, TableMeta};
 use super::Error;
 use crate::storage::records::Tables;
 use std::any::{Any, TypeId};
@@ -261,7 +261,7 @@ struct Item {
 enum CacheKey {
     Block(BlockId),
     Value(u64, KeyBytes),
-    Range(u64, TypeId, bool, KeyBytes, Option<KeyBytes>),
+    Range(u64, TypeId, KeyBytes, Option<KeyBytes>),
 }
 
 /// A key's bytes, inline when short (a node's key is 9 bytes, an adjacency list's 20 or so),
@@ -301,9 +301,8 @@ enum Probe<'a> {
     Block(&'a str, u64, u64),
     /// A table set's value for a key.
     Value(u64, &'a [u8]),
-    /// A table set's live entries (or only their keys) in `[lo, hi)`, as the type named
-    /// keeps them.
-    Range(u64, TypeId, bool, &'a [u8], Option<&'a [u8]>),
+    /// A table set's live entries in `[lo, hi)`, as the type named keeps them.
+    Range(u64, TypeId, &'a [u8], Option<&'a [u8]>),
 }
 
 impl CacheKey {
@@ -311,7 +310,7 @@ impl CacheKey {
         match self {
             CacheKey::Block(b) => Probe::Block(&b.object, b.offset, b.len),
             CacheKey::Value(set, key) => Probe::Value(*set, key),
-            CacheKey::Range(set, kind, keys_only, lo, hi) => Probe::Range(*set, *kind, *keys_only, lo, hi.as_deref()),
+            CacheKey::Range(set, kind, lo, hi) => Probe::Range(*set, *kind, lo, hi.as_deref()),
         }
     }
 }
@@ -661,12 +660,14 @@ impl TableRef {
         BlockId { object: self.object.clone(), offset: h.offset, len: h.len }
     }
 
-    /// The entries in `[lo, hi)`, in key order, as `want` says.
-    fn range(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, out: &mut Vec<Entry>, want: Want) {
+    /// Where this table's entries in `[lo, hi)` are, in key order, at most about `limit` of
+    /// them: appended to `out` as blocks and position ranges. Returns how many entries it added.
+    fn spans(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, limit: usize, out: &mut Vec<Span>) -> usize {
         if hi.is_some_and(|hi| hi <= self.meta.min_key.as_slice()) || lo > self.meta.max_key.as_slice() {
-            return;
+            return 0;
         }
-        let Some((first, mut block)) = self.block_for(reads, lo) else { return };
+        let Some((first, mut block)) = self.block_for(reads, lo) else { return 0 };
+        let mut added = 0;
         for number in first..self.index.len() {
             if number > first {
                 // Block n holds the keys after block n-1's last key.
@@ -679,15 +680,32 @@ impl TableRef {
                 }
             }
             let Some(block) = &block else { continue };
-            let start = block.position(lo).unwrap_or_else(|at| at);
-            for i in start..block.len() {
-                let k = block.key(i);
-                if hi.is_some_and(|hi| k >= hi) || out.len() >= want.limit {
-                    return;
-                }
-                out.push((k.to_vec(), want.value(block.value(i))));
+            let start = if number == first { block.position(lo).unwrap_or_else(|at| at) } else { 0 };
+            let end = match hi {
+                Some(hi) => block.position(hi).unwrap_or_else(|at| at),
+                None => block.len(),
+            };
+            let end = end.min(start.saturating_add(limit - added)).max(start);
+            added += end - start;
+            out.push(Span { block: block.clone(), start, end });
+            if added >= limit || end < block.len() {
+                break;
             }
         }
+        added
+    }
+}
+
+/// Entries `start..end` of a block.
+struct Span {
+    block: Rc<Block>,
+    start: usize,
+    end: usize,
+}
+
+impl Span {
+    fn entries(&self) -> impl Iterator<Item = EntryRef<'_>> {
+        (self.start..self.end).map(|i| (self.block.key(i), self.block.value(i)))
     }
 }
 
@@ -854,90 +872,39 @@ impl State {
         lo: &[u8],
         hi: Option<&[u8]>,
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.scan(reads, writes, lo, hi, Want::ALL)
+        let memory = self.memory_sources(writes, lo, hi, usize::MAX);
+        let spans = self.table_spans(reads, lo, hi, usize::MAX);
+        owned(&merge_live(with_spans(memory, &spans), None))
     }
 
-    fn scan(
-        &self,
-        reads: &Reads,
-        writes: Option<&Layer>,
-        lo: &[u8],
-        hi: Option<&[u8]>,
-        want: Want,
-    ) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.scan_over(reads, self.layer_sources(writes, lo, hi, want), lo, hi, want)
-    }
-
-    /// [`State::scan`], given what the writes and the layers hold in the range (`sources`).
-    fn scan_over(
-        &self,
-        reads: &Reads,
-        mut sources: Vec<Vec<Entry>>,
-        lo: &[u8],
-        hi: Option<&[u8]>,
-        want: Want,
-    ) -> Vec<(Vec<u8>, Vec<u8>)> {
-        if self.tables.id != 0 && !self.tables.resident_covers(lo, hi) {
-            let tables = self.table_range(reads, lo, hi, want, |live| {
-                let bytes = entries_bytes(&live);
-                Ok((live, bytes))
-            });
-            // Copied out of the cache when remembered there, else taken.
-            let tables = tables.map(|t| Rc::try_unwrap(t).unwrap_or_else(|kept| (*kept).clone())).unwrap_or_default();
-            sources.push(tables.into_iter().map(|(k, v)| (k, Some(v))).collect());
-            return merge_live(sources, None);
-        }
-        sources.extend(self.table_sources(reads, lo, hi, want));
-        merge_live(sources, None)
-    }
-
-    /// The live entries in `[lo, hi)` (only their keys, values empty, if `keys_only`), with
-    /// `writes` over them, decoded by `decode` into a value and about the bytes it holds. When
-    /// neither the writes nor a layer holds a key in the range, the tables' entries are the
-    /// answer, and its decoded form is kept in the cache like [`State::get_decoded`]'s (so
-    /// `decode` must depend on the entries alone).
+    /// The live entries in `[lo, hi)`, with `writes` over them, decoded by `decode` into a value
+    /// and about the bytes it holds. The entries are read in place (nothing is copied out of a
+    /// block). When neither the writes nor a layer holds a key in the range, the tables'
+    /// entries are the answer, and its decoded form is kept in the cache like
+    /// [`State::get_decoded`]'s (so `decode` must depend on the entries alone).
     pub fn range_decoded<T: 'static>(
         &self,
         reads: &Reads,
         writes: Option<&Layer>,
         (lo, hi): (&[u8], Option<&[u8]>),
-        keys_only: bool,
-        decode: impl FnOnce(&[(Vec<u8>, Vec<u8>)]) -> Result<(T, usize), Error>,
+        decode: impl FnOnce(&[LiveRef]) -> Result<(T, usize), Error>,
     ) -> Result<Rc<T>, Error> {
-        let want = Want { limit: usize::MAX, keys_only };
         // Each layer is searched once: what it holds is both the test and, if any, the answer's.
-        let layers = self.layer_sources(writes, lo, hi, want);
-        let in_memory = layers.iter().any(|l| !l.is_empty());
-        if self.tables.id == 0 || in_memory || self.tables.resident_covers(lo, hi) {
-            return decode(&self.scan_over(reads, layers, lo, hi, want)).map(|(value, _)| Rc::new(value));
-        }
-        self.table_range(reads, lo, hi, want, |live| decode(&live))
-    }
-
-    /// The tables' live entries in `[lo, hi)`, as `keep` makes them (with about the bytes that
-    /// holds), remembered in the cache when read without missing a block (within the request's
-    /// share of the cache, [`Reads::remember`]).
-    fn table_range<T: 'static>(
-        &self,
-        reads: &Reads,
-        lo: &[u8],
-        hi: Option<&[u8]>,
-        want: Want,
-        keep: impl FnOnce(Vec<(Vec<u8>, Vec<u8>)>) -> Result<(T, usize), Error>,
-    ) -> Result<Rc<T>, Error> {
+        let memory = self.memory_sources(writes, lo, hi, usize::MAX);
         let id = self.tables.id;
-        let probe = Probe::Range(id, TypeId::of::<T>(), want.keys_only, lo, hi);
-        if let Some(kept) = (id != 0).then(|| reads.cache.value::<T>(probe)).flatten() {
+        let cached = id != 0 && memory.iter().all(Vec::is_empty) && !self.tables.resident_covers(lo, hi);
+        let probe = Probe::Range(id, TypeId::of::<T>(), lo, hi);
+        if let Some(kept) = cached.then(|| reads.cache.value::<T>(probe)).flatten() {
             return Ok(kept);
         }
         let complete = !reads.incomplete();
-        let (kept, size) = keep(merge_live(self.table_sources(reads, lo, hi, want), None))?;
-        let kept = Rc::new(kept);
-        if id != 0 && complete && !reads.incomplete() {
-            let key = CacheKey::Range(id, TypeId::of::<T>(), want.keys_only, lo.into(), hi.map(Into::into));
-            reads.remember(key, kept.clone(), size);
+        let spans = self.table_spans(reads, lo, hi, usize::MAX);
+        let (value, size) = decode(&merge_live(with_spans(memory, &spans), None))?;
+        let value = Rc::new(value);
+        if cached && complete && !reads.incomplete() {
+            reads.remember(CacheKey::Range(id, TypeId::of::<T>(), lo.into(), hi.map(Into::into)), value.clone(), size);
         }
-        Ok(kept)
+        Ok(value)
     }
 
     /// The first `n` live entries of [`State::range`] (fewer if there are fewer), reading
@@ -953,108 +920,102 @@ impl State {
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut limit = n.max(4);
         loop {
-            let sources = self.sources(reads, writes, lo, hi, Want { limit, keys_only: false });
+            let memory = self.memory_sources(writes, lo, hi, limit);
+            let spans = self.table_spans(reads, lo, hi, limit);
+            let sources = with_spans(memory, &spans);
             // The smallest last key of a source that was cut short: keys beyond it are unknown.
-            let cut =
-                sources.iter().filter(|s| s.len() >= limit).filter_map(|s| s.last()).map(|(k, _)| k.clone()).min();
-            let mut live = merge_live(sources, cut.as_deref());
+            let cut = sources.iter().filter(|s| s.len() >= limit).filter_map(|s| s.last()).map(|(k, _)| *k).min();
+            let live = merge_live(sources, cut);
             if live.len() >= n || cut.is_none() || reads.incomplete() {
-                live.truncate(n);
-                return live;
+                return owned(live.get(..n).unwrap_or(&live));
             }
             limit = limit.saturating_mul(4);
         }
     }
 
-    /// Each source's entries in `[lo, hi)`, newest source first, as `want` says.
-    fn sources(
-        &self,
-        reads: &Reads,
-        writes: Option<&Layer>,
-        lo: &[u8],
-        hi: Option<&[u8]>,
-        want: Want,
-    ) -> Vec<Vec<Entry>> {
-        let mut sources = self.layer_sources(writes, lo, hi, want);
-        sources.extend(self.table_sources(reads, lo, hi, want));
-        sources
-    }
-
-    /// The checkpoint's entries in `[lo, hi)`: the resident ones if a resident range covers
-    /// it, else each level-0 table's (newest first) and level 1's.
-    fn table_sources(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Vec<Entry>> {
+    /// Where the checkpoint's entries in `[lo, hi)` are (at most about `limit` per source):
+    /// none if a resident range covers it (see [`State::memory_sources`]), else each level-0
+    /// table's (newest first) and level 1's.
+    fn table_spans(&self, reads: &Reads, lo: &[u8], hi: Option<&[u8]>, limit: usize) -> Vec<Vec<Span>> {
         if self.tables.resident_covers(lo, hi) {
-            return vec![layer_range(&self.tables.resident, lo, hi, want)];
+            return Vec::new();
         }
         let mut sources = Vec::new();
         for t in &self.tables.l0 {
-            let mut out = Vec::new();
-            t.table.range(reads, lo.max(t.from_key.as_slice()), hi, &mut out, want);
-            sources.push(out);
+            let mut spans = Vec::new();
+            t.table.spans(reads, lo.max(t.from_key.as_slice()), hi, limit, &mut spans);
+            sources.push(spans);
         }
         let mut l1 = Vec::new();
+        let mut found = 0;
         let first = self.tables.l1.partition_point(|t| t.meta.max_key.as_slice() < lo);
         for t in self.tables.l1.iter().skip(first) {
-            if hi.is_some_and(|hi| t.meta.min_key.as_slice() >= hi) || l1.len() >= want.limit {
+            if hi.is_some_and(|hi| t.meta.min_key.as_slice() >= hi) || found >= limit {
                 break;
             }
-            t.range(reads, lo, hi, &mut l1, want);
+            found += t.spans(reads, lo, hi, limit - found, &mut l1);
         }
         sources.push(l1);
         sources
     }
 
-    /// The writes' and the layers' entries in `[lo, hi)`, newest first.
-    fn layer_sources(&self, writes: Option<&Layer>, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Vec<Entry>> {
-        let writes = writes.map(|w| layer_range(w, lo, hi, want));
-        writes.into_iter().chain(self.layers.iter().map(|l| block_range(l, lo, hi, want))).collect()
+    /// The entries in `[lo, hi)` held in memory, newest first: the writes', the layers', and
+    /// the resident ones if a resident range covers the range (at most `limit` of each).
+    fn memory_sources<'s>(
+        &'s self,
+        writes: Option<&'s Layer>,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        limit: usize,
+    ) -> Vec<Vec<EntryRef<'s>>> {
+        let writes = writes.map(|w| layer_range(w, lo, hi, limit));
+        let layers = self.layers.iter().map(|l| block_range(l, lo, hi, limit));
+        let resident = self.tables.resident_covers(lo, hi).then(|| layer_range(&self.tables.resident, lo, hi, limit));
+        writes.into_iter().chain(layers).chain(resident).collect()
     }
 }
 
-/// What a range read wants of each source: at most `limit` entries, and their values or only
-/// their keys (live entries then carry an empty value; tombstones stay tombstones).
-#[derive(Clone, Copy)]
-struct Want {
-    limit: usize,
-    keys_only: bool,
+/// An entry read in place: its key and value (`None`: a tombstone).
+type EntryRef<'a> = (&'a [u8], Option<&'a [u8]>);
+
+/// A live entry read in place: its key and value.
+pub type LiveRef<'a> = (&'a [u8], &'a [u8]);
+
+/// `sources` followed by the entries of each table source's spans.
+fn with_spans<'a>(mut sources: Vec<Vec<EntryRef<'a>>>, spans: &'a [Vec<Span>]) -> Vec<Vec<EntryRef<'a>>> {
+    sources.extend(spans.iter().map(|s| s.iter().flat_map(Span::entries).collect()));
+    sources
 }
 
-impl Want {
-    const ALL: Want = Want { limit: usize::MAX, keys_only: false };
-
-    fn value(self, v: Option<&[u8]>) -> Option<Vec<u8>> {
-        match v {
-            Some(_) if self.keys_only => Some(Vec::new()),
-            v => v.map(<[u8]>::to_vec),
-        }
-    }
+/// Live entries, copied.
+fn owned(live: &[LiveRef]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    live.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect()
 }
 
-/// About the bytes live entries hold.
-fn entries_bytes(live: &[(Vec<u8>, Vec<u8>)]) -> usize {
+/// About the bytes live entries hold once copied.
+pub fn entries_bytes(live: &[LiveRef]) -> usize {
     live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64
 }
 
-/// A layer's entries in `[lo, hi)`, as `want` says. The tree is searched for `lo` alone and
+/// A layer's entries in `[lo, hi)` (at most `limit`). The tree is searched for `lo` alone and
 /// walked up to `hi`: a point or prefix read, which mostly finds nothing in most layers, costs
 /// one descent per layer rather than one per bound.
-fn layer_range(layer: &Layer, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
+fn layer_range<'a>(layer: &'a Layer, lo: &[u8], hi: Option<&[u8]>, limit: usize) -> Vec<EntryRef<'a>> {
     layer
         .range::<[u8], _>((Bound::Included(lo), Bound::Unbounded))
         .take_while(|(k, _)| hi.is_none_or(|hi| k.as_slice() < hi))
-        .take(want.limit)
-        .map(|(k, v)| (k.clone(), want.value(v.as_deref())))
+        .take(limit)
+        .map(|(k, v)| (k.as_slice(), v.as_deref()))
         .collect()
 }
 
-/// An in-memory block's entries in `[lo, hi)`, as `want` says.
-fn block_range(block: &Block, lo: &[u8], hi: Option<&[u8]>, want: Want) -> Vec<Entry> {
+/// An in-memory block's entries in `[lo, hi)` (at most `limit`).
+fn block_range<'a>(block: &'a Block, lo: &[u8], hi: Option<&[u8]>, limit: usize) -> Vec<EntryRef<'a>> {
     let start = block.position(lo).unwrap_or_else(|at| at);
     (start..block.len())
-        .map(|i| (block.key(i), i))
+        .map(|i| (block.key(i), block.value(i)))
         .take_while(|(k, _)| hi.is_none_or(|hi| *k < hi))
-        .take(want.limit)
-        .map(|(k, i)| (k.to_vec(), want.value(block.value(i))))
+        .take(limit)
         .collect()
 }
 
@@ -1067,39 +1028,32 @@ enum Lookup {
 
 /// The live entries of sorted sources (the first source wins where keys are equal), up to
 /// and including key `upto` if given.
-fn merge_live(mut sources: Vec<Vec<Entry>>, upto: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
+fn merge_live<'a>(mut sources: Vec<Vec<EntryRef<'a>>>, upto: Option<&[u8]>) -> Vec<LiveRef<'a>> {
     sources.retain(|s| !s.is_empty());
     let within = |k: &[u8]| upto.is_none_or(|u| k <= u);
-    if let [only] = sources.as_mut_slice() {
-        let entries = std::mem::take(only).into_iter().take_while(|(k, _)| within(k));
-        return entries.filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+    let live = |(k, v): EntryRef<'a>| v.map(|v| (k, v));
+    if let [only] = sources.as_slice() {
+        return only.iter().take_while(|(k, _)| within(k)).filter_map(|e| live(*e)).collect();
     }
     let mut at = vec![0usize; sources.len()];
     let mut out = Vec::new();
     loop {
         // The first source holding the smallest key at its position wins it.
-        let mut best: Option<(usize, &[u8])> = None;
+        let mut best: Option<EntryRef<'a>> = None;
         for (i, s) in sources.iter().enumerate() {
-            if let Some((k, _)) = s.get(at[i]) {
-                if best.is_none_or(|(_, b)| k.as_slice() < b) {
-                    best = Some((i, k));
+            if let Some(&e) = s.get(at[i]) {
+                if best.is_none_or(|(b, _)| e.0 < b) {
+                    best = Some(e);
                 }
             }
         }
-        let Some((winner, key)) = best.filter(|(_, k)| within(k)) else { return out };
-        let key = key.to_vec();
-        let mut entry = None;
-        for (i, s) in sources.iter_mut().enumerate() {
-            if let Some(e) = s.get_mut(at[i]).filter(|(k, _)| *k == key) {
-                if i == winner {
-                    entry = Some(std::mem::take(e));
-                }
+        let Some(entry) = best.filter(|(k, _)| within(k)) else { return out };
+        for (i, s) in sources.iter().enumerate() {
+            if s.get(at[i]).is_some_and(|(k, _)| *k == entry.0) {
                 at[i] += 1;
             }
         }
-        if let Some((k, Some(v))) = entry {
-            out.push((k, v));
-        }
+        out.extend(live(entry));
     }
 }
 
@@ -1118,6 +1072,7 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use super::table::Entry;
     use super::*;
 
     #[test]
@@ -1247,6 +1202,13 @@ mod tests {
             let want: Vec<(Vec<u8>, Vec<u8>)> = (lo..hi.min(n)).filter_map(|i| Some((key(i), expected(i)?))).collect();
             assert_eq!(got, want, "range {lo}..{hi}");
         }
+        // The first n live entries, read a few at a time across blocks.
+        for (lo, count) in [(0, 1), (5, 40), (1000, 300), (2990, 50)] {
+            let got = state.range_first(&reads, None, &key(lo), None, count);
+            let want: Vec<(Vec<u8>, Vec<u8>)> =
+                (lo..n).filter_map(|i| Some((key(i), expected(i)?))).take(count).collect();
+            assert_eq!(got, want, "first {count} from {lo}");
+        }
         assert!(!reads.incomplete());
     }
 
@@ -1262,9 +1224,9 @@ mod tests {
         let all = state.range(&reads, None, b"k", Some(b"l"));
         assert_eq!(all.len(), 40);
         let keys: Vec<Vec<u8>> = all.iter().map(|(k, _)| k.clone()).collect();
-        let keys_only = |e: &[(Vec<u8>, Vec<u8>)]| Ok((e.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), 0));
-        let seen = state.range_decoded(&reads, None, (b"k", Some(b"l")), true, keys_only).unwrap();
-        assert_eq!(*seen, keys, "keys alone see the same tombstones");
+        let keys_of = |e: &[LiveRef]| Ok((e.iter().map(|(k, _)| k.to_vec()).collect::<Vec<_>>(), 0));
+        let seen = state.range_decoded(&reads, None, (b"k", Some(b"l")), keys_of).unwrap();
+        assert_eq!(*seen, keys, "decoding sees the same tombstones");
         assert_eq!(all.iter().find(|(k, _)| *k == key(70)).unwrap().1, vec![2], "the newer value wins");
         let writes: Layer = (60..100).map(|i| (key(i), None)).collect();
         assert!(state.range_first(&reads, Some(&writes), b"k", Some(b"l"), 1).is_empty(), "all deleted");
