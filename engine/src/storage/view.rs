@@ -143,6 +143,29 @@ impl Block {
     pub(super) fn position(&self, key: &[u8]) -> Result<usize, usize> {
         self.starts.binary_search_by(|&start| self.key_at(start).cmp(key))
     }
+
+    /// [`Block::position`], searched forward from entry `hint` when `key` is not below it
+    /// (reads in key order land just after the last one: a few compares, not a whole search).
+    fn position_from(&self, key: &[u8], hint: usize) -> Result<usize, usize> {
+        if hint >= self.len() || self.key(hint) > key {
+            return self.position(key);
+        }
+        // Gallop: key(lo) <= key, and key < key(hi) unless hi is the end.
+        let (mut lo, mut step) = (hint, 1);
+        let hi = loop {
+            let probe = lo.saturating_add(step);
+            if probe >= self.len() || self.key(probe) > key {
+                break probe.min(self.len());
+            }
+            lo = probe;
+            step *= 2;
+        };
+        let within = self.starts.get(lo..hi).unwrap_or_default();
+        match within.binary_search_by(|&start| self.key_at(start).cmp(key)) {
+            Ok(i) => Ok(lo + i),
+            Err(i) => Err(lo + i),
+        }
+    }
 }
 
 /// A live value as [`State::get_stored`] found it: where it is stored, or a copy of what
@@ -479,7 +502,7 @@ pub struct Reads {
     remembered: Cell<usize>,
     /// The first stored value that failed to decode.
     failure: RefCell<Option<Error>>,
-    /// The blocks the last table reads used, oldest first ([`TableRef::block_for`]).
+    /// The blocks the last table reads used, oldest first ([`TableRef::locate`]).
     fingers: RefCell<Vec<Finger>>,
 }
 
@@ -492,6 +515,8 @@ struct Finger {
     object: Rc<str>,
     number: usize,
     block: Rc<Block>,
+    /// Where in the block the last read through this finger ended.
+    at: usize,
 }
 
 /// Fingers a [`Reads`] keeps (the newest).
@@ -576,20 +601,26 @@ impl Reads {
         self.pinned.borrow_mut().insert(id, block);
     }
 
-    /// The block of `object` a finger points at whose number `fits`, if there is one.
-    fn finger(&self, object: &Rc<str>, fits: impl Fn(usize) -> bool) -> Option<(usize, Rc<Block>)> {
+    /// The block of `object` a finger points at whose number `fits`, if there is one: its
+    /// number, the block, and where the last read in it ended.
+    fn finger(&self, object: &Rc<str>, fits: impl Fn(usize) -> bool) -> Option<(usize, Rc<Block>, usize)> {
         let fingers = self.fingers.borrow();
         let f = fingers.iter().rev().find(|f| Rc::ptr_eq(&f.object, object) && fits(f.number))?;
-        Some((f.number, f.block.clone()))
+        Some((f.number, f.block.clone(), f.at))
     }
 
-    /// Points a finger at `object`'s block `number` (in place of the oldest if all are used).
-    fn point(&self, object: &Rc<str>, number: usize, block: &Rc<Block>) {
+    /// Points a finger at entry `at` of `object`'s block `number`: the one there already, else
+    /// a new one (in place of the oldest if all are used).
+    fn point(&self, object: &Rc<str>, number: usize, block: &Rc<Block>, at: usize) {
         let mut fingers = self.fingers.borrow_mut();
+        if let Some(f) = fingers.iter_mut().rev().find(|f| Rc::ptr_eq(&f.object, object) && f.number == number) {
+            f.at = at;
+            return;
+        }
         if fingers.len() >= FINGERS {
             fingers.remove(0);
         }
-        fingers.push(Finger { object: object.clone(), number, block: block.clone() });
+        fingers.push(Finger { object: object.clone(), number, block: block.clone(), at });
     }
 
     fn block(&self, id: BlockId) -> Option<Rc<Block>> {
@@ -624,29 +655,35 @@ impl TableRef {
         if key < self.meta.min_key.as_slice() || key > self.meta.max_key.as_slice() {
             return Lookup::NotHere;
         }
-        match self.block_for(reads, key) {
+        match self.locate(reads, key) {
             None => Lookup::NotHere,
             Some((_, None)) => Lookup::Missing,
-            Some((_, Some(block))) => match block.position(key) {
-                Ok(found) => Lookup::Found(block, found),
-                Err(_) => Lookup::NotHere,
-            },
+            Some((_, Some((block, Ok(found))))) => Lookup::Found(block, found),
+            Some((_, Some((_, Err(_))))) => Lookup::NotHere,
         }
     }
 
     /// The number of the block that would hold `key` (the first whose last key is not below
-    /// it; `None` past the last), and the block if it is in memory (else recorded missing).
-    /// The request's [`Finger`] on this table answers without an index search when it fits.
-    fn block_for(&self, reads: &Reads, key: &[u8]) -> Option<(usize, Option<Rc<Block>>)> {
-        if let Some((number, block)) = reads.finger(&self.object, |n| self.block_covers(n, key)) {
-            return Some((number, Some(block)));
-        }
-        let number = self.index.partition_point(|b| b.last_key.as_slice() < key);
-        let block = reads.block(self.block_id(self.index.get(number)?));
-        if let Some(b) = &block {
-            reads.point(&self.object, number, b);
-        }
-        Some((number, block))
+    /// it; `None` past the last), and if it is in memory (else recorded missing) the block and
+    /// `key`'s position in it ([`Block::position`]). The request's [`Finger`] on the block, if
+    /// it has one, spares the index search and the cache probe, and starts the search where
+    /// the last read in the block ended; the finger is left where this one ends.
+    fn locate(&self, reads: &Reads, key: &[u8]) -> Option<(usize, Option<Located>)> {
+        let (number, block, hint) = match reads.finger(&self.object, |n| self.block_covers(n, key)) {
+            Some((number, block, at)) => (number, Some(block), at),
+            None => {
+                let number = self.index.partition_point(|b| b.last_key.as_slice() < key);
+                (number, reads.block(self.block_id(self.index.get(number)?)), 0)
+            }
+        };
+        Some((
+            number,
+            block.map(|block| {
+                let at = block.position_from(key, hint);
+                reads.point(&self.object, number, &block, at.unwrap_or_else(|i| i));
+                (block, at)
+            }),
+        ))
     }
 
     /// Whether block `number` is the one that would hold `key`.
@@ -666,7 +703,11 @@ impl TableRef {
         if hi.is_some_and(|hi| hi <= self.meta.min_key.as_slice()) || lo > self.meta.max_key.as_slice() {
             return 0;
         }
-        let Some((first, mut block)) = self.block_for(reads, lo) else { return 0 };
+        let Some((first, located)) = self.locate(reads, lo) else { return 0 };
+        let (mut block, mut start) = match located {
+            Some((block, at)) => (Some(block), at.unwrap_or_else(|i| i)),
+            None => (None, 0),
+        };
         let mut added = 0;
         for number in first..self.index.len() {
             if number > first {
@@ -675,18 +716,16 @@ impl TableRef {
                     break;
                 }
                 block = reads.block(self.block_id(&self.index[number]));
-                if let Some(b) = &block {
-                    reads.point(&self.object, number, b);
-                }
+                start = 0;
             }
             let Some(block) = &block else { continue };
-            let start = if number == first { block.position(lo).unwrap_or_else(|at| at) } else { 0 };
-            let end = match hi {
-                Some(hi) => block.position(hi).unwrap_or_else(|at| at),
-                None => block.len(),
-            };
-            let end = end.min(start.saturating_add(limit - added)).max(start);
+            // Walked rather than searched: the caller reads every entry up to the end anyway.
+            let mut end = start;
+            while end < block.len() && added + (end - start) < limit && hi.is_none_or(|hi| block.key(end) < hi) {
+                end += 1;
+            }
             added += end - start;
+            reads.point(&self.object, number, block, end);
             out.push(Span { block: block.clone(), start, end });
             if added >= limit || end < block.len() {
                 break;
@@ -695,6 +734,9 @@ impl TableRef {
         added
     }
 }
+
+/// A block and a key's position in it ([`Block::position`]).
+type Located = (Rc<Block>, Result<usize, usize>);
 
 /// Entries `start..end` of a block.
 struct Span {
@@ -1109,6 +1151,18 @@ mod tests {
 
     fn held_entries(block: &Block) -> Vec<Entry> {
         (0..block.len()).map(|i| (block.key(i).to_vec(), block.value(i).map(<[u8]>::to_vec))).collect()
+    }
+
+    #[test]
+    fn a_search_from_any_hint_finds_what_a_whole_search_finds() {
+        let layer: Layer = (0..200).map(|i| (key(i * 2), Some(vec![1]))).collect();
+        let block = Block::from_layer(&layer).unwrap();
+        for probe in 0..=401 {
+            let wanted = block.position(&key(probe));
+            for hint in 0..=201 {
+                assert_eq!(block.position_from(&key(probe), hint), wanted, "key {probe} from {hint}");
+            }
+        }
     }
 
     #[test]
