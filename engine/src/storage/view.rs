@@ -1034,11 +1034,6 @@ fn owned(live: &[LiveRef]) -> Vec<(Vec<u8>, Vec<u8>)> {
     live.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect()
 }
 
-/// About the bytes live entries hold once copied.
-pub fn entries_bytes(live: &[LiveRef]) -> usize {
-    live.iter().map(|(k, v)| k.len() + v.len() + ENTRY_OVERHEAD).sum::<usize>() + 64
-}
-
 /// A layer's entries in `[lo, hi)` (at most `limit`). The tree is searched for `lo` alone and
 /// walked up to `hi`: a point or prefix read, which mostly finds nothing in most layers, costs
 /// one descent per layer rather than one per bound.
