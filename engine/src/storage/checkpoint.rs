@@ -11,9 +11,11 @@
 //! the lowest unmerged key onwards, up to [`Tuning::step_bytes`] of them, together with the
 //! level-0 entries in that range. The step writes new level-1 tables of at most
 //! [`Tuning::table_bytes`] and raises every level-0 table's `from_key` to the end of the
-//! range; a level-0 table merged to its end is dropped. Memory is bounded by the level-0
-//! tables, one step of level 1 and one output table; CPU by the same, so a step fits in the
-//! time a Worker gives `waitUntil` work after a response.
+//! range; a level-0 table merged to its end is dropped. A level-1 block that no level-0 entry
+//! falls into is copied as stored ([`IntoBottom`]), so a bulk load, which touches few of them,
+//! does not re-encode the rest. Memory is bounded by the level-0 tables, one step of level 1
+//! and one output table; CPU by the same, so a step fits in the time a Worker gives
+//! `waitUntil` work after a response.
 //!
 //! The blocks a checkpoint writes go into the handle's block cache as they are written (see
 //! [`WriteThrough`]), so that the reads after a checkpoint do not fetch what the reads before
@@ -27,7 +29,7 @@
 //! longer than [`MAX_STALL_MS`]; garbage collection deletes only tables that no manifest at or
 //! after its boundary names. So no manifest `head` names can refer to a collected table.
 use super::records::{Contents, Layout, Level0, Manifest, ObjectName, Tables};
-use super::table::{self, BlockHandle, Cursor, Merge, Table, TableBuilder, TableMeta};
+use super::table::{self, BlockHandle, Cursor, IntoBottom, Merge, Piece, Table, TableBuilder, TableMeta};
 use super::view::{BlockCache, BlockId, TableRef};
 use super::{Changes, Checkpoint, Clock, Database, Error, StateMachine};
 use super::{CHECKPOINT_BYTES, CHECKPOINT_EVERY, CHECKPOINT_MIN_INTERVAL_MS, GC_MIN_AGE_MS, MAX_STALL_MS};
@@ -231,12 +233,14 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         for (t, table) in tables.l0.iter().zip(l0) {
             cursors.push(Cursor::new(vec![table], &t.from_key, hi.as_deref())?);
         }
-        cursors.push(Cursor::new(l1.iter().collect(), &[], None)?);
-        let mut merge = Merge::new(cursors, true)?;
+        let mut merge = IntoBottom::new(Merge::new(cursors), l1.iter().collect())?;
         let mut written = Vec::new();
         let mut builder = TableBuilder::new();
-        while let Some((key, value)) = merge.current() {
-            builder.add(key, value)?;
+        while let Some(piece) = merge.current() {
+            match piece {
+                Piece::Entry(key, value) => builder.add(key, Some(value))?,
+                Piece::Block(data, last_key) => builder.add_block(data, last_key)?,
+            }
             merge.advance()?;
             if builder.raw_len() >= self.tuning.table_bytes {
                 *outputs += 1;

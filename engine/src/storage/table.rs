@@ -100,6 +100,32 @@ impl TableBuilder {
         Ok(())
     }
 
+    /// Appends a stored block of another table whole (`data`, framed as stored, whose last key
+    /// is `last_key`): its keys must all follow the entries added so far. Closes the block
+    /// being built first, so the copy is a block of its own.
+    pub fn add_block(&mut self, data: &[u8], last_key: &[u8]) -> Result<(), Error> {
+        let (mut entries, mut first) = (0u64, None);
+        visit_block(data, |key, _| {
+            entries += 1;
+            first.get_or_insert_with(|| key.to_vec());
+            Ok(())
+        })?;
+        let Some(first) = first else { return Err(Error::Corrupt("empty table block".into())) };
+        if self.min_key.is_some() && first.as_slice() <= self.last_key() {
+            return Err(Error::Corrupt("table keys out of order".into()));
+        }
+        self.close_block();
+        self.index.push(BlockHandle {
+            last_key: last_key.to_vec(),
+            offset: self.out.len() as u64,
+            len: data.len() as u64,
+        });
+        self.out.extend_from_slice(data);
+        self.min_key.get_or_insert(first);
+        self.entries += entries;
+        Ok(())
+    }
+
     fn last_key(&self) -> &[u8] {
         match self.index.last() {
             Some(b) if self.block.buf.is_empty() => &b.last_key,
@@ -332,10 +358,9 @@ impl<'a> Cursor<'a> {
 }
 
 /// Merges cursors; where keys are equal, the cursor listed first wins (list the newest
-/// first). Tombstones are kept unless `drop_tombstones` (only for the bottom level).
+/// first). Tombstones are kept.
 pub struct Merge<'a> {
     cursors: Vec<Cursor<'a>>,
-    drop_tombstones: bool,
     /// The cursor whose entry is the merge's current one.
     winner: Option<usize>,
     /// The other cursors at the winner's key (kept to reuse its allocation).
@@ -343,10 +368,10 @@ pub struct Merge<'a> {
 }
 
 impl<'a> Merge<'a> {
-    pub fn new(cursors: Vec<Cursor<'a>>, drop_tombstones: bool) -> Result<Self, Error> {
-        let mut merge = Merge { cursors, drop_tombstones, winner: None, same: Vec::new() };
-        merge.settle()?;
-        Ok(merge)
+    pub fn new(cursors: Vec<Cursor<'a>>) -> Self {
+        let mut merge = Merge { cursors, winner: None, same: Vec::new() };
+        merge.settle();
+        merge
     }
 
     /// The merged entry at the merge's position; `None` at the end.
@@ -354,13 +379,8 @@ impl<'a> Merge<'a> {
         self.cursors.get(self.winner?)?.current()
     }
 
-    pub fn advance(&mut self) -> Result<(), Error> {
-        self.step()?;
-        self.settle()
-    }
-
     /// Moves every cursor at the current key past it.
-    fn step(&mut self) -> Result<(), Error> {
+    pub fn advance(&mut self) -> Result<(), Error> {
         let Some(winner) = self.winner else { return Ok(()) };
         let key = self.cursors.get(winner).and_then(Cursor::current).map(|(k, _)| k);
         self.same.clear();
@@ -374,26 +394,145 @@ impl<'a> Merge<'a> {
                 c.advance()?;
             }
         }
+        self.settle();
         Ok(())
     }
 
-    /// Finds the next entry to give: the smallest key, the first cursor holding it winning;
-    /// skips tombstones if they are dropped.
-    fn settle(&mut self) -> Result<(), Error> {
-        loop {
-            let mut best: Option<(usize, &[u8])> = None;
-            for (i, c) in self.cursors.iter().enumerate() {
-                if let Some((k, _)) = c.current() {
-                    if best.is_none_or(|(_, b)| k < b) {
-                        best = Some((i, k));
-                    }
+    /// Finds the smallest key, the first cursor holding it winning.
+    fn settle(&mut self) {
+        let mut best: Option<(usize, &[u8])> = None;
+        for (i, c) in self.cursors.iter().enumerate() {
+            if let Some((k, _)) = c.current() {
+                if best.is_none_or(|(_, b)| k < b) {
+                    best = Some((i, k));
                 }
             }
-            self.winner = best.map(|(i, _)| i);
-            if !(self.drop_tombstones && self.current().is_some_and(|(_, v)| v.is_none())) {
+        }
+        self.winner = best.map(|(i, _)| i);
+    }
+}
+
+/// What a merge into the bottom level gives next (see [`IntoBottom`]).
+#[derive(Debug, PartialEq)]
+pub enum Piece<'a> {
+    /// A live entry.
+    Entry(&'a [u8], &'a [u8]),
+    /// A block of the bottom level that no newer entry falls into, framed as stored, and its
+    /// last key: to copy whole ([`TableBuilder::add_block`]).
+    Block(&'a [u8], &'a [u8]),
+}
+
+/// Merges newer entries (a [`Merge`], tombstones included) into tables of the bottom level
+/// (disjoint, in key order, without tombstones), newer entries winning, tombstones dropped.
+///
+/// A bottom block that no newer entry falls into (none after the previous block's last key
+/// and up to its own) comes out whole, undecoded, as [`Piece::Block`]: a bulk load touches few
+/// of the bottom level's blocks, and copying the others costs a fraction of re-encoding them.
+/// Which blocks come out whole depends only on the inputs, so every merge of the same inputs
+/// gives the same pieces (racing checkpoints write identical tables).
+pub struct IntoBottom<'a> {
+    newer: Merge<'a>,
+    bottom: Vec<&'a Table>,
+    /// The bottom table and block to look at next.
+    table: usize,
+    next_block: usize,
+    /// The bottom block being merged entry by entry, and the position in it.
+    block: Option<Block>,
+    at: usize,
+    next: Next<'a>,
+}
+
+/// Where [`IntoBottom`]'s current piece comes from.
+#[derive(Clone, Copy)]
+enum Next<'a> {
+    End,
+    Newer,
+    Bottom,
+    /// Both at the same key: the newer entry wins, the bottom's is skipped.
+    Both,
+    Whole(&'a [u8], &'a [u8]),
+}
+
+impl<'a> IntoBottom<'a> {
+    pub fn new(newer: Merge<'a>, bottom: Vec<&'a Table>) -> Result<Self, Error> {
+        let mut merge = IntoBottom { newer, bottom, table: 0, next_block: 0, block: None, at: 0, next: Next::End };
+        merge.settle()?;
+        Ok(merge)
+    }
+
+    /// The piece at the merge's position; `None` at the end.
+    pub fn current(&self) -> Option<Piece<'_>> {
+        match self.next {
+            Next::End => None,
+            Next::Newer | Next::Both => self.newer.current().and_then(|(k, v)| Some(Piece::Entry(k, v?))),
+            Next::Bottom => {
+                let block = self.block.as_ref()?;
+                Some(Piece::Entry(block.key(self.at), block.value(self.at)?))
+            }
+            Next::Whole(data, last_key) => Some(Piece::Block(data, last_key)),
+        }
+    }
+
+    pub fn advance(&mut self) -> Result<(), Error> {
+        self.skip()?;
+        self.settle()
+    }
+
+    /// Moves past the current piece.
+    fn skip(&mut self) -> Result<(), Error> {
+        match self.next {
+            Next::End => {}
+            Next::Newer => self.newer.advance()?,
+            Next::Bottom => self.at += 1,
+            Next::Both => {
+                self.newer.advance()?;
+                self.at += 1;
+            }
+            Next::Whole(..) => self.next_block += 1,
+        }
+        Ok(())
+    }
+
+    /// Finds the next piece: the smaller of the newer and the bottom entry, or a whole bottom
+    /// block; skips tombstones (a bottom entry under a newer tombstone with it).
+    fn settle(&mut self) -> Result<(), Error> {
+        loop {
+            let newer = self.newer.current();
+            let live = if let Some(block) = self.block.as_ref().filter(|b| self.at < b.len()) {
+                let key = block.key(self.at);
+                let (next, value) = match newer {
+                    Some((k, v)) if k < key => (Next::Newer, v),
+                    Some((k, v)) if k == key => (Next::Both, v),
+                    _ => (Next::Bottom, block.value(self.at)),
+                };
+                self.next = next;
+                value.is_some()
+            } else {
+                self.block = None;
+                let Some(table) = self.bottom.get(self.table).copied() else {
+                    self.next = if newer.is_some() { Next::Newer } else { Next::End };
+                    if newer.is_some_and(|(_, v)| v.is_none()) {
+                        self.skip()?;
+                        continue;
+                    }
+                    return Ok(());
+                };
+                let Some(handle) = table.index.get(self.next_block) else {
+                    (self.table, self.next_block) = (self.table + 1, 0);
+                    continue;
+                };
+                let data = slice(&table.data, handle.offset, handle.len)?;
+                if newer.is_none_or(|(k, _)| k > handle.last_key.as_slice()) {
+                    self.next = Next::Whole(data, &handle.last_key);
+                    return Ok(());
+                }
+                (self.block, self.at, self.next_block) = (Some(Block::decode(data)?), 0, self.next_block + 1);
+                continue;
+            };
+            if live {
                 return Ok(());
             }
-            self.step()?;
+            self.skip()?;
         }
     }
 }
@@ -473,17 +612,13 @@ mod tests {
     }
 
     #[test]
-    fn merge_prefers_the_first_source_and_drops_tombstones_only_when_asked() {
+    fn merge_prefers_the_first_source_and_keeps_tombstones() {
         let newer = table(&[("a", None), ("c", Some("new"))]);
         let older = table(&[("a", Some("old")), ("b", Some("b")), ("c", Some("old"))]);
         let cursors =
-            || vec![Cursor::new(vec![&newer], b"", None).unwrap(), Cursor::new(vec![&older], b"", None).unwrap()];
+            vec![Cursor::new(vec![&newer], b"", None).unwrap(), Cursor::new(vec![&older], b"", None).unwrap()];
         let entry = |k: &str, v: Option<&str>| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()));
-        assert_eq!(
-            merged(Merge::new(cursors(), false).unwrap()),
-            vec![entry("a", None), entry("b", Some("b")), entry("c", Some("new"))]
-        );
-        assert_eq!(merged(Merge::new(cursors(), true).unwrap()), vec![entry("b", Some("b")), entry("c", Some("new"))]);
+        assert_eq!(merged(Merge::new(cursors)), vec![entry("a", None), entry("b", Some("b")), entry("c", Some("new"))]);
     }
 
     #[test]
@@ -495,9 +630,91 @@ mod tests {
         assert!(a.index.len() > 2 && b.index.len() > 2, "several blocks each");
         let (from, below) = (all[1_234].0.clone(), all[4_567].0.clone());
         let cursor = Cursor::new(vec![&a, &b], &from, Some(&below)).unwrap();
-        let live: Vec<Entry> = all[1_234..4_567].iter().filter(|(_, v)| v.is_some()).cloned().collect();
-        assert_eq!(merged(Merge::new(vec![cursor], true).unwrap()), live);
+        assert_eq!(merged(Merge::new(vec![cursor])), all[1_234..4_567]);
         let cursor = Cursor::new(vec![&a, &b], b"", None).unwrap();
-        assert_eq!(merged(Merge::new(vec![cursor], false).unwrap()), all);
+        assert_eq!(merged(Merge::new(vec![cursor])), all);
+    }
+
+    /// Merges `newer` into the bottom tables `bottom` as compaction does, building one table
+    /// of the pieces: its live entries, and how many blocks were copied whole.
+    fn into_bottom(newer: &Table, bottom: &[&Table]) -> (Vec<Entry>, usize) {
+        let newer = Merge::new(vec![Cursor::new(vec![newer], b"", None).unwrap()]);
+        let mut merge = IntoBottom::new(newer, bottom.to_vec()).unwrap();
+        let (mut builder, mut whole) = (TableBuilder::new(), 0);
+        while let Some(piece) = merge.current() {
+            match piece {
+                Piece::Entry(k, v) => builder.add(k, Some(v)).unwrap(),
+                Piece::Block(data, last_key) => {
+                    whole += 1;
+                    builder.add_block(data, last_key).unwrap();
+                }
+            }
+            merge.advance().unwrap();
+        }
+        let (bytes, meta, _) = builder.finish("sst/out".into());
+        let table = Table::from_bytes(bytes, &meta).unwrap();
+        let out: Vec<Entry> = table.iter().collect::<Result<_, _>>().unwrap();
+        assert_eq!(meta.entries, out.len() as u64);
+        assert_eq!((&meta.min_key, &meta.max_key), (&out[0].0, &out[out.len() - 1].0));
+        (out, whole)
+    }
+
+    #[test]
+    fn merging_into_the_bottom_copies_exactly_the_blocks_no_newer_entry_falls_into() {
+        let live: Vec<Entry> = entries(8_000).into_iter().filter(|(_, v)| v.is_some()).collect();
+        let (first, second) = live.split_at(4_000);
+        let (a, b) = (build(first), build(second));
+        let (a, b) = (Table::from_bytes(a.0, &a.1).unwrap(), Table::from_bytes(b.0, &b.1).unwrap());
+        let blocks = a.index.len() + b.index.len();
+        let key = |i: usize| live[i].0.clone();
+        // An overwrite, a deletion, an insertion between two keys of one block, a deletion of
+        // a key that is not there, and entries after the end.
+        let mut changes: Vec<Entry> = vec![
+            (key(10), Some(b"new".to_vec())),
+            (key(3_000), None),
+            ([key(5_000), b"+".to_vec()].concat(), Some(b"between".to_vec())),
+            ([key(6_000), b"+".to_vec()].concat(), None),
+        ];
+        changes.extend((0..500).map(|i| (format!("later-{i:05}").into_bytes(), Some(b"v".to_vec()))));
+        let (bytes, meta) = build(&changes);
+        let newer = Table::from_bytes(bytes, &meta).unwrap();
+        let mut expected: std::collections::BTreeMap<_, _> = live.iter().cloned().collect();
+        for (k, v) in &changes {
+            match v {
+                Some(v) => expected.insert(k.clone(), Some(v.clone())),
+                None => expected.remove(k),
+            };
+        }
+        let (out, whole) = into_bottom(&newer, &[&a, &b]);
+        assert_eq!(out, expected.into_iter().collect::<Vec<_>>());
+        assert_eq!(whole, blocks - 4, "every block but the four that changes fall into is copied");
+
+        // Changes in every block: nothing is copied, and the result is the same as entry by entry.
+        let everywhere: Vec<Entry> = live.iter().step_by(50).map(|(k, _)| (k.clone(), Some(b"x".to_vec()))).collect();
+        let (bytes, meta) = build(&everywhere);
+        let newer = Table::from_bytes(bytes, &meta).unwrap();
+        let (out, whole) = into_bottom(&newer, &[&a, &b]);
+        assert_eq!(whole, 0);
+        assert_eq!(out.len(), live.len());
+        assert!(out.iter().step_by(50).all(|(_, v)| v.as_deref() == Some(&b"x"[..])));
+    }
+
+    #[test]
+    fn copied_blocks_must_follow_the_keys_before_them() {
+        let (bytes, meta) = build(&entries(10));
+        let table = Table::from_bytes(bytes, &meta).unwrap();
+        let h = &table.index[0];
+        let data = slice(&table.data, h.offset, h.len).unwrap();
+        let mut b = TableBuilder::new();
+        b.add(b"key-00000005", Some(b"x")).unwrap();
+        assert!(b.add_block(data, &h.last_key).is_err(), "overlaps the keys added");
+        let mut b = TableBuilder::new();
+        b.add(b"a", None).unwrap();
+        b.add_block(data, &h.last_key).unwrap();
+        assert!(b.add(&h.last_key, None).is_err(), "the block's keys count as added");
+        let mut bad = data.to_vec();
+        let mid = bad.len() / 2;
+        bad[mid] ^= 1;
+        assert!(TableBuilder::new().add_block(&bad, &h.last_key).is_err(), "a damaged block is not copied");
     }
 }

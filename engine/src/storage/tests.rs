@@ -465,3 +465,48 @@ fn compaction_caches_the_output_blocks_that_replace_blocks_reads_used() {
         assert_eq!(store.gets.get(), gets + 1);
     });
 }
+
+#[test]
+fn racing_checkpoints_that_compact_write_identical_tables() {
+    block_on(async {
+        let store = Rc::new(Counting::default());
+        let mut db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        let tuning = Tuning { commits_per_checkpoint: 1, l0_trigger: 2, table_bytes: 16 << 10, ..Tuning::default() };
+        db.set_tuning(tuning);
+        let mut now = 0;
+        // Level 1 from the first two commits, one level-0 table from the third.
+        for (id, payload) in [vec![1; 40_000], vec![2; 40_000], vec![3; 100]].into_iter().enumerate() {
+            append_all(&db, payload, id as u64 + 1).await;
+            now += CHECKPOINT_MIN_INTERVAL_MS;
+            assert!(db.maybe_checkpoint(&now).await.unwrap());
+        }
+        append_all(&db, vec![4; 100], 4).await;
+        // A rival handle at the same version (with a cold block cache) checkpoints the same
+        // base: a copy of the store stands for the race it would have on this one.
+        let copy = Rc::new(Counting::default());
+        for o in store.inner.list("").await.unwrap() {
+            copy.inner.put(&o.key, store.inner.get(&o.key).await.unwrap().unwrap(), PutMode::Overwrite).await.unwrap();
+        }
+        let mut rival: Database<_, Bytes> = Database::resume(copy.clone(), "ns", db.cached());
+        rival.set_tuning(tuning);
+        now += CHECKPOINT_MIN_INTERVAL_MS;
+        assert!(db.maybe_checkpoint(&now).await.unwrap());
+        assert!(rival.maybe_checkpoint(&now).await.unwrap());
+        let (l0, l1) = db.cached().table_counts();
+        assert!(l0 == 0 && l1 > 2, "compacted into several level-1 tables: {l0}, {l1}");
+        let tables = |store: Rc<Counting>| async move {
+            let mut tables = Vec::new();
+            for o in store.inner.list("ns/sst/").await.unwrap() {
+                tables.push((o.key.clone(), store.inner.get(&o.key).await.unwrap().unwrap()));
+            }
+            tables
+        };
+        let (ours, theirs) = (tables(store).await, tables(copy).await);
+        assert!(ours.iter().any(|(k, _)| k.starts_with("ns/sst/00000000000000000004-")), "this checkpoint compacted");
+        assert_eq!(ours, theirs);
+        assert_eq!(
+            contents(&rival, &rival.cached()).await,
+            [vec![1; 40_000], vec![2; 40_000], vec![3; 100], vec![4; 100]].concat()
+        );
+    });
+}
