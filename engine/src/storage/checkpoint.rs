@@ -79,6 +79,10 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             return Ok(false);
         }
         let Some(base) = self.checkpoint_base(&v.checkpoint, v.seq, started).await? else { return Ok(false) };
+        // The interval holds across handles and hosts too: the base may be a rival's checkpoint.
+        if started < base.time_ms.saturating_add(CHECKPOINT_MIN_INTERVAL_MS) {
+            return Ok(false);
+        }
         let mut tables = base.tables.clone();
         // The tables this checkpoint writes, with their block indexes (no need to read them back).
         let mut fresh = HashMap::new();

@@ -511,3 +511,24 @@ fn racing_checkpoints_that_compact_write_identical_tables() {
         );
     });
 }
+
+#[test]
+fn checkpoints_keep_the_minimum_interval_after_a_rivals_checkpoint() {
+    block_on(async {
+        let store = Rc::new(Counting::default());
+        let mut db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        db.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
+        append_all(&db, vec![1; 1_000], 1).await;
+        let before = db.cached();
+        assert!(db.maybe_checkpoint(&CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
+        // A handle that has not seen that checkpoint commits and finds a checkpoint due by its
+        // own; `head` names one written half an interval ago, so it writes none yet.
+        let mut other: Database<_, Bytes> = Database::resume(store.clone(), "ns", before);
+        other.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
+        append_all(&other, vec![2; 1_000], 2).await;
+        let puts = store.puts.get();
+        assert!(!other.maybe_checkpoint(&(CHECKPOINT_MIN_INTERVAL_MS * 3 / 2)).await.unwrap());
+        assert_eq!(store.puts.get(), puts, "no table, manifest or head written");
+        assert!(other.maybe_checkpoint(&(CHECKPOINT_MIN_INTERVAL_MS * 2)).await.unwrap());
+    });
+}
