@@ -406,6 +406,8 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social, batch: usize, cache
         check_seeks(&db, host, query, "{\"rows\":[]}", *seeks)?;
     }
     let (mut requests, mut slowest, mut done, mut by_step) = (0, 0f64, 0, Vec::new());
+    // Checkpoints written while loading: how many, their seconds in all, the longest.
+    let mut checkpoints = (0, 0f64, 0f64);
     for (what, per_row, query, _, rows) in &steps {
         let step = Instant::now();
         for chunk in rows.chunks(batch) {
@@ -418,7 +420,13 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social, batch: usize, cache
             let req = api::parse_request(body.as_bytes()).map_err(|e| e.message)?;
             run(&db, host, &req).map_err(|e| format!("loading with {query}: {e}"))?;
             // A failed checkpoint loses nothing; the next request tries again.
-            let _ = block_on(db.maybe_checkpoint(host));
+            let c = Instant::now();
+            let landed = block_on(db.maybe_checkpoint(host));
+            let c = c.elapsed().as_secs_f64();
+            if landed.is_ok_and(|landed| landed) {
+                checkpoints.0 += 1;
+                (checkpoints.1, checkpoints.2) = (checkpoints.1 + c, checkpoints.2.max(c));
+            }
             requests += 1;
             slowest = slowest.max(t.elapsed().as_secs_f64());
             done += chunk.len();
@@ -431,7 +439,9 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social, batch: usize, cache
         eprintln!("  {what}: {} rows in {:.1} s, {:.0} elements/s", rows.len(), step.seconds, step.rate());
         by_step.push(step);
     }
+    let (n, total, longest) = checkpoints;
     eprintln!("  loaded all rows, peak RSS {} MB; final checkpoint", peak_rss_mb());
+    eprintln!("  while loading: {n} checkpoints took {total:.2} s (longest {longest:.3} s)");
     // A final checkpoint, so a cold open reads tables rather than replaying the whole log.
     // It may have to wait for the checkpoint interval (a second); the wait is not loading.
     db.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });

@@ -11,9 +11,11 @@
 //! the lowest unmerged key onwards, up to [`Tuning::step_bytes`] of them, together with the
 //! level-0 entries in that range. The step writes new level-1 tables of at most
 //! [`Tuning::table_bytes`] and raises every level-0 table's `from_key` to the end of the
-//! range; a level-0 table merged to its end is dropped. Memory is bounded by the level-0
-//! tables, one step of level 1 and one output table; CPU by the same, so a step fits in the
-//! time a Worker gives `waitUntil` work after a response.
+//! range; a level-0 table merged to its end is dropped. A block of either level that no other
+//! input has a key in is copied as stored ([`IntoBottom`]): a bulk load appends most of its
+//! keys, so most blocks are not decoded and re-encoded. Memory is bounded by the level-0 tables, one step of level 1
+//! and one output table; CPU by the same, so a step fits in the time a Worker gives
+//! `waitUntil` work after a response.
 //!
 //! The blocks a checkpoint writes go into the handle's block cache as they are written (see
 //! [`WriteThrough`]), so that the reads after a checkpoint do not fetch what the reads before
@@ -27,7 +29,7 @@
 //! longer than [`MAX_STALL_MS`]; garbage collection deletes only tables that no manifest at or
 //! after its boundary names. So no manifest `head` names can refer to a collected table.
 use super::records::{Contents, Layout, Level0, Manifest, ObjectName, Tables};
-use super::table::{self, BlockHandle, Cursor, Merge, Table, TableBuilder, TableMeta};
+use super::table::{self, BlockHandle, IntoBottom, Piece, Source, Table, TableBuilder, TableMeta};
 use super::view::{BlockCache, BlockId, TableRef};
 use super::{Changes, Checkpoint, Clock, Database, Error, StateMachine};
 use super::{CHECKPOINT_BYTES, CHECKPOINT_EVERY, CHECKPOINT_MIN_INTERVAL_MS, GC_MIN_AGE_MS, MAX_STALL_MS};
@@ -77,6 +79,10 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             return Ok(false);
         }
         let Some(base) = self.checkpoint_base(&v.checkpoint, v.seq, started).await? else { return Ok(false) };
+        // The interval holds across handles and hosts too: the base may be a rival's checkpoint.
+        if started < base.time_ms.saturating_add(CHECKPOINT_MIN_INTERVAL_MS) {
+            return Ok(false);
+        }
         let mut tables = base.tables.clone();
         // The tables this checkpoint writes, with their block indexes (no need to read them back).
         let mut fresh = HashMap::new();
@@ -227,16 +233,24 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
         let objects: Vec<String> = metas.clone().map(|m| self.layout.object(&m.name)).collect();
         cached.set_ranges(read_ranges(&self.cache, metas.zip(&objects).zip(&inputs)));
         let (l0, l1) = inputs.split_at(tables.l0.len());
-        let mut cursors = Vec::with_capacity(l0.len() + 1);
+        let mut sources = Vec::with_capacity(l0.len() + 1);
         for (t, table) in tables.l0.iter().zip(l0) {
-            cursors.push(Cursor::new(vec![table], &t.from_key, hi.as_deref())?);
+            sources.push(Source::new(vec![table], &t.from_key, hi.as_deref())?);
         }
-        cursors.push(Cursor::new(l1.iter().collect(), &[], None)?);
-        let mut merge = Merge::new(cursors, true)?;
+        sources.push(Source::new(l1.iter().collect(), &[], None)?);
+        let mut merge = IntoBottom::new(sources)?;
         let mut written = Vec::new();
         let mut builder = TableBuilder::new();
-        while let Some((key, value)) = merge.current() {
-            builder.add(key, value)?;
+        while let Some(piece) = merge.current() {
+            match piece {
+                Piece::Entry(key, value) => builder.add(key, Some(value))?,
+                Piece::Block(data, last_key) => {
+                    if !builder.add_block(data, last_key)? {
+                        merge.expand()?;
+                        continue;
+                    }
+                }
+            }
             merge.advance()?;
             if builder.raw_len() >= self.tuning.table_bytes {
                 *outputs += 1;

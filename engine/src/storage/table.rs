@@ -100,6 +100,37 @@ impl TableBuilder {
         Ok(())
     }
 
+    /// Appends a stored block of another table whole (`data`, framed as stored, whose last key
+    /// is `last_key`) unless it holds a tombstone (then returns false): its keys must all follow
+    /// the entries added so far. Closes the block being built first, so the copy is a block of
+    /// its own.
+    pub fn add_block(&mut self, data: &[u8], last_key: &[u8]) -> Result<bool, Error> {
+        let (mut entries, mut first, mut tombstones) = (0u64, None, false);
+        visit_block(data, |key, value| {
+            entries += 1;
+            first.get_or_insert_with(|| key.to_vec());
+            tombstones |= value.is_none();
+            Ok(())
+        })?;
+        let Some(first) = first else { return Err(Error::Corrupt("empty table block".into())) };
+        if self.min_key.is_some() && first.as_slice() <= self.last_key() {
+            return Err(Error::Corrupt("table keys out of order".into()));
+        }
+        if tombstones {
+            return Ok(false);
+        }
+        self.close_block();
+        self.index.push(BlockHandle {
+            last_key: last_key.to_vec(),
+            offset: self.out.len() as u64,
+            len: data.len() as u64,
+        });
+        self.out.extend_from_slice(data);
+        self.min_key.get_or_insert(first);
+        self.entries += entries;
+        Ok(true)
+    }
+
     fn last_key(&self) -> &[u8] {
         match self.index.last() {
             Some(b) if self.block.buf.is_empty() => &b.last_key,
@@ -273,33 +304,58 @@ impl Iterator for TableIter<'_> {
     }
 }
 
-/// Walks the entries of tables (disjoint, in key order) at or above `from` and below `below`
-/// (if given), decoding one block at a time and lending its entries (no copy per entry).
-pub struct Cursor<'a> {
+/// One input of an [`IntoBottom`] merge: the entries of tables (disjoint, in key order) at or
+/// above `from` and below `below` (if given), walked block by block. A block is decoded only
+/// when one of its entries is needed, not when it is copied whole.
+pub struct Source<'a> {
     tables: Vec<&'a Table>,
-    table: usize,
-    next_block: usize,
-    block: Option<Block>,
-    at: usize,
     from: &'a [u8],
     below: Option<&'a [u8]>,
+    /// The next block not decoded yet.
+    table: usize,
+    next_block: usize,
+    /// The last key of the block before that one, if known: every key still to come is above.
+    after: Option<&'a [u8]>,
+    /// The decoded block whose entries come first, and the position in it.
+    block: Option<Block>,
+    at: usize,
 }
 
-impl<'a> Cursor<'a> {
+impl<'a> Source<'a> {
     pub fn new(tables: Vec<&'a Table>, from: &'a [u8], below: Option<&'a [u8]>) -> Result<Self, Error> {
-        let mut cursor = Cursor { tables, table: 0, next_block: 0, block: None, at: 0, from, below };
-        cursor.settle()?;
-        Ok(cursor)
+        let mut source = Source { tables, from, below, table: 0, next_block: 0, after: None, block: None, at: 0 };
+        source.settle()?;
+        Ok(source)
     }
 
-    /// The entry at the cursor (`None` for its value: a tombstone); `None` past the end.
-    pub fn current(&self) -> Option<(&[u8], Option<&[u8]>)> {
+    /// The entry at the position, if its block is decoded (`None` for its value: a tombstone).
+    fn entry(&self) -> Option<(&[u8], Option<&[u8]>)> {
         let block = self.block.as_ref()?;
-        let key = block.key(self.at);
-        if self.below.is_some_and(|below| key >= below) {
+        Some((block.key(self.at), block.value(self.at)))
+    }
+
+    /// The next block, when it is not decoded: its bytes as stored and its last key.
+    fn pending(&self) -> Option<(&'a [u8], &'a [u8])> {
+        if self.block.is_some() {
             return None;
         }
-        Some((key, block.value(self.at)))
+        let table = *self.tables.get(self.table)?;
+        let handle = table.index.get(self.next_block)?;
+        Some((slice(&table.data, handle.offset, handle.len).ok()?, &handle.last_key))
+    }
+
+    /// Whether the pending block, whose last key is `last_key`, lies within the bounds (so
+    /// that it may be copied whole).
+    fn within(&self, last_key: &[u8]) -> bool {
+        self.within_from() && self.below.is_none_or(|b| last_key < b)
+    }
+
+    /// Whether every key still to come is above `key`.
+    fn above(&self, key: &[u8]) -> bool {
+        match self.entry() {
+            Some((k, _)) => k > key,
+            None => self.pending().is_none() || self.after.is_some_and(|a| a >= key),
+        }
     }
 
     fn advance(&mut self) -> Result<(), Error> {
@@ -307,93 +363,193 @@ impl<'a> Cursor<'a> {
         self.settle()
     }
 
-    /// Moves to the first entry at or after the cursor that is at or above `from`, decoding the
-    /// next block when this one is done.
+    /// Moves past the pending block (copied whole).
+    fn skip_block(&mut self) -> Result<(), Error> {
+        if let Some((_, last_key)) = self.pending() {
+            (self.after, self.next_block) = (Some(last_key), self.next_block + 1);
+        }
+        self.settle()
+    }
+
+    /// Decodes the pending block.
+    fn decode(&mut self) -> Result<(), Error> {
+        let Some(table) = self.tables.get(self.table).copied() else { return Ok(()) };
+        let Some(handle) = table.index.get(self.next_block) else { return Ok(()) };
+        let block = Block::decode(slice(&table.data, handle.offset, handle.len)?)?;
+        self.at = if self.within_from() { 0 } else { block.position(self.from).unwrap_or_else(|at| at) };
+        (self.block, self.after, self.next_block) =
+            (Some(block), Some(handle.last_key.as_slice()), self.next_block + 1);
+        self.settle()
+    }
+
+    /// Whether every key still to come is at or above `from`.
+    fn within_from(&self) -> bool {
+        self.from.is_empty() || self.after.is_some_and(|a| a >= self.from)
+    }
+
+    /// Moves to a decoded entry within the bounds or to the next block that may hold one;
+    /// to the end past `below`.
     fn settle(&mut self) -> Result<(), Error> {
         loop {
-            if self.block.as_ref().is_some_and(|b| self.at < b.len()) {
-                return Ok(());
+            if let Some(block) = &self.block {
+                if self.at < block.len() {
+                    if self.below.is_some_and(|b| block.key(self.at) >= b) {
+                        (self.block, self.table) = (None, self.tables.len());
+                    }
+                    return Ok(());
+                }
+                self.block = None;
             }
-            self.block = None;
-            let Some(table) = self.tables.get(self.table) else { return Ok(()) };
+            let Some(table) = self.tables.get(self.table).copied() else { return Ok(()) };
             let Some(handle) = table.index.get(self.next_block) else {
                 (self.table, self.next_block) = (self.table + 1, 0);
                 continue;
             };
-            self.next_block += 1;
-            if handle.last_key.as_slice() < self.from {
+            if self.after.zip(self.below).is_some_and(|(a, b)| a >= b) {
+                self.table = self.tables.len();
+            } else if handle.last_key.as_slice() < self.from {
+                (self.after, self.next_block) = (Some(handle.last_key.as_slice()), self.next_block + 1);
                 continue;
+            } else {
+                // Checked here so that `pending` gives every block there is.
+                slice(&table.data, handle.offset, handle.len)?;
             }
-            let block = Block::decode(slice(&table.data, handle.offset, handle.len)?)?;
-            self.at = block.position(self.from).unwrap_or_else(|at| at);
-            self.block = Some(block);
+            return Ok(());
         }
     }
 }
 
-/// Merges cursors; where keys are equal, the cursor listed first wins (list the newest
-/// first). Tombstones are kept unless `drop_tombstones` (only for the bottom level).
-pub struct Merge<'a> {
-    cursors: Vec<Cursor<'a>>,
-    drop_tombstones: bool,
-    /// The cursor whose entry is the merge's current one.
-    winner: Option<usize>,
-    /// The other cursors at the winner's key (kept to reuse its allocation).
-    same: Vec<usize>,
+/// What a merge into the bottom level gives next (see [`IntoBottom`]).
+#[derive(Debug, PartialEq)]
+pub enum Piece<'a> {
+    /// A live entry.
+    Entry(&'a [u8], &'a [u8]),
+    /// A block that no other source has a key in, framed as stored, and its last key: to copy
+    /// whole ([`TableBuilder::add_block`]), or, if it holds a tombstone, to
+    /// [`IntoBottom::expand`].
+    Block(&'a [u8], &'a [u8]),
 }
 
-impl<'a> Merge<'a> {
-    pub fn new(cursors: Vec<Cursor<'a>>, drop_tombstones: bool) -> Result<Self, Error> {
-        let mut merge = Merge { cursors, drop_tombstones, winner: None, same: Vec::new() };
+/// Merges sources (newest first, the bottom level last) into the bottom level: of equal keys
+/// the newest source's entry wins, and tombstones are dropped.
+///
+/// A block of one source that no other source has a key in (from after the source's previous
+/// block up to the block's last key) comes out whole, undecoded, as [`Piece::Block`]: a bulk
+/// load appends most of its keys, so most blocks of both levels need no decoding, merging,
+/// re-encoding and recompressing. Which blocks come out whole depends only on the inputs, so
+/// every merge of the same inputs gives the same pieces (racing checkpoints write identical
+/// tables).
+pub struct IntoBottom<'a> {
+    sources: Vec<Source<'a>>,
+    next: Next,
+}
+
+/// Where [`IntoBottom`]'s current piece comes from.
+#[derive(Clone, Copy)]
+enum Next {
+    End,
+    /// The entry of this source (the newest holding the smallest key).
+    Entry(usize),
+    /// The pending block of this source.
+    Whole(usize),
+}
+
+impl<'a> IntoBottom<'a> {
+    pub fn new(sources: Vec<Source<'a>>) -> Result<Self, Error> {
+        let mut merge = IntoBottom { sources, next: Next::End };
         merge.settle()?;
         Ok(merge)
     }
 
-    /// The merged entry at the merge's position; `None` at the end.
-    pub fn current(&self) -> Option<(&[u8], Option<&[u8]>)> {
-        self.cursors.get(self.winner?)?.current()
+    /// The piece at the merge's position; `None` at the end.
+    pub fn current(&self) -> Option<Piece<'_>> {
+        match self.next {
+            Next::End => None,
+            Next::Entry(i) => self.sources.get(i)?.entry().and_then(|(k, v)| Some(Piece::Entry(k, v?))),
+            Next::Whole(i) => self.sources.get(i)?.pending().map(|(data, last_key)| Piece::Block(data, last_key)),
+        }
     }
 
     pub fn advance(&mut self) -> Result<(), Error> {
-        self.step()?;
+        match self.next {
+            Next::End => {}
+            Next::Entry(winner) => self.skip_key(winner)?,
+            Next::Whole(i) => self.source(i)?.skip_block()?,
+        }
         self.settle()
     }
 
-    /// Moves every cursor at the current key past it.
-    fn step(&mut self) -> Result<(), Error> {
-        let Some(winner) = self.winner else { return Ok(()) };
-        let key = self.cursors.get(winner).and_then(Cursor::current).map(|(k, _)| k);
-        self.same.clear();
-        for (i, c) in self.cursors.iter().enumerate() {
-            if i == winner || (key.is_some() && c.current().map(|(k, _)| k) == key) {
-                self.same.push(i);
-            }
+    /// Decodes the block the current piece offers whole, to give its entries one by one.
+    pub fn expand(&mut self) -> Result<(), Error> {
+        if let Next::Whole(i) = self.next {
+            self.source(i)?.decode()?;
         }
-        for &i in &self.same {
-            if let Some(c) = self.cursors.get_mut(i) {
-                c.advance()?;
+        self.settle()
+    }
+
+    fn source(&mut self, i: usize) -> Result<&mut Source<'a>, Error> {
+        self.sources.get_mut(i).ok_or_else(|| Error::Corrupt("merge source out of range".into()))
+    }
+
+    /// Moves every source at the key of source `winner`'s entry past it.
+    fn skip_key(&mut self, winner: usize) -> Result<(), Error> {
+        let Some(key) = self.sources.get(winner).and_then(Source::entry).map(|(k, _)| k.to_vec()) else {
+            return Ok(());
+        };
+        for source in &mut self.sources {
+            if source.entry().is_some_and(|(k, _)| k == key) {
+                source.advance()?;
             }
         }
         Ok(())
     }
 
-    /// Finds the next entry to give: the smallest key, the first cursor holding it winning;
-    /// skips tombstones if they are dropped.
+    /// Finds the next piece: the smallest decoded entry unless a pending block may hold a key
+    /// at or below it; then that block whole if no other source has a key up to its last,
+    /// else decoded. Skips tombstones.
     fn settle(&mut self) -> Result<(), Error> {
         loop {
-            let mut best: Option<(usize, &[u8])> = None;
-            for (i, c) in self.cursors.iter().enumerate() {
-                if let Some((k, _)) = c.current() {
-                    if best.is_none_or(|(_, b)| k < b) {
-                        best = Some((i, k));
+            let mut smallest: Option<(usize, &[u8])> = None;
+            for (i, s) in self.sources.iter().enumerate() {
+                if let Some((k, _)) = s.entry() {
+                    if smallest.is_none_or(|(_, m)| k < m) {
+                        smallest = Some((i, k));
                     }
                 }
             }
-            self.winner = best.map(|(i, _)| i);
-            if !(self.drop_tombstones && self.current().is_some_and(|(_, v)| v.is_none())) {
-                return Ok(());
+            // The pending block that may hold the smallest key still to come (the one
+            // starting lowest), if any may come before `smallest`.
+            let mut first: Option<usize> = None;
+            for (i, s) in self.sources.iter().enumerate() {
+                let before = smallest.is_none_or(|(_, m)| s.after.is_none_or(|a| a < m));
+                if s.pending().is_some() && before && first.is_none_or(|f| s.after < self.sources[f].after) {
+                    first = Some(i);
+                }
             }
-            self.step()?;
+            match (first, smallest) {
+                (None, None) => {
+                    self.next = Next::End;
+                    return Ok(());
+                }
+                (None, Some((i, _))) => {
+                    self.next = Next::Entry(i);
+                    if self.sources[i].entry().is_some_and(|(_, v)| v.is_some()) {
+                        return Ok(());
+                    }
+                    self.skip_key(i)?;
+                }
+                (Some(i), _) => {
+                    let s = &self.sources[i];
+                    let whole = s.pending().is_some_and(|(_, last)| {
+                        s.within(last) && self.sources.iter().enumerate().all(|(j, o)| j == i || o.above(last))
+                    });
+                    if whole {
+                        self.next = Next::Whole(i);
+                        return Ok(());
+                    }
+                    self.source(i)?.decode()?;
+                }
+            }
         }
     }
 }
@@ -463,41 +619,136 @@ mod tests {
         Table::from_bytes(bytes, &meta).unwrap()
     }
 
-    fn merged(mut merge: Merge) -> Vec<Entry> {
-        let mut out = Vec::new();
-        while let Some((k, v)) = merge.current() {
-            out.push((k.to_vec(), v.map(<[u8]>::to_vec)));
+    /// Merges `sources` as compaction does, into one table: its entries (checked to read back
+    /// with the right metadata), and how many blocks were copied whole.
+    fn merged(sources: Vec<Source>) -> (Vec<Entry>, usize) {
+        let mut merge = IntoBottom::new(sources).unwrap();
+        let (mut builder, mut whole) = (TableBuilder::new(), 0);
+        while let Some(piece) = merge.current() {
+            match piece {
+                Piece::Entry(k, v) => builder.add(k, Some(v)).unwrap(),
+                Piece::Block(data, last_key) => {
+                    if !builder.add_block(data, last_key).unwrap() {
+                        merge.expand().unwrap();
+                        continue;
+                    }
+                    whole += 1;
+                }
+            }
             merge.advance().unwrap();
         }
-        out
+        let (bytes, meta, _) = builder.finish("sst/out".into());
+        let table = Table::from_bytes(bytes, &meta).unwrap();
+        let out: Vec<Entry> = table.iter().collect::<Result<_, _>>().unwrap();
+        assert_eq!(meta.entries, out.len() as u64);
+        if let (Some(first), Some(last)) = (out.first(), out.last()) {
+            assert_eq!((&meta.min_key, &meta.max_key), (&first.0, &last.0));
+        }
+        (out, whole)
+    }
+
+    fn source<'a>(tables: Vec<&'a Table>, from: &'a [u8], below: Option<&'a [u8]>) -> Source<'a> {
+        Source::new(tables, from, below).unwrap()
     }
 
     #[test]
-    fn merge_prefers_the_first_source_and_drops_tombstones_only_when_asked() {
+    fn the_newest_source_wins_and_tombstones_are_dropped() {
         let newer = table(&[("a", None), ("c", Some("new"))]);
         let older = table(&[("a", Some("old")), ("b", Some("b")), ("c", Some("old"))]);
-        let cursors =
-            || vec![Cursor::new(vec![&newer], b"", None).unwrap(), Cursor::new(vec![&older], b"", None).unwrap()];
-        let entry = |k: &str, v: Option<&str>| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()));
-        assert_eq!(
-            merged(Merge::new(cursors(), false).unwrap()),
-            vec![entry("a", None), entry("b", Some("b")), entry("c", Some("new"))]
-        );
-        assert_eq!(merged(Merge::new(cursors(), true).unwrap()), vec![entry("b", Some("b")), entry("c", Some("new"))]);
+        let entry = |k: &str, v: &str| (k.as_bytes().to_vec(), Some(v.as_bytes().to_vec()));
+        let (out, whole) = merged(vec![source(vec![&newer], b"", None), source(vec![&older], b"", None)]);
+        assert_eq!((out, whole), (vec![entry("b", "b"), entry("c", "new")], 0));
     }
 
     #[test]
-    fn cursors_keep_to_their_bounds_across_blocks_and_tables() {
-        let all = entries(6_000);
-        let (first, second) = all.split_at(3_000);
+    fn sources_keep_to_their_bounds_across_blocks_and_tables() {
+        for with_tombstones in [true, false] {
+            let all: Vec<Entry> = entries(6_000).into_iter().filter(|(_, v)| with_tombstones || v.is_some()).collect();
+            let (first, second) = all.split_at(3_000);
+            let (a, b) = (build(first), build(second));
+            let (a, b) = (Table::from_bytes(a.0, &a.1).unwrap(), Table::from_bytes(b.0, &b.1).unwrap());
+            let blocks = a.index.len() + b.index.len();
+            assert!(a.index.len() > 2 && b.index.len() > 2, "several blocks each");
+            let (from, below) = (all[1_234].0.clone(), all[4_567].0.clone());
+            let live: Vec<Entry> = all[1_234..4_567].iter().filter(|(_, v)| v.is_some()).cloned().collect();
+            let (out, whole) = merged(vec![source(vec![&a, &b], &from, Some(&below))]);
+            assert_eq!(out, live);
+            // Blocks holding tombstones are never copied; else all but those at the bounds.
+            if with_tombstones {
+                assert_eq!(whole, 0);
+            } else {
+                let inside = |t: &Table| t.index.iter().filter(|h| h.last_key > from && h.last_key < below).count();
+                assert_eq!(whole, inside(&a) + inside(&b) - 1, "{blocks} blocks");
+            }
+            let (out, _) = merged(vec![source(vec![&a, &b], b"", None)]);
+            assert_eq!(out, all.iter().filter(|(_, v)| v.is_some()).cloned().collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn merging_copies_exactly_the_blocks_no_other_source_has_a_key_in() {
+        let live: Vec<Entry> = entries(8_000).into_iter().filter(|(_, v)| v.is_some()).collect();
+        let (first, second) = live.split_at(4_000);
         let (a, b) = (build(first), build(second));
         let (a, b) = (Table::from_bytes(a.0, &a.1).unwrap(), Table::from_bytes(b.0, &b.1).unwrap());
-        assert!(a.index.len() > 2 && b.index.len() > 2, "several blocks each");
-        let (from, below) = (all[1_234].0.clone(), all[4_567].0.clone());
-        let cursor = Cursor::new(vec![&a, &b], &from, Some(&below)).unwrap();
-        let live: Vec<Entry> = all[1_234..4_567].iter().filter(|(_, v)| v.is_some()).cloned().collect();
-        assert_eq!(merged(Merge::new(vec![cursor], true).unwrap()), live);
-        let cursor = Cursor::new(vec![&a, &b], b"", None).unwrap();
-        assert_eq!(merged(Merge::new(vec![cursor], false).unwrap()), all);
+        let blocks = a.index.len() + b.index.len();
+        let key = |i: usize| live[i].0.clone();
+        // An overwrite, a deletion, an insertion between two keys of one block, a deletion of
+        // a key that is not there, and entries after the end (several blocks of them).
+        let mut changes: Vec<Entry> = vec![
+            (key(10), Some(b"new".to_vec())),
+            (key(3_000), None),
+            ([key(5_000), b"+".to_vec()].concat(), Some(b"between".to_vec())),
+            ([key(6_000), b"+".to_vec()].concat(), None),
+        ];
+        changes.extend((0..5_000).map(|i| (format!("later-{i:05}").into_bytes(), Some(format!("v{i}").into_bytes()))));
+        let (bytes, meta) = build(&changes);
+        let newer = Table::from_bytes(bytes, &meta).unwrap();
+        assert!(newer.index.len() > 2);
+        let mut expected: std::collections::BTreeMap<_, _> = live.iter().cloned().collect();
+        for (k, v) in &changes {
+            match v {
+                Some(v) => expected.insert(k.clone(), Some(v.clone())),
+                None => expected.remove(k),
+            };
+        }
+        let (out, whole) = merged(vec![source(vec![&newer], b"", None), source(vec![&a, &b], b"", None)]);
+        assert_eq!(out, expected.into_iter().collect::<Vec<_>>());
+        // Not the four older blocks the first changes fall into, nor the newer block with them.
+        assert_eq!(whole, blocks - 4 + newer.index.len() - 1);
+
+        // Changes in every block: nothing is copied, and the result is the same as entry by entry.
+        let everywhere: Vec<Entry> = live.iter().step_by(50).map(|(k, _)| (k.clone(), Some(b"x".to_vec()))).collect();
+        let (bytes, meta) = build(&everywhere);
+        let newer = Table::from_bytes(bytes, &meta).unwrap();
+        let (out, whole) = merged(vec![source(vec![&newer], b"", None), source(vec![&a, &b], b"", None)]);
+        assert_eq!(whole, 0);
+        assert_eq!(out.len(), live.len());
+        assert!(out.iter().step_by(50).all(|(_, v)| v.as_deref() == Some(&b"x"[..])));
+    }
+
+    #[test]
+    fn copied_blocks_must_follow_the_keys_before_them_and_hold_no_tombstone() {
+        let (bytes, meta) = build(&entries(10));
+        let table = Table::from_bytes(bytes, &meta).unwrap();
+        let h = &table.index[0];
+        let data = slice(&table.data, h.offset, h.len).unwrap();
+        let mut b = TableBuilder::new();
+        b.add(b"key-00000005", Some(b"x")).unwrap();
+        assert!(b.add_block(data, &h.last_key).is_err(), "overlaps the keys added");
+        let live: Vec<Entry> = entries(10).into_iter().filter(|(_, v)| v.is_some()).collect();
+        let (bytes, meta) = build(&live);
+        let live = Table::from_bytes(bytes, &meta).unwrap();
+        let h = &live.index[0];
+        let live_data = slice(&live.data, h.offset, h.len).unwrap();
+        let mut b = TableBuilder::new();
+        b.add(b"a", None).unwrap();
+        assert!(!b.add_block(data, &h.last_key).unwrap(), "entries(10) has a tombstone");
+        assert!(b.add_block(live_data, &h.last_key).unwrap());
+        assert!(b.add(&h.last_key, None).is_err(), "the block's keys count as added");
+        let mut bad = live_data.to_vec();
+        let mid = bad.len() / 2;
+        bad[mid] ^= 1;
+        assert!(TableBuilder::new().add_block(&bad, &h.last_key).is_err(), "a damaged block is not copied");
     }
 }

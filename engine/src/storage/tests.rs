@@ -465,3 +465,70 @@ fn compaction_caches_the_output_blocks_that_replace_blocks_reads_used() {
         assert_eq!(store.gets.get(), gets + 1);
     });
 }
+
+#[test]
+fn racing_checkpoints_that_compact_write_identical_tables() {
+    block_on(async {
+        let store = Rc::new(Counting::default());
+        let mut db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        let tuning = Tuning { commits_per_checkpoint: 1, l0_trigger: 2, table_bytes: 16 << 10, ..Tuning::default() };
+        db.set_tuning(tuning);
+        let mut now = 0;
+        // Level 1 from the first two commits, one level-0 table from the third; the next
+        // compaction copies blocks of both levels whole.
+        for (id, payload) in [vec![1; 40_000], vec![2; 40_000], vec![3; 20_000]].into_iter().enumerate() {
+            append_all(&db, payload, id as u64 + 1).await;
+            now += CHECKPOINT_MIN_INTERVAL_MS;
+            assert!(db.maybe_checkpoint(&now).await.unwrap());
+        }
+        append_all(&db, vec![4; 20_000], 4).await;
+        // A rival handle at the same version (with a cold block cache) checkpoints the same
+        // base: a copy of the store stands for the race it would have on this one.
+        let copy = Rc::new(Counting::default());
+        for o in store.inner.list("").await.unwrap() {
+            copy.inner.put(&o.key, store.inner.get(&o.key).await.unwrap().unwrap(), PutMode::Overwrite).await.unwrap();
+        }
+        let mut rival: Database<_, Bytes> = Database::resume(copy.clone(), "ns", db.cached());
+        rival.set_tuning(tuning);
+        now += CHECKPOINT_MIN_INTERVAL_MS;
+        assert!(db.maybe_checkpoint(&now).await.unwrap());
+        assert!(rival.maybe_checkpoint(&now).await.unwrap());
+        let (l0, l1) = db.cached().table_counts();
+        assert!(l0 == 0 && l1 > 2, "compacted into several level-1 tables: {l0}, {l1}");
+        let tables = |store: Rc<Counting>| async move {
+            let mut tables = Vec::new();
+            for o in store.inner.list("ns/sst/").await.unwrap() {
+                tables.push((o.key.clone(), store.inner.get(&o.key).await.unwrap().unwrap()));
+            }
+            tables
+        };
+        let (ours, theirs) = (tables(store).await, tables(copy).await);
+        assert!(ours.iter().any(|(k, _)| k.starts_with("ns/sst/00000000000000000004-")), "this checkpoint compacted");
+        assert_eq!(ours, theirs);
+        assert_eq!(
+            contents(&rival, &rival.cached()).await,
+            [vec![1; 40_000], vec![2; 40_000], vec![3; 20_000], vec![4; 20_000]].concat()
+        );
+    });
+}
+
+#[test]
+fn checkpoints_keep_the_minimum_interval_after_a_rivals_checkpoint() {
+    block_on(async {
+        let store = Rc::new(Counting::default());
+        let mut db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+        db.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
+        append_all(&db, vec![1; 1_000], 1).await;
+        let before = db.cached();
+        assert!(db.maybe_checkpoint(&CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
+        // A handle that has not seen that checkpoint commits and finds a checkpoint due by its
+        // own; `head` names one written half an interval ago, so it writes none yet.
+        let mut other: Database<_, Bytes> = Database::resume(store.clone(), "ns", before);
+        other.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
+        append_all(&other, vec![2; 1_000], 2).await;
+        let puts = store.puts.get();
+        assert!(!other.maybe_checkpoint(&(CHECKPOINT_MIN_INTERVAL_MS * 3 / 2)).await.unwrap());
+        assert_eq!(store.puts.get(), puts, "no table, manifest or head written");
+        assert!(other.maybe_checkpoint(&(CHECKPOINT_MIN_INTERVAL_MS * 2)).await.unwrap());
+    });
+}
