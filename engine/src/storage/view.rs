@@ -14,7 +14,7 @@
 //! eviction can never make a rerun miss what the previous run fetched; the bytes a request
 //! pins are bounded ([`Reads::new`]). A lookup that meets a missing block ends there (an older
 //! table may hold a stale value for the key), and what the cache remembers of a table set's
-//! reads (decoded values, small ranges) comes only from lookups that missed nothing.
+//! reads (values, ranges' decoded forms) comes only from lookups that missed nothing.
 use super::table::{self, BlockHandle, TableMeta};
 use super::Error;
 use crate::storage::records::Tables;
@@ -238,7 +238,7 @@ impl Hasher for FastHasher {
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Decoded blocks shared across requests, and what reads found in them (values decoded,
-/// ranges' live entries or their decoded form: [`TableSet`]s are immutable, so these never
+/// ranges' decoded forms: [`TableSet`]s are immutable, so these never
 /// go stale). Least recently used evicted beyond `capacity` bytes.
 #[derive(Debug)]
 pub struct BlockCache {
