@@ -13,9 +13,9 @@
 //! [`Tuning::table_bytes`] and raises every level-0 table's `from_key` to the end of the
 //! range; a level-0 table merged to its end is dropped. A block of either level that no other
 //! input has a key in is copied as stored ([`IntoBottom`]): a bulk load appends most of its
-//! keys, so most blocks are not decoded and re-encoded. Memory is bounded by the level-0 tables, one step of level 1
-//! and one output table; CPU by the same, so a step fits in the time a Worker gives
-//! `waitUntil` work after a response.
+//! keys, so most blocks are not decoded and re-encoded. Memory is bounded by the level-0
+//! tables, one step of level 1 and one output table; CPU by the same, so a step fits in the
+//! time a Worker gives `waitUntil` work after a response.
 //!
 //! The blocks a checkpoint writes go into the handle's block cache as they are written (see
 //! [`WriteThrough`]), so that the reads after a checkpoint do not fetch what the reads before
