@@ -105,9 +105,9 @@ fn memory_for_collect_and_aggregates() {
 #[test]
 fn memory_for_sort_and_distinct_keys() {
     let mut s = hundred_nodes();
-    // 100 input and 100 projected rows (~170 KB) fit; 200 KB of sort keys on top do not,
-    // unless a LIMIT bounds the rows the sort holds.
-    s.limits = only(|q| q.max_memory_bytes = 256 * 1024);
+    // 200 KB of sort keys do not fit in 160 KB, unless a LIMIT bounds the rows the sort
+    // holds (at most 64 here, so about 64 KB of keys).
+    s.limits = only(|q| q.max_memory_bytes = 160 * 1024);
     assert_eq!(s.rows("MATCH (n) RETURN n.i ORDER BY n.i LIMIT 1"), "[[1]]");
     assert_exceeded(&mut s, "MATCH (n) RETURN n.i ORDER BY n.s + n.s", "max_query_memory_bytes");
     assert_eq!(s.rows("MATCH (n) RETURN n.i ORDER BY n.s + n.i DESC LIMIT 2"), "[[99],[98]]");

@@ -130,9 +130,7 @@ impl<'p> Groups<'p> {
         let context: Row = match (&self.context, first) {
             (_, None) => Row::new(),
             (None, Some(row)) => row.clone(),
-            (Some(vars), Some(row)) => {
-                vars.iter().filter_map(|v| row.get_key_value(v)).map(|(k, v)| (k.clone(), v.clone())).collect()
-            }
+            (Some(vars), Some(row)) => vars.iter().filter_map(|v| Some((v.as_str(), row.get(v)?.clone()))).collect(),
         };
         let accumulators =
             self.calls.iter().map(|c| Accumulator::new(c, first, ev)).collect::<Result<Vec<Accumulator>>>()?;
@@ -163,7 +161,7 @@ impl<'p> Groups<'p> {
                 } else {
                     keys.next().unwrap_or(Value::Null)
                 };
-                projected.insert(name.clone(), v);
+                projected.insert(name, v);
             }
             ev.budget.copy_row(&projected)?;
             if emit(projected)?.is_break() {

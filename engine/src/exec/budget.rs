@@ -22,7 +22,7 @@
 //!   ([`Held`]) when it lets go, so the count follows what is live. Rows streamed from clause
 //!   to clause are never held, so they are not charged; copying them costs work.
 //! - Result rows ([`QueryLimits::max_result_rows`]): counted as the final rows are gathered.
-use super::Row;
+use super::row::{Name, Row};
 use crate::error::{Code, Error, Result};
 use crate::graph::Value;
 use crate::storage::Clock;
@@ -261,9 +261,9 @@ pub fn check_nesting(v: &Value) -> Result<()> {
     Ok(())
 }
 
-/// One node of a `BTreeMap<String, Value>` (a row or a map): room for 11 keys and 11 values
-/// plus a header, allocated whole however few entries it holds (so even a one-variable row
-/// costs about 800 bytes; measured natively: 872 bytes a row, key included).
+/// One node of a `BTreeMap<String, Value>` (a map value): room for 11 keys and 11 values
+/// plus a header, allocated whole however few entries it holds (so even a one-entry map costs
+/// about 800 bytes).
 const NODE_BYTES: usize = 16 + 11 * (size_of::<String>() + size_of::<Value>());
 
 /// The nodes of a map of `n` entries: one up to 11; beyond, nodes split and hold about six.
@@ -312,9 +312,11 @@ fn heap_bytes(v: &Value) -> usize {
     total
 }
 
-/// Approximate bytes of a row (a map from variable names to values).
+/// Approximate bytes of a row: its vector of pairs (which hold the values themselves), long
+/// names' text and whatever the values own.
 pub fn row_bytes(row: &Row) -> usize {
-    map_bytes(row)
+    let pairs = row.capacity().max(row.entries().len()) * size_of::<(Name, Value)>();
+    row.entries().iter().map(|(n, v)| n.heap_bytes().saturating_add(heap_bytes(v))).fold(pairs, usize::saturating_add)
 }
 
 /// Approximate bytes of a map's heap: its nodes (which hold the values themselves), its keys'

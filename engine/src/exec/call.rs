@@ -19,7 +19,7 @@ pub(super) fn push(c: &CallPlan, row: Row, ev: &Evaluator, next: &mut Sink) -> R
     for outputs in c.procedure.call(&args) {
         let mut r = row.clone();
         for (i, var) in &c.yields {
-            r.insert(var.clone(), outputs.get(*i).cloned().unwrap_or(Value::Null));
+            r.insert(var, outputs.get(*i).cloned().unwrap_or(Value::Null));
         }
         ev.budget.tick(1)?;
         if c.clause.where_.as_ref().map_or(Ok(true), |w| ev.truthy(w, &r))? {

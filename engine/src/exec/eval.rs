@@ -258,7 +258,7 @@ impl<'a> Evaluator<'a> {
                 for item in items {
                     let mark = self.item_work(row)?;
                     let mut inner = row.clone();
-                    inner.insert(var.name.clone(), item.clone());
+                    inner.insert(&var.name, item.clone());
                     let keep = match filter {
                         Some(f) => self.eval_in(f, &inner, group, depth + 1)? == Value::Bool(true),
                         None => true,
@@ -284,7 +284,7 @@ impl<'a> Evaluator<'a> {
                 for item in &items {
                     let mark = self.item_work(row)?;
                     let mut inner = row.clone();
-                    inner.insert(var.name.clone(), item.clone());
+                    inner.insert(&var.name, item.clone());
                     match filter {
                         Some(f) => match self.eval_in(f, &inner, group, depth + 1)? {
                             Value::Bool(true) => trues += 1,
@@ -320,8 +320,8 @@ impl<'a> Evaluator<'a> {
                 for item in items {
                     self.item_work(row)?;
                     let mut inner = row.clone();
-                    inner.insert(acc.name.clone(), value);
-                    inner.insert(var.name.clone(), item);
+                    inner.insert(&acc.name, value);
+                    inner.insert(&var.name, item);
                     value = self.eval_in(expr, &inner, group, depth + 1)?;
                     // Of each iteration only the accumulator stays.
                     self.budget.release_to(start);

@@ -15,6 +15,7 @@ mod merge;
 mod pattern;
 mod pipeline;
 mod project;
+mod row;
 mod schema;
 mod temporal;
 
@@ -31,8 +32,7 @@ use pipeline::{Rows, GO};
 use std::collections::{BTreeMap, BTreeSet};
 pub use temporal::set_clock;
 
-/// Variable name → value.
-pub type Row = BTreeMap<String, Value>;
+pub use row::Row;
 
 /// The rows a query returns, in column order.
 #[derive(Debug, Default, PartialEq)]
@@ -311,7 +311,7 @@ fn create_node(
     let labels: BTreeSet<String> = node.labels.iter().map(|l| l.name.clone()).collect();
     let id = tx.create_node(labels, props).map_err(tx_error)?;
     if let Some(v) = &node.var {
-        row.insert(v.name.clone(), Value::Node(id));
+        row.insert(&v.name, Value::Node(id));
     }
     Ok(id)
 }
@@ -333,14 +333,14 @@ pub(super) fn create_part(
         let rel_type = rel.types.first().map(|t| t.name.as_str()).unwrap_or_default();
         let id = tx.create_rel(rel_type, start, end, props).map_err(tx_error)?;
         if let Some(v) = &rel.var {
-            row.insert(v.name.clone(), Value::Rel(id));
+            row.insert(&v.name, Value::Rel(id));
         }
         path.rels.push(id);
         path.nodes.push(next);
         prev = next;
     }
     if let Some(v) = &part.var {
-        row.insert(v.name.clone(), Value::Path(path));
+        row.insert(&v.name, Value::Path(path));
     }
     Ok(())
 }

@@ -84,7 +84,7 @@ pub fn with_nulls(parts: &[PatternPart], mut row: Row) -> Row {
             .chain(part.element.chain.iter().filter_map(|(r, _)| r.var.as_ref()))
             .chain(part.var.as_ref());
         for v in vars {
-            row.entry(v.name.clone()).or_insert(Value::Null);
+            row.insert_absent(&v.name, Value::Null);
         }
     }
     row
@@ -285,10 +285,10 @@ fn shortest_between(
     for p in paths {
         let mut out = r.clone();
         if let Some(v) = &rel.var {
-            out.insert(v.name.clone(), Value::List(p.rels.iter().map(|&id| Value::Rel(id)).collect()));
+            out.insert(&v.name, Value::List(p.rels.iter().map(|&id| Value::Rel(id)).collect()));
         }
         if let Some(v) = &part.var {
-            out.insert(v.name.clone(), Value::Path(p));
+            out.insert(&v.name, Value::Path(p));
         }
         if match_from(ev, rest, &[], &[], out, used, sink)?.is_break() {
             held.release(ev.budget);
@@ -437,7 +437,7 @@ fn extend(
 ) -> Result<Flow> {
     let Some((rel, node)) = part.element.chain.get(step) else {
         if let Some(v) = &part.var {
-            row.insert(v.name.clone(), Value::Path(path));
+            row.insert(&v.name, Value::Path(path));
         }
         return k(ev, row, used);
     };
@@ -456,7 +456,7 @@ fn extend(
                         Some(Value::Rel(_)) => {}
                         Some(_) => continue,
                         None => {
-                            r.insert(v.name.clone(), Value::Rel(rid));
+                            r.insert(&v.name, Value::Rel(rid));
                         }
                     }
                 }
@@ -516,7 +516,7 @@ fn var_length(
         let mut r = row.clone();
         if bind_node(ev, node, at, &mut r, &mut None)? {
             if let Some(v) = rel.var.as_ref().filter(|_| fixed.is_none()) {
-                r.insert(v.name.clone(), Value::List(trail.iter().map(|&id| Value::Rel(id)).collect()));
+                r.insert(&v.name, Value::List(trail.iter().map(|&id| Value::Rel(id)).collect()));
             }
             if passes(ev, checks.get(step + 1), &r)?
                 && extend(ev, part, checks, step + 1, at, path.clone(), r, used, k)?.is_break()
@@ -723,7 +723,7 @@ fn bind_node(
             Some(Value::Node(bound)) => return Ok(*bound == id),
             Some(_) => return Ok(false),
             None => {
-                row.insert(v.name.clone(), Value::Node(id));
+                row.insert(&v.name, Value::Node(id));
             }
         }
     }
@@ -763,7 +763,7 @@ impl Evaluator<'_> {
             ExprKind::Exists(sub) => match &**sub {
                 ExistsSubquery::Pattern { pattern, where_ } => any(pattern, where_.as_ref()),
                 ExistsSubquery::Query(q) => {
-                    let outer: crate::plan::Scope = row.keys().map(|k| (k.clone(), crate::plan::Ty::Any)).collect();
+                    let outer: crate::plan::Scope = row.keys().map(|k| (k.to_string(), crate::plan::Ty::Any)).collect();
                     for part in crate::plan::subquery("", q, &outer)? {
                         let mut found = false;
                         super::pipeline::run(&part.steps, [row.clone()], self, &mut |_| {

@@ -176,7 +176,7 @@ fn unwind(u: &Unwind, row: Row, ev: &Evaluator, next: &mut Sink) -> Result<Flow>
     let mut flow = GO;
     for item in items {
         let mut r = row.clone();
-        r.insert(u.var.name.clone(), item);
+        r.insert(&u.var.name, item);
         ev.budget.copy_row(&r)?;
         flow = next(r)?;
         if flow.is_break() {

@@ -65,7 +65,7 @@ impl<'p> Projection<'p> {
         }
         let mut projected = Row::new();
         for (name, e) in &self.plan.items {
-            projected.insert(name.clone(), ev.eval(e, &row)?);
+            projected.insert(name, ev.eval(e, &row)?);
         }
         ev.budget.copy_row(&projected)?;
         self.emit(projected, row, ev, next)
@@ -176,7 +176,5 @@ fn count_value(ev: &Evaluator, e: Option<&Expr>, what: &str) -> Result<Option<us
 
 /// The row ORDER BY and WHERE see: the input row overlaid with the projected columns.
 fn merged(source: &Row, projected: &Row) -> Row {
-    let mut scope = source.clone();
-    scope.extend(projected.iter().map(|(k, v)| (k.clone(), v.clone())));
-    scope
+    source.overlaid(projected)
 }
