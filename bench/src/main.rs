@@ -444,7 +444,15 @@ fn load(store: &Rc<MemoryStore>, host: &SysHost, g: &Social, batch: usize, cache
     eprintln!("  while loading: {n} checkpoints took {total:.2} s (longest {longest:.3} s)");
     // A final checkpoint, so a cold open reads tables rather than replaying the whole log.
     // It may have to wait for the checkpoint interval (a second); the wait is not loading.
-    db.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
+    // It compacts all of level 0, so that every run queries the same layout of tables (how
+    // many level-0 tables a load leaves depends on its timing, and each one is a table more
+    // for a point lookup to search).
+    db.set_tuning(Tuning {
+        commits_per_checkpoint: 1,
+        l0_trigger: 1,
+        steps_per_checkpoint: usize::MAX,
+        ..Tuning::default()
+    });
     let mut waited = Duration::ZERO;
     for _ in 0..20 {
         if block_on(db.maybe_checkpoint(host)).map_err(|e| e.to_string())? {
