@@ -94,6 +94,10 @@ fn matching_patterns() {
     // Relationship uniqueness: without it, a-K-b-K-a and a-L-c-L-a would match too.
     assert_eq!(s.rows("MATCH ({n: 'a'})-[r]-(b)-[r2]-(c) RETURN c.n ORDER BY c.n"), "[[\"b\"],[\"c\"]]");
     assert_eq!(s.rows("OPTIONAL MATCH (x:Missing) RETURN x"), "[[null]]");
+    // A pattern's property map: a key given twice takes its last value, as in a map.
+    assert_eq!(s.rows("MATCH (x {n: 'b', n: 'c'}) RETURN x.n"), "[[\"c\"]]");
+    assert_eq!(s.rows("MATCH (x {n: 'c', n: 'b'})-->(y) RETURN y.n"), "[[\"c\"]]");
+    assert_eq!(s.rows_with("MATCH (x {n: $a, m: $b}) RETURN count(x)", r#"{"a": "a", "b": null}"#), "[[0]]");
 }
 
 #[test]

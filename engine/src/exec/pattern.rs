@@ -687,35 +687,62 @@ fn tighter(a: Bound<Value>, b: Bound<Value>, side: Ordering) -> Bound<Value> {
     }
 }
 
+/// A node pattern's property map as evaluated for a row: a map literal's entries (no map is
+/// built per row), or the value another expression gave (a map, or null: no constraint).
+enum Wanted<'p> {
+    Entries(Vec<(&'p str, Value)>),
+    Value(Value),
+}
+
+impl<'p> Wanted<'p> {
+    fn eval(ev: &Evaluator, p: &'p Expr, row: &Row) -> Result<Wanted<'p>> {
+        if let ExprKind::Map(entries) = &p.kind {
+            // A key given twice keeps its last value, as the map would.
+            let once = |(i, (k, _)): (usize, &(Ident, Expr))| entries.iter().skip(i + 1).all(|(l, _)| l.name != k.name);
+            if entries.iter().enumerate().all(once) {
+                let value = |(k, v): &'p (Ident, Expr)| Ok((k.name.as_str(), ev.eval(v, row)?));
+                return Ok(Wanted::Entries(entries.iter().map(value).collect::<Result<_>>()?));
+            }
+        }
+        Ok(Wanted::Value(ev.eval(p, row)?))
+    }
+}
+
 /// Checks `id` against the node pattern and binds its variable; false if it does not fit.
 /// `wanted` caches the evaluated property map across calls with the same row (`&mut None`
 /// evaluates it afresh).
-fn bind_node(
+fn bind_node<'p>(
     ev: &Evaluator,
-    node: &NodePattern,
+    node: &'p NodePattern,
     id: NodeId,
     row: &mut Row,
-    wanted: &mut Option<Value>,
+    wanted: &mut Option<Wanted<'p>>,
 ) -> Result<bool> {
     let has_labels = |n: NodeView| n.has_labels(node.labels.iter().map(|l| l.name.as_str()));
     if !ev.graph.with_node(id, has_labels).unwrap_or(false) {
         return Ok(false);
     }
     if let Some(p) = &node.props {
-        if wanted.is_none() {
-            *wanted = Some(ev.eval(p, row)?);
-        }
-        let has_props = |wanted| ev.graph.with_node(id, |n| n.has_properties(wanted)).unwrap_or(false);
-        match wanted.as_ref().unwrap_or(&Value::Null) {
-            Value::Map(wanted) if !has_props(wanted) => return Ok(false),
-            Value::Map(_) | Value::Null => {}
-            v => {
+        let wanted = match wanted {
+            Some(w) => &*w,
+            None => wanted.insert(Wanted::eval(ev, p, row)?),
+        };
+        if let Wanted::Value(v) = wanted {
+            if !matches!(v, Value::Map(_) | Value::Null) {
                 return Err(Error::runtime(
                     Code::TypeError,
                     "InvalidArgumentType",
                     format!("pattern properties must be a map, got {}", v.type_name()),
-                ))
+                ));
             }
+        }
+        let has = |n: NodeView| match wanted {
+            Wanted::Entries(e) => n.has_properties(e.iter().map(|(k, v)| (*k, v))),
+            Wanted::Value(Value::Map(m)) => n.has_properties(m.iter().map(|(k, v)| (k.as_str(), v))),
+            Wanted::Value(_) => Ok(true),
+        };
+        if !ev.graph.with_node(id, has).unwrap_or(false) {
+            return Ok(false);
         }
     }
     if let Some(v) = &node.var {

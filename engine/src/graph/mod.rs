@@ -145,7 +145,7 @@ impl NodeView<'_> {
     }
 
     /// Whether it holds every property of `wanted` with a value `=` finds equal.
-    pub fn has_properties(self, wanted: &Properties) -> Result<bool, Error> {
+    pub fn has_properties<'w>(self, wanted: impl IntoIterator<Item = (&'w str, &'w Value)>) -> Result<bool, Error> {
         for (key, value) in wanted {
             if self.property(key)?.and_then(|v| v.cypher_eq(value)) != Some(true) {
                 return Ok(false);
