@@ -1268,17 +1268,68 @@ mod tests {
 
     /// A table of `entries` (`None`: a tombstone) over many blocks, all in `reads`' cache.
     fn cached_table(name: &str, entries: impl Iterator<Item = (Vec<u8>, Option<Vec<u8>>)>, reads: &Reads) -> TableRef {
+        let (table, bytes) = built_table(name, entries);
+        (0..table.index.len()).for_each(|number| add_block(&table, &bytes, number, reads));
+        table
+    }
+
+    /// A table of `entries` over many blocks, and its bytes.
+    fn built_table(name: &str, entries: impl Iterator<Item = (Vec<u8>, Option<Vec<u8>>)>) -> (TableRef, Vec<u8>) {
         let mut builder = table::TableBuilder::new();
         for (k, v) in entries {
             builder.add(&k, v.as_deref()).unwrap();
         }
         let (bytes, meta, index) = builder.finish(name.into());
         assert!(index.len() > 20, "{} blocks", index.len());
-        let table = TableRef { meta, index: Rc::new(index), object: format!("sst/{name}.sst").into() };
-        for h in table.index.iter() {
-            reads.add(table.block_id(h), &bytes[h.offset as usize..(h.offset + h.len) as usize]).unwrap();
+        (TableRef { meta, index: Rc::new(index), object: format!("sst/{name}.sst").into() }, bytes)
+    }
+
+    /// Puts block `number` of `table` (whose bytes are `bytes`) in `reads`' cache, as a fetch would.
+    fn add_block(table: &TableRef, bytes: &[u8], number: usize, reads: &Reads) {
+        let h = &table.index[number];
+        reads.add(table.block_id(h), &bytes[h.offset as usize..(h.offset + h.len) as usize]).unwrap();
+    }
+
+    /// A block not in memory is asked for (the read is incomplete), and reads walking up to it
+    /// and on past it at fingers answer nothing from around it: point reads in its key range
+    /// find nothing rather than a neighbour's entry, a range across it is whole once it is in.
+    #[test]
+    fn a_missing_block_is_asked_for_and_fingers_do_not_read_around_it() {
+        let n = 3000;
+        let value = |i: u32| format!("v{i}").repeat(40).into_bytes();
+        let (table, bytes) = built_table("m", (0..n).map(|i| (key(i), Some(value(i)))));
+        let reads = Reads::unbounded();
+        let gap = 10;
+        (0..table.index.len()).filter(|&b| b != gap).for_each(|b| add_block(&table, &bytes, b, &reads));
+        let gap_id = table.block_id(&table.index[gap]);
+        let last = |b: usize| table.index[b].last_key.clone();
+        let in_gap = |i: u32| key(i) > last(gap - 1) && key(i) <= last(gap);
+        let tables = TableSet { l1: vec![table.clone()], id: table_set_id(), ..TableSet::default() };
+        let state = State { layers: vec![], tables: Rc::new(tables) };
+        let mut gap_keys = 0;
+        // In key order, then backwards (fingers on the blocks after the gap).
+        for i in (0..n).chain((0..n).rev()) {
+            let got = state.get_stored(&reads, &key(i)).map(|s| s.bytes().to_vec());
+            if in_gap(i) {
+                gap_keys += 1;
+                assert_eq!(got, None, "{i}");
+                assert_eq!(reads.take_missing(), vec![gap_id.clone()], "{i}");
+            } else {
+                assert_eq!(got, Some(value(i)), "{i}");
+                assert!(!reads.incomplete(), "{i}");
+            }
         }
-        table
+        assert!(gap_keys > 20, "{gap_keys} reads in the missing block");
+        // A range from the block before the gap to the one after it.
+        let (lo, hi) =
+            ((0..n).find(|&i| key(i) > last(gap - 2)).unwrap(), (0..n).find(|&i| key(i) > last(gap + 1)).unwrap());
+        let want: Vec<(Vec<u8>, Vec<u8>)> = (lo..hi).map(|i| (key(i), value(i))).collect();
+        let partial = state.range(&reads, None, &key(lo), Some(&key(hi)));
+        assert_eq!(reads.take_missing(), vec![gap_id]);
+        assert!(partial.len() < want.len());
+        add_block(&table, &bytes, gap, &reads);
+        assert_eq!(state.range(&reads, None, &key(lo), Some(&key(hi))), want);
+        assert!(!reads.incomplete());
     }
 
     /// With fingers on an older table's blocks, a point read still takes a newer table's
