@@ -33,6 +33,8 @@ pub(super) struct Groups<'p> {
     groups: Vec<Group>,
     index: Equivalents,
     held: Held,
+    /// The key of the row being added (kept between rows, so finding a group allocates none).
+    key: Vec<Value>,
 }
 
 struct Group {
@@ -99,19 +101,23 @@ impl<'p> Groups<'p> {
             groups: Vec::new(),
             index: Equivalents::default(),
             held: Held::default(),
+            key: Vec::new(),
         })
     }
 
     /// Folds `row` into its group, opening the group if it is the first of its key.
     pub(super) fn add(&mut self, row: Row, ev: &Evaluator) -> Result<()> {
-        let keys = self.items.iter().zip(&self.aggregating).filter(|(_, a)| !**a);
-        let key = keys.map(|((_, e), _)| ev.eval(e, &row)).collect::<Result<Vec<_>>>()?;
+        self.key.clear();
+        for ((_, e), _) in self.items.iter().zip(&self.aggregating).filter(|(_, a)| !**a) {
+            self.key.push(ev.eval(e, &row)?);
+        }
         let groups = &self.groups;
-        let (found, compared) = self.index.find(&key, |i| groups.get(i).map_or(&[][..], |g| g.key.as_slice()));
+        let (found, compared) = self.index.find(&self.key, |i| groups.get(i).map_or(&[][..], |g| g.key.as_slice()));
         ev.budget.tick(1 + compared as u64)?;
         let i = match found {
             Some(i) => i,
             None => {
+                let key = std::mem::take(&mut self.key);
                 let group = self.open(key, Some(&row), ev)?;
                 self.index.add(&group.key, self.groups.len());
                 self.groups.push(group);

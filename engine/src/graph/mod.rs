@@ -115,6 +115,9 @@ pub struct Decoded {
     rels: RefCell<IdMap<Rc<RelData>>>,
     /// Nodes' stored bytes, as [`Graph::with_node`] read them.
     stored: RefCell<IdMap<Stored>>,
+    /// The node [`Graph::with_node`] read last: a row's pattern, filters and projections read
+    /// the same node a few times in a row.
+    last: RefCell<Option<(NodeId, Stored)>>,
 }
 
 /// A node as [`Graph::with_node`] finds it: decoded, or the stored bytes of [`kv::node_value`].
@@ -281,12 +284,21 @@ impl<'a> Graph<'a> {
     /// Node `id`'s bytes in the state (not the writes): remembered for the run, else from the
     /// block cache or the tables.
     fn stored_node(&self, id: NodeId) -> Option<Stored> {
-        if let Some(bytes) = self.remembered(id, |d| &d.stored) {
+        if let Some((_, bytes)) = self.decoded.and_then(|d| d.last.borrow().clone().filter(|(last, _)| *last == id)) {
             return Some(bytes);
         }
-        let bytes = self.state.get_stored(self.reads, &kv::node_key_inline(id))?;
+        let bytes = match self.remembered(id, |d| &d.stored) {
+            Some(bytes) => bytes,
+            None => {
+                let bytes = self.state.get_stored(self.reads, &kv::node_key_inline(id))?;
+                if let Some(d) = self.decoded {
+                    remember(&d.stored, id, &bytes);
+                }
+                bytes
+            }
+        };
         if let Some(d) = self.decoded {
-            remember(&d.stored, id, &bytes);
+            *d.last.borrow_mut() = Some((id, bytes.clone()));
         }
         Some(bytes)
     }
