@@ -83,20 +83,34 @@ pub fn rel_key_inline(id: RelId) -> [u8; 9] {
     inline_key(REL, id)
 }
 
-/// The label index range of `label`; a node's entry is this plus its id.
-pub fn label_prefix(label: &str) -> Vec<u8> {
-    let mut k = vec![LABEL];
-    push_str(&mut k, label);
+/// A one-byte tag and a length-prefixed string, with room for `extra` more bytes (the key
+/// is built in one allocation).
+fn tagged_str(tag: u8, s: &str, extra: usize) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + 4 + s.len() + extra);
+    k.push(tag);
+    push_str(&mut k, s);
     k
 }
 
+/// The label index range of `label`; a node's entry is this plus its id.
+pub fn label_prefix(label: &str) -> Vec<u8> {
+    tagged_str(LABEL, label, 0)
+}
+
 pub fn label_key(label: &str, node: NodeId) -> Vec<u8> {
-    with_id(label_prefix(label), node)
+    with_id(tagged_str(LABEL, label, 8), node)
 }
 
 /// The adjacency range of `node` in one direction, optionally narrowed to one type.
 pub fn adjacency_prefix(outgoing: bool, node: NodeId, rel_type: Option<&str>) -> Vec<u8> {
-    let mut k = with_id(vec![if outgoing { OUT } else { IN }], node);
+    adjacency_prefix_with_room(outgoing, node, rel_type, 0)
+}
+
+/// [`adjacency_prefix`] with room for `extra` more bytes.
+fn adjacency_prefix_with_room(outgoing: bool, node: NodeId, rel_type: Option<&str>, extra: usize) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + 8 + rel_type.map_or(0, |t| 4 + t.len()) + extra);
+    k.push(if outgoing { OUT } else { IN });
+    k.extend_from_slice(&node.to_be_bytes());
     if let Some(t) = rel_type {
         push_str(&mut k, t);
     }
@@ -106,7 +120,7 @@ pub fn adjacency_prefix(outgoing: bool, node: NodeId, rel_type: Option<&str>) ->
 /// A relationship's adjacency entry in one direction: key, and the far node as value.
 pub fn adjacency(outgoing: bool, id: RelId, r: &RelData) -> (Vec<u8>, Vec<u8>) {
     let (from, to) = if outgoing { (r.start, r.end) } else { (r.end, r.start) };
-    let k = with_id(adjacency_prefix(outgoing, from, Some(&r.rel_type)), id);
+    let k = with_id(adjacency_prefix_with_room(outgoing, from, Some(&r.rel_type), 8), id);
     let mut v = Writer::new();
     v.varint(to);
     (k, v.buf)
@@ -134,8 +148,12 @@ pub fn decode_counters(v: &[u8]) -> Result<(NodeId, RelId), Error> {
     Ok((r.varint()?, r.varint()?))
 }
 
+/// Room a value's buffer starts with: most nodes and relationships encode within it, so the
+/// buffer is not grown and copied a few times over.
+const VALUE_ROOM: usize = 64;
+
 pub fn node_value(n: &NodeData) -> Vec<u8> {
-    let mut w = Writer::new();
+    let mut w = Writer { buf: Vec::with_capacity(VALUE_ROOM) };
     w.varint(n.labels.len() as u64);
     n.labels.iter().for_each(|l| w.str(l));
     encode_props(&mut w, &n.props);
@@ -150,7 +168,7 @@ pub fn decode_node(v: &[u8]) -> Result<NodeData, Error> {
 }
 
 pub fn rel_value(r: &RelData) -> Vec<u8> {
-    let mut w = Writer::new();
+    let mut w = Writer { buf: Vec::with_capacity(VALUE_ROOM) };
     w.str(&r.rel_type);
     w.varint(r.start);
     w.varint(r.end);
@@ -192,20 +210,20 @@ pub fn decode_schema(key: &[u8], v: &[u8]) -> Result<(String, IndexDef), Error> 
 
 /// The entries of index `name`, all of them.
 pub fn index_prefix(name: &str) -> Vec<u8> {
-    let mut k = vec![INDEX];
-    push_str(&mut k, name);
-    k
+    tagged_str(INDEX, name, 0)
 }
 
 /// The entries of index `name` for values that encode to `value` (see [`index_value`]).
 pub fn index_value_prefix(name: &str, value: &[u8]) -> Vec<u8> {
-    let mut k = index_prefix(name);
+    let mut k = tagged_str(INDEX, name, value.len());
     k.extend_from_slice(value);
     k
 }
 
 pub fn index_key(name: &str, value: &[u8], node: NodeId) -> Vec<u8> {
-    with_id(index_value_prefix(name, value), node)
+    let mut k = tagged_str(INDEX, name, value.len() + 8);
+    k.extend_from_slice(value);
+    with_id(k, node)
 }
 
 /// Value classes in index keys, in key order.
