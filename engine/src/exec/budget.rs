@@ -287,29 +287,44 @@ pub fn value_bytes(v: &Value) -> usize {
 /// Iterative, so a deeply nested value cannot overflow the stack here.
 fn heap_bytes(v: &Value) -> usize {
     match v {
-        Value::String(s) => return s.len(),
-        Value::List(_) | Value::Map(_) | Value::Path(_) => {}
-        _ => return 0,
+        Value::String(s) => s.len(),
+        // A list of items that hold no others (a row of a batch, mostly): no stack to keep.
+        Value::List(items) if !items.iter().any(holds_values) => {
+            items.iter().map(own_heap_bytes).fold(own_heap_bytes(v), usize::saturating_add)
+        }
+        Value::List(_) | Value::Map(_) => nested_heap_bytes(v),
+        _ => own_heap_bytes(v),
     }
+}
+
+fn holds_values(v: &Value) -> bool {
+    matches!(v, Value::List(_) | Value::Map(_))
+}
+
+/// [`heap_bytes`] of any value, walking what it holds with a stack of its own.
+fn nested_heap_bytes(v: &Value) -> usize {
     let mut total = 0usize;
     let mut todo = vec![v];
     while let Some(v) = todo.pop() {
-        let own = match v {
-            Value::String(s) => s.len(),
-            Value::List(items) => {
-                todo.extend(items);
-                items.len() * size_of::<Value>()
-            }
-            Value::Map(m) => {
-                todo.extend(m.values());
-                nodes_bytes(m.len()) + m.keys().map(String::len).sum::<usize>()
-            }
-            Value::Path(p) => (p.nodes.len() + p.rels.len()) * size_of::<u64>(),
-            _ => 0,
-        };
-        total = total.saturating_add(own);
+        match v {
+            Value::List(items) => todo.extend(items),
+            Value::Map(m) => todo.extend(m.values()),
+            _ => {}
+        }
+        total = total.saturating_add(own_heap_bytes(v));
     }
     total
+}
+
+/// The heap a value owns itself, not counting what the values it holds own.
+fn own_heap_bytes(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        Value::List(items) => items.len() * size_of::<Value>(),
+        Value::Map(m) => nodes_bytes(m.len()) + m.keys().map(String::len).sum::<usize>(),
+        Value::Path(p) => (p.nodes.len() + p.rels.len()) * size_of::<u64>(),
+        _ => 0,
+    }
 }
 
 /// Approximate bytes of a row: its vector of pairs (which hold the values themselves), long
@@ -323,4 +338,32 @@ pub fn row_bytes(row: &Row) -> usize {
 /// text and whatever the values own.
 pub fn map_bytes(m: &BTreeMap<String, Value>) -> usize {
     m.iter().map(|(k, v)| k.len().saturating_add(heap_bytes(v))).fold(nodes_bytes(m.len()), usize::saturating_add)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Path;
+
+    /// The shortcut for lists of items that hold no others counts what the walk counts.
+    #[test]
+    fn a_flat_list_is_counted_as_the_walk_counts_it() {
+        let s = |t: &str| Value::String(t.to_string());
+        let path = Value::Path(Path { nodes: vec![1, 2], rels: vec![3] });
+        let map = Value::Map([("k".to_string(), s("vvv"))].into_iter().collect());
+        let values = [
+            Value::List(vec![]),
+            Value::List(vec![Value::Int(1), s("abc"), Value::Null, path.clone()]),
+            Value::List(vec![s("x"), Value::List(vec![s("yy"), map.clone()])]),
+            map,
+            path,
+            s("hello"),
+            Value::Int(7),
+        ];
+        for v in &values {
+            assert_eq!(heap_bytes(v), nested_heap_bytes(v), "{v:?}");
+        }
+        let flat = Value::List(vec![Value::Int(1), s("abc")]);
+        assert_eq!(heap_bytes(&flat), 2 * size_of::<Value>() + 3);
+    }
 }
