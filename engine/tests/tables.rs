@@ -178,9 +178,9 @@ fn query<S: ObjectStore>(db: &Database<S, GraphModel>, q: &str) -> String {
     body[..body.find(",\"meta\"").unwrap()].to_string()
 }
 
-/// What a scan derives from blocks (decoded nodes, adjacency lists) is several times the
-/// blocks' size; a cache that holds the blocks but not that too keeps the blocks, so the scan
-/// runs again without fetching them.
+/// What a scan derives from blocks (decoded adjacency lists, id lists) is about the blocks'
+/// size; a cache that holds the blocks but not that too keeps the blocks, so the scan runs
+/// again without fetching them.
 #[test]
 fn a_scan_keeps_its_blocks_rather_than_what_it_derived_from_them() {
     use engine::storage::BlockCache;
@@ -191,7 +191,9 @@ fn a_scan_keeps_its_blocks_rather_than_what_it_derived_from_them() {
     let holding_all = Database::resume(store.clone(), "ns", db.cached()).with_cache(all.clone());
     queries.iter().for_each(|q| drop(query(&holding_all, q)));
     let blocks = all.bytes() - all.derived_bytes();
-    assert!(all.derived_bytes() > blocks, "derived {} bytes from {blocks} of blocks", all.derived_bytes());
+    // Decoded adjacency lists and id lists, about as large as the blocks (nodes read in key
+    // order are read in place, so their bytes are not among them).
+    assert!(all.derived_bytes() > blocks / 2, "derived {} bytes from {blocks} of blocks", all.derived_bytes());
 
     let capacity = 2 * blocks;
     let cache = Rc::new(BlockCache::new(capacity));
@@ -229,19 +231,24 @@ fn a_large_label_scan_is_remembered() {
     assert!(cache.derived_bytes() >= 8 * 40_000, "the id list is kept: {} bytes", cache.derived_bytes());
 }
 
-/// Reading a node keeps its stored bytes in the block cache for later requests (not only
-/// for the run): 2,000 nodes of ~45 stored bytes add far more than their ids' 16 KB.
+/// A label scan reads its nodes in key order, in place at the request's fingers: what it
+/// leaves in the cache for later requests is the nodes' blocks, not a copy of each node's
+/// stored bytes (2,000 nodes of ~220 bytes: copies would add over 400 KB).
 #[test]
-fn node_reads_keep_the_nodes_stored_bytes_across_requests() {
+fn a_label_scan_keeps_the_nodes_blocks_not_copies_of_their_bytes() {
     use engine::storage::BlockCache;
     let store = Rc::new(MemoryStore::new());
     let mut db = open(&store, 0);
     db.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
-    run(&db, "UNWIND range(1, 2000) AS i CREATE (:A {i: i, text: 'some text to make the node longer'})", 1_000);
+    let text = "x".repeat(200);
+    run(&db, &format!("UNWIND range(1, 2000) AS i CREATE (:A {{i: i, text: '{text}'}})"), 1_000);
     assert!(block_on(db.maybe_checkpoint(&2_000)).unwrap());
     let cache = Rc::new(BlockCache::new(32 << 20));
     let warm = Database::resume(store.clone(), "ns", db.cached()).with_cache(cache.clone());
     assert_eq!(query(&warm, "MATCH (n:A) RETURN sum(n.i)"), query(&db, "MATCH (n:A) RETURN sum(n.i)"));
-    let kept = cache.derived_bytes();
-    assert!(kept >= 2000 * (8 + 45), "{kept} bytes kept for 2,000 nodes");
+    // Derived: the label's id list (16 KB of ids), not the nodes' bytes.
+    let derived = cache.derived_bytes();
+    assert!(derived < 2000 * 200 / 4, "{derived} bytes derived from a scan of 2,000 nodes");
+    let blocks = cache.bytes() - derived;
+    assert!(blocks > 2000 * 200, "{blocks} bytes of blocks kept");
 }
