@@ -330,7 +330,7 @@ fn own_heap_bytes(v: &Value) -> usize {
 /// Approximate bytes of a row: its vector of pairs (which hold the values themselves), long
 /// names' text and whatever the values own.
 pub fn row_bytes(row: &Row) -> usize {
-    let pairs = row.capacity().max(row.entries().len()) * size_of::<(Name, Value)>();
+    let pairs = row.capacity() * size_of::<(Name, Value)>();
     row.entries().iter().map(|(n, v)| n.heap_bytes().saturating_add(heap_bytes(v))).fold(pairs, usize::saturating_add)
 }
 

@@ -606,8 +606,8 @@ impl Reads {
         self.pinned.borrow_mut().insert(id, block);
     }
 
-    /// The block of `object` a finger points at whose number `fits`, if there is one: its
-    /// number, the block, and where the last read in it ended.
+    /// The block of `object` one of its `tries` newest fingers points at whose number `fits`,
+    /// if there is one: its number, the block, and where the last read in it ended.
     fn finger(
         &self,
         object: &Rc<str>,
