@@ -393,6 +393,15 @@ fn an_old_base_checkpoint_looks_for_a_newer_manifest_than_head() {
 }
 
 /// Commits `payload` (one byte per entry) through `db` at time 0.
+/// A database on a counting in-memory store, checkpointing after every commit (with the
+/// rest of `tuning`).
+async fn counting_db(tuning: Tuning) -> (Rc<Counting>, Database<Rc<Counting>, Bytes>) {
+    let store = Rc::new(Counting::default());
+    let mut db = Database::open(store.clone(), "ns", &0u64).await.unwrap();
+    db.set_tuning(Tuning { commits_per_checkpoint: 1, ..tuning });
+    (store, db)
+}
+
 async fn append_all(db: &Database<Rc<Counting>, Bytes>, payload: Vec<u8>, id: u64) {
     let base = db.refresh(&0u64).await.unwrap();
     let entries = db.changes(&base, &payload).await.unwrap();
@@ -414,9 +423,7 @@ async fn byte_at<S: ObjectStore>(db: &Database<S, Bytes>, i: u64) -> Option<Vec<
 #[test]
 fn a_checkpoint_keeps_its_new_table_in_the_block_cache_when_the_cache_has_room() {
     block_on(async {
-        let store = Rc::new(Counting::default());
-        let mut db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
-        db.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
+        let (store, db) = counting_db(Tuning::default()).await;
         append_all(&db, vec![7; 20_000], 1).await;
         assert!(db.maybe_checkpoint(&CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
         assert_eq!(db.cached().table_counts(), (1, 0));
@@ -443,9 +450,7 @@ fn a_checkpoint_keeps_its_new_table_in_the_block_cache_when_the_cache_has_room()
 #[test]
 fn compaction_caches_the_output_blocks_that_replace_blocks_reads_used() {
     block_on(async {
-        let store = Rc::new(Counting::default());
-        let mut db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
-        db.set_tuning(Tuning { commits_per_checkpoint: 1, l0_trigger: 2, ..Tuning::default() });
+        let (store, db) = counting_db(Tuning { l0_trigger: 2, ..Tuning::default() }).await;
         append_all(&db, vec![1; 20_000], 1).await;
         assert!(db.maybe_checkpoint(&CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
         // A read uses one block of the first table (held in the cache since its checkpoint).
@@ -469,10 +474,8 @@ fn compaction_caches_the_output_blocks_that_replace_blocks_reads_used() {
 #[test]
 fn racing_checkpoints_that_compact_write_identical_tables() {
     block_on(async {
-        let store = Rc::new(Counting::default());
-        let mut db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
         let tuning = Tuning { commits_per_checkpoint: 1, l0_trigger: 2, table_bytes: 16 << 10, ..Tuning::default() };
-        db.set_tuning(tuning);
+        let (store, db) = counting_db(tuning).await;
         let mut now = 0;
         // Level 1 from the first two commits, one level-0 table from the third; the next
         // compaction copies blocks of both levels whole.
@@ -515,9 +518,7 @@ fn racing_checkpoints_that_compact_write_identical_tables() {
 #[test]
 fn checkpoints_keep_the_minimum_interval_after_a_rivals_checkpoint() {
     block_on(async {
-        let store = Rc::new(Counting::default());
-        let mut db: Database<_, Bytes> = Database::open(store.clone(), "ns", &0u64).await.unwrap();
-        db.set_tuning(Tuning { commits_per_checkpoint: 1, ..Tuning::default() });
+        let (store, db) = counting_db(Tuning::default()).await;
         append_all(&db, vec![1; 1_000], 1).await;
         let before = db.cached();
         assert!(db.maybe_checkpoint(&CHECKPOINT_MIN_INTERVAL_MS).await.unwrap());
