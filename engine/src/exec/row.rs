@@ -135,11 +135,14 @@ impl Row {
 
     /// Binds `name` to `value`; the value it had, if any.
     pub fn insert(&mut self, name: impl AsRef<str>, value: Value) -> Option<Value> {
-        let name = name.as_ref();
-        match self.find(name) {
+        self.set(Name::from(name.as_ref()), value)
+    }
+
+    fn set(&mut self, name: Name, value: Value) -> Option<Value> {
+        match self.find(name.as_str()) {
             Ok(i) => self.0.get_mut(i).map(|(_, v)| std::mem::replace(v, value)),
             Err(i) => {
-                self.0.insert(i, (Name::from(name), value));
+                self.0.insert(i, (name, value));
                 None
             }
         }
@@ -205,15 +208,7 @@ impl<N: Into<Name>> FromIterator<(N, Value)> for Row {
     fn from_iter<I: IntoIterator<Item = (N, Value)>>(pairs: I) -> Row {
         let mut row = Row::new();
         for (name, value) in pairs {
-            let name = name.into();
-            match row.find(name.as_str()) {
-                Ok(i) => {
-                    if let Some((_, v)) = row.0.get_mut(i) {
-                        *v = value;
-                    }
-                }
-                Err(i) => row.0.insert(i, (name, value)),
-            }
+            row.set(name.into(), value);
         }
         row
     }
