@@ -163,6 +163,11 @@ pub struct Reader<'a> {
     pos: usize,
 }
 
+#[cold]
+fn truncated() -> Error {
+    Error::Corrupt("truncated record".into())
+}
+
 impl<'a> Reader<'a> {
     pub fn new(data: &'a [u8]) -> Self {
         Reader { data, pos: 0 }
@@ -170,17 +175,38 @@ impl<'a> Reader<'a> {
     pub fn is_empty(&self) -> bool {
         self.pos >= self.data.len()
     }
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
-        let end = end.ok_or_else(|| Error::Corrupt("truncated record".into()))?;
-        let out = &self.data[self.pos..end];
-        self.pos = end;
-        Ok(out)
+        match self.data.get(self.pos..).and_then(|rest| rest.get(..n)) {
+            Some(out) => {
+                self.pos += n;
+                Ok(out)
+            }
+            None => Err(truncated()),
+        }
     }
+    #[inline]
     pub fn u8(&mut self) -> Result<u8, Error> {
-        Ok(self.take(1)?[0])
+        match self.data.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(truncated()),
+        }
     }
+    #[inline]
     pub fn varint(&mut self) -> Result<u64, Error> {
+        // Most varints (lengths, counts, tags, small ids) are one byte.
+        match self.data.get(self.pos) {
+            Some(&b) if b & 0x80 == 0 => {
+                self.pos += 1;
+                Ok(u64::from(b))
+            }
+            _ => self.long_varint(),
+        }
+    }
+    fn long_varint(&mut self) -> Result<u64, Error> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.u8()?;
