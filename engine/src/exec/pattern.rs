@@ -9,11 +9,12 @@ use super::pipeline::{Flow, Sink, GO, STOP};
 use super::{row_bytes, Evaluator, Row};
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
-use crate::graph::{NodeId, NodeView, Path, RelId, Value};
+use crate::graph::{Adjacent, NodeId, NodeView, Path, RelId, Value};
 use crate::plan::{self, IndexSeek, RangeOp, Seek};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::Bound::{self, Excluded, Included, Unbounded};
+use std::rc::Rc;
 
 /// Upper bound on hops for an unbounded variable-length relationship.
 pub(super) const MAX_VAR_LENGTH: u64 = 64;
@@ -560,12 +561,15 @@ fn neighbours(ev: &Evaluator, at: NodeId, rel: &RelPattern) -> Vec<(RelId, NodeI
     // Each direction's relationships of the wanted types (one adjacency range per type), in
     // id order.
     let side = |outgoing: bool| {
-        let mut found: Vec<(RelId, NodeId)> = if rel.types.is_empty() {
-            g.adjacent(at, outgoing, None).iter().map(|a| (a.rel, a.other)).collect()
-        } else {
-            let types: std::collections::BTreeSet<&str> = rel.types.iter().map(|t| t.name.as_str()).collect();
-            let lists = types.into_iter().map(|t| g.adjacent(at, outgoing, Some(t)));
-            lists.flat_map(|list| list.iter().map(|a| (a.rel, a.other)).collect::<Vec<_>>()).collect()
+        let pairs = |list: Rc<Vec<Adjacent>>| list.iter().map(|a| (a.rel, a.other)).collect::<Vec<_>>();
+        let mut found = match rel.types.as_slice() {
+            [] => pairs(g.adjacent(at, outgoing, None)),
+            // One type's list is in id order already.
+            [one] => return pairs(g.adjacent(at, outgoing, Some(&one.name))),
+            types => {
+                let types: std::collections::BTreeSet<&str> = types.iter().map(|t| t.name.as_str()).collect();
+                types.into_iter().flat_map(|t| pairs(g.adjacent(at, outgoing, Some(t)))).collect::<Vec<_>>()
+            }
         };
         found.sort_unstable();
         found

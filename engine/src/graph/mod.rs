@@ -113,7 +113,8 @@ pub struct Touched {
 pub struct Decoded {
     nodes: RefCell<IdMap<Rc<NodeData>>>,
     rels: RefCell<IdMap<Rc<RelData>>>,
-    /// Nodes' stored bytes, as [`Graph::with_node`] read them.
+    /// Nodes' stored bytes, as [`Graph::with_node`] read them: the cache's copies only (a
+    /// read in place in a block, as a label's nodes are read in key order, is not repeated).
     stored: RefCell<IdMap<Stored>>,
     /// The node [`Graph::with_node`] read last: a row's pattern, filters and projections read
     /// the same node a few times in a row.
@@ -284,14 +285,16 @@ impl<'a> Graph<'a> {
     /// Node `id`'s bytes in the state (not the writes): remembered for the run, else from the
     /// block cache or the tables.
     fn stored_node(&self, id: NodeId) -> Option<Stored> {
-        if let Some((_, bytes)) = self.decoded.and_then(|d| d.last.borrow().clone().filter(|(last, _)| *last == id)) {
+        if let Some(bytes) =
+            self.decoded.and_then(|d| d.last.borrow().as_ref().filter(|(last, _)| *last == id).map(|(_, b)| b.clone()))
+        {
             return Some(bytes);
         }
         let bytes = match self.remembered(id, |d| &d.stored) {
             Some(bytes) => bytes,
             None => {
                 let bytes = self.state.get_stored(self.reads, &kv::node_key_inline(id))?;
-                if let Some(d) = self.decoded {
+                if let (Some(d), false) = (self.decoded, bytes.in_block()) {
                     remember(&d.stored, id, &bytes);
                 }
                 bytes
@@ -571,15 +574,19 @@ fn decode_props(r: &mut Reader) -> Result<Properties, Error> {
     Ok(props)
 }
 
-/// Moves `r` past one value: a string without copying it, anything else by decoding it.
+/// Moves `r` past one value: scalars and strings without building them, anything else by
+/// decoding it.
 fn skip_value(r: &mut Reader) -> Result<(), Error> {
     let mut ahead = r.clone();
-    if ahead.u8()? == V_STRING {
-        ahead.bytes()?;
-        *r = ahead;
-        return Ok(());
+    match ahead.u8()? {
+        V_NULL | V_FALSE | V_TRUE => {}
+        V_INT => drop(ahead.varint()?),
+        V_FLOAT => drop(ahead.f64()?),
+        V_STRING => drop(ahead.bytes()?),
+        _ => return decode_value(r, 0).map(drop),
     }
-    decode_value(r, 0).map(drop)
+    *r = ahead;
+    Ok(())
 }
 
 fn decode_value(r: &mut Reader, depth: u32) -> Result<Value, Error> {

@@ -181,6 +181,11 @@ enum Place {
 }
 
 impl Stored {
+    /// Whether the bytes are read in place in a block (else they are a copy).
+    pub fn in_block(&self) -> bool {
+        matches!(self.0, Place::InBlock(..))
+    }
+
     pub fn bytes(&self) -> &[u8] {
         match &self.0 {
             Place::InBlock(block, at) => block.value(*at).unwrap_or_default(),
