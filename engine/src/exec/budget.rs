@@ -101,20 +101,26 @@ impl<'c> Budget<'c> {
     }
 
     /// Spends `units` of work; reads the clock whenever a multiple of [`CLOCK_EVERY`] is crossed.
+    #[inline]
     pub fn tick(&self, units: u64) -> Result<()> {
         let before = self.work.get();
         let after = before.saturating_add(units);
         self.work.set(after);
-        if after > self.limits.max_work {
+        if after > self.limits.max_work || before / CLOCK_EVERY != after / CLOCK_EVERY {
+            return self.check_work(after);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn check_work(&self, work: u64) -> Result<()> {
+        if work > self.limits.max_work {
             return Err(exceeded(
                 "max_query_work",
                 format!("the query needed more than {} units of work", self.limits.max_work),
             ));
         }
-        if before / CLOCK_EVERY != after / CLOCK_EVERY {
-            self.check_time()?;
-        }
-        Ok(())
+        self.check_time()
     }
 
     /// A value was just built (a string, list or map made by `+` or a function): its bytes are

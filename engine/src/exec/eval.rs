@@ -159,13 +159,14 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The leaves (literals, parameters, variables, a variable's property) here, the rest in
+    /// [`Evaluator::compound`]: most evaluations are leaves, and they stay small.
     fn eval_in(&self, e: &Expr, row: &Row, group: Option<&Aggregated>, depth: u32) -> Result<Value> {
         if depth > MAX_EVAL_DEPTH {
             return Err(Error::runtime(Code::SyntaxError, "ExpressionTooDeep", "expression nested too deeply"));
         }
         self.budget.tick(1)?;
-        let ev = |x: &Expr| self.eval_in(x, row, group, depth + 1);
-        let v = match &e.kind {
+        Ok(match &e.kind {
             ExprKind::Literal(l) => match l {
                 Literal::Null => Value::Null,
                 Literal::Boolean(b) => Value::Bool(*b),
@@ -177,7 +178,29 @@ impl<'a> Evaluator<'a> {
                 Error::runtime(Code::ParameterMissing, "MissingParameter", format!("expected parameter `${name}`"))
             })?)?,
             ExprKind::Variable(name) => self.read(row.get(name).cloned().unwrap_or(Value::Null))?,
-            ExprKind::Property(target, key) => self.read(self.property(&ev(target)?, &key.name)?)?,
+            // A variable's property is read where the row holds it (the entity is not copied).
+            ExprKind::Property(target, key) => {
+                let value = match &target.kind {
+                    ExprKind::Variable(name) => {
+                        self.budget.tick(1)?;
+                        self.property(row.get(name).unwrap_or(&Value::Null), &key.name)?
+                    }
+                    _ => self.property(&self.eval_in(target, row, group, depth + 1)?, &key.name)?,
+                };
+                self.read(value)?
+            }
+            _ => self.compound(e, row, group, depth)?,
+        })
+    }
+
+    #[inline(never)]
+    fn compound(&self, e: &Expr, row: &Row, group: Option<&Aggregated>, depth: u32) -> Result<Value> {
+        let ev = |x: &Expr| self.eval_in(x, row, group, depth + 1);
+        let v = match &e.kind {
+            // Answered by `eval_in` before it gets here.
+            ExprKind::Literal(_) | ExprKind::Parameter(_) | ExprKind::Variable(_) | ExprKind::Property(..) => {
+                self.eval_in(e, row, group, depth)?
+            }
             ExprKind::List(items) => Value::List(items.iter().map(ev).collect::<Result<_>>()?),
             ExprKind::Map(entries) => {
                 Value::Map(entries.iter().map(|(k, v)| Ok((k.name.clone(), ev(v)?))).collect::<Result<_>>()?)

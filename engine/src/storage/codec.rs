@@ -234,9 +234,10 @@ impl<'a> Reader<'a> {
             .filter(|&n| n <= self.data.len() - self.pos.min(self.data.len()))
             .ok_or_else(|| Error::Corrupt("length out of range".into()))
     }
+    #[inline]
     pub fn bytes(&mut self) -> Result<&'a [u8], Error> {
-        let n = self.len()?;
-        self.take(n)
+        let n = self.varint()?;
+        self.take(usize::try_from(n).map_err(|_| truncated())?)
     }
     /// Exactly `n` bytes (a length stored elsewhere).
     pub fn bytes_exact(&mut self, n: usize) -> Result<&'a [u8], Error> {
