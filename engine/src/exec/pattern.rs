@@ -341,7 +341,7 @@ impl Bidirectional<'_, '_, '_> {
     /// properties matching).
     fn usable(&self, at: NodeId, rel: &RelPattern, held: &mut super::Held) -> Result<Vec<(RelId, NodeId)>> {
         let found: Vec<(RelId, NodeId)> = neighbours(self.ev, at, rel)
-            .into_iter()
+            .iter()
             .filter(|(rid, _)| !self.used.contains(rid) && rel_props_match(self.ev, *rid, self.props))
             .collect();
         self.ev.budget.tick(1 + found.len() as u64)?;
@@ -445,7 +445,7 @@ fn extend(
     let props = rel.props.as_ref().map(|p| ev.eval(p, &row)).transpose()?;
     match rel.length {
         None => {
-            for (rid, next) in neighbours(ev, at, rel) {
+            for (rid, next) in neighbours(ev, at, rel).iter() {
                 ev.budget.tick(1)?;
                 if used.contains(&rid) || !rel_props_match(ev, rid, props.as_ref()) {
                     continue;
@@ -530,7 +530,7 @@ fn var_length(
         return Ok(GO);
     }
     let wanted = fixed.map(|l| l.get(trail.len()));
-    for (rid, next) in neighbours(ev, at, rel) {
+    for (rid, next) in neighbours(ev, at, rel).iter() {
         ev.budget.tick(1)?;
         if used.contains(&rid) || !rel_props_match(ev, rid, props) {
             continue;
@@ -555,23 +555,46 @@ fn var_length(
     Ok(GO)
 }
 
+/// Relationships from a node with their far nodes: one adjacency list as the graph keeps it
+/// (not copied), or gathered from several (each direction in id order).
+enum Hops {
+    Kept(Rc<Vec<Adjacent>>),
+    Gathered(Vec<Adjacent>),
+}
+
+impl Hops {
+    fn iter(&self) -> impl Iterator<Item = (RelId, NodeId)> + '_ {
+        let list = match self {
+            Hops::Kept(list) => list.as_slice(),
+            Hops::Gathered(list) => list.as_slice(),
+        };
+        list.iter().map(|a| (a.rel, a.other))
+    }
+}
+
 /// Relationships from `at` that fit the pattern's direction and types, with the far node.
-fn neighbours(ev: &Evaluator, at: NodeId, rel: &RelPattern) -> Vec<(RelId, NodeId)> {
+fn neighbours(ev: &Evaluator, at: NodeId, rel: &RelPattern) -> Hops {
     let g = ev.graph;
+    let one_type = match rel.types.as_slice() {
+        [one] => Some(one.name.as_str()),
+        _ => None,
+    };
+    // One type's list in one direction is in id order already (its keys end with the id).
+    match (rel.direction, one_type) {
+        (Direction::Outgoing, Some(t)) => return Hops::Kept(g.adjacent(at, true, Some(t))),
+        (Direction::Incoming, Some(t)) => return Hops::Kept(g.adjacent(at, false, Some(t))),
+        _ => {}
+    }
     // Each direction's relationships of the wanted types (one adjacency range per type), in
     // id order.
     let side = |outgoing: bool| {
-        let pairs = |list: Rc<Vec<Adjacent>>| list.iter().map(|a| (a.rel, a.other)).collect::<Vec<_>>();
-        let mut found = match rel.types.as_slice() {
-            [] => pairs(g.adjacent(at, outgoing, None)),
-            // One type's list is in id order already.
-            [one] => return pairs(g.adjacent(at, outgoing, Some(&one.name))),
-            types => {
-                let types: std::collections::BTreeSet<&str> = types.iter().map(|t| t.name.as_str()).collect();
-                types.into_iter().flat_map(|t| pairs(g.adjacent(at, outgoing, Some(t)))).collect::<Vec<_>>()
-            }
+        let mut found: Vec<Adjacent> = if rel.types.is_empty() {
+            g.adjacent(at, outgoing, None).to_vec()
+        } else {
+            let types: std::collections::BTreeSet<&str> = rel.types.iter().map(|t| t.name.as_str()).collect();
+            types.into_iter().flat_map(|t| g.adjacent(at, outgoing, Some(t)).to_vec()).collect()
         };
-        found.sort_unstable();
+        found.sort_unstable_by_key(|a| (a.rel, a.other));
         found
     };
     let mut out = Vec::new();
@@ -580,10 +603,10 @@ fn neighbours(ev: &Evaluator, at: NodeId, rel: &RelPattern) -> Vec<(RelId, NodeI
     }
     if rel.direction != Direction::Outgoing {
         // A self-loop appears in both lists; an undirected pattern still uses it once.
-        let seen: Vec<RelId> = out.iter().map(|(r, _)| *r).collect(); // sorted
-        out.extend(side(false).into_iter().filter(|(r, _)| seen.binary_search(r).is_err()));
+        let seen: Vec<RelId> = out.iter().map(|a| a.rel).collect(); // sorted
+        out.extend(side(false).into_iter().filter(|a| seen.binary_search(&a.rel).is_err()));
     }
-    out
+    Hops::Gathered(out)
 }
 
 fn rel_props_match(ev: &Evaluator, rid: RelId, props: Option<&Value>) -> bool {
