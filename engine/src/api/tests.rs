@@ -249,6 +249,37 @@ fn functions_and_aggregates() {
     assert_eq!(e.code, Code::ArgumentError);
 }
 
+/// Grouping by a node's properties remembers each node's group (`Groups::by_node`): the groups
+/// must be those of the keys' values, whichever variables the keys read.
+#[test]
+fn grouping_by_node_properties() {
+    let mut s = Session::new();
+    s.rows("CREATE (:T {name: 'a', k: 1}), (:T {name: 'a', k: 2}), (:T {name: 'b', k: 1})");
+    // Two nodes with one name are one group.
+    assert_eq!(
+        s.rows("UNWIND range(1, 3) AS i MATCH (t:T) RETURN t.name AS name, count(*) AS c ORDER BY name"),
+        "[[\"a\",6],[\"b\",3]]"
+    );
+    assert_eq!(
+        s.rows("MATCH (t:T) RETURN t.name AS name, t.k AS k, count(*) ORDER BY name, k"),
+        "[[\"a\",1,1],[\"a\",2,1],[\"b\",1,1]]"
+    );
+    // Keys reading two variables: a node of `t` does not decide the group alone.
+    assert_eq!(
+        s.rows("MATCH (t:T), (u:T) RETURN t.name AS name, u.k AS k, count(*) ORDER BY name, k"),
+        "[[\"a\",1,4],[\"a\",2,2],[\"b\",1,2],[\"b\",2,1]]"
+    );
+    // Keys that are not nodes' properties, and a null in place of a node.
+    assert_eq!(s.rows("UNWIND [{a: 1}, {a: 1}, {a: 2}] AS m RETURN m.a AS a, count(*) ORDER BY a"), "[[1,2],[2,1]]");
+    assert_eq!(s.rows("OPTIONAL MATCH (x:Missing) RETURN x.name, count(*)"), "[[null,1]]");
+    // More nodes than are remembered: the rest are grouped by their keys' values.
+    s.rows("UNWIND range(1, 5000) AS i CREATE (:M {g: i % 7})");
+    assert_eq!(
+        s.rows("MATCH (m:M) UNWIND [1, 2] AS r RETURN m.g AS g, count(*) ORDER BY g"),
+        "[[0,1428],[1,1430],[2,1430],[3,1428],[4,1428],[5,1428],[6,1428]]"
+    );
+}
+
 /// EXISTS with a full subquery, bound var-length lists, NaN ordering, UNION mixing, deleted
 /// entity access.
 #[test]

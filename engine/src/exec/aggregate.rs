@@ -17,7 +17,7 @@ use super::pipeline::Sink;
 use super::{Distinct, Equivalents, Evaluator, Row};
 use crate::cypher::ast::{BinaryOp, Expr, ExprKind, MapProjectionItem};
 use crate::error::{Code, Error, Result};
-use crate::graph::Value;
+use crate::graph::{IdMap, Value};
 use crate::plan::{children, contains_aggregate, free_outside_aggregates, is_aggregate};
 use std::collections::BTreeSet;
 
@@ -35,7 +35,16 @@ pub(super) struct Groups<'p> {
     held: Held,
     /// The key of the row being added (kept between rows, so finding a group allocates none).
     key: Vec<Value>,
+    /// The one variable every grouping key reads, if each is it or one of its properties
+    /// (`t.name`): for a node, the key is a function of the node's id while a pipeline runs
+    /// (it only reads), so `by_node` remembers each node's group and the key is evaluated
+    /// once per node, not once per row.
+    key_var: Option<&'p str>,
+    by_node: IdMap<usize>,
 }
+
+/// Nodes [`Groups::by_node`] remembers at most (a memo: past this, keys are evaluated).
+const BY_NODE_MAX: usize = 1 << 12;
 
 struct Group {
     key: Vec<Value>,
@@ -95,6 +104,7 @@ impl<'p> Groups<'p> {
         };
         Ok(Groups {
             items,
+            key_var: key_var(items, &aggregating),
             aggregating,
             calls,
             context,
@@ -102,26 +112,27 @@ impl<'p> Groups<'p> {
             index: Equivalents::default(),
             held: Held::default(),
             key: Vec::new(),
+            by_node: IdMap::default(),
         })
     }
 
     /// Folds `row` into its group, opening the group if it is the first of its key.
     pub(super) fn add(&mut self, row: Row, ev: &Evaluator) -> Result<()> {
-        self.key.clear();
-        for ((_, e), _) in self.items.iter().zip(&self.aggregating).filter(|(_, a)| !**a) {
-            self.key.push(ev.eval(e, &row)?);
-        }
-        let groups = &self.groups;
-        let (found, compared) = self.index.find(&self.key, |i| groups.get(i).map_or(&[][..], |g| g.key.as_slice()));
-        ev.budget.tick(1 + compared as u64)?;
-        let i = match found {
-            Some(i) => i,
+        let node = match self.key_var.and_then(|v| row.get(v)) {
+            Some(Value::Node(id)) => Some(*id),
+            _ => None,
+        };
+        let i = match node.and_then(|id| self.by_node.get(&id)) {
+            Some(&i) => {
+                ev.budget.tick(1)?;
+                i
+            }
             None => {
-                let key = std::mem::take(&mut self.key);
-                let group = self.open(key, Some(&row), ev)?;
-                self.index.add(&group.key, self.groups.len());
-                self.groups.push(group);
-                self.groups.len() - 1
+                let i = self.group_of(&row, ev)?;
+                if let Some(id) = node.filter(|_| self.by_node.len() < BY_NODE_MAX) {
+                    self.by_node.insert(id, i);
+                }
+                i
             }
         };
         if let Some(group) = self.groups.get_mut(i) {
@@ -130,6 +141,25 @@ impl<'p> Groups<'p> {
             }
         }
         Ok(())
+    }
+
+    /// The position of `row`'s group, opened if it is the first of its key.
+    fn group_of(&mut self, row: &Row, ev: &Evaluator) -> Result<usize> {
+        self.key.clear();
+        for ((_, e), _) in self.items.iter().zip(&self.aggregating).filter(|(_, a)| !**a) {
+            self.key.push(ev.eval(e, row)?);
+        }
+        let groups = &self.groups;
+        let (found, compared) = self.index.find(&self.key, |i| groups.get(i).map_or(&[][..], |g| g.key.as_slice()));
+        ev.budget.tick(1 + compared as u64)?;
+        if let Some(i) = found {
+            return Ok(i);
+        }
+        let key = std::mem::take(&mut self.key);
+        let group = self.open(key, Some(row), ev)?;
+        self.index.add(&group.key, self.groups.len());
+        self.groups.push(group);
+        Ok(self.groups.len() - 1)
     }
 
     fn open(&mut self, key: Vec<Value>, first: Option<&Row>, ev: &Evaluator) -> Result<Group> {
@@ -283,6 +313,22 @@ impl Accumulator {
         };
         self.fold.finish(&percentile)
     }
+}
+
+/// The variable every grouping key of `items` reads, if there are keys and each is that
+/// variable or one of its properties.
+fn key_var<'p>(items: &'p [(String, Expr)], aggregating: &[bool]) -> Option<&'p str> {
+    let read = |e: &'p Expr| match &e.kind {
+        ExprKind::Variable(v) => Some(v.as_str()),
+        ExprKind::Property(target, _) => match &target.kind {
+            ExprKind::Variable(v) => Some(v.as_str()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut keys = items.iter().zip(aggregating).filter(|(_, a)| !**a).map(|((_, e), _)| read(e));
+    let first = keys.next()??;
+    keys.all(|v| v == Some(first)).then_some(first)
 }
 
 /// The running value of one aggregate function.

@@ -180,7 +180,7 @@ impl NodeView<'_> {
 }
 
 /// A map by entity id, with a cheap hash (SipHash showed in profiles).
-type IdMap<T> = HashMap<u64, T, BuildHasherDefault<FastHasher>>;
+pub(crate) type IdMap<T> = HashMap<u64, T, BuildHasherDefault<FastHasher>>;
 
 /// Entities a [`Decoded`] keeps of each kind at most.
 const DECODED_MAX: usize = 1 << 16;
