@@ -110,6 +110,12 @@ impl<'a> Tx<'a> {
         }
     }
 
+    /// Whether a read so far met a block not in memory: then the run is thrown away and
+    /// run again once the blocks are fetched ([`Reads::incomplete`]).
+    pub fn incomplete(&self) -> bool {
+        self.reads.incomplete()
+    }
+
     /// The graph as it was when the transaction began.
     pub fn base(&self) -> Graph<'_> {
         Graph::new(self.state, self.reads, None, &self.base_schema).with_decoded(&self.decoded)
