@@ -123,6 +123,10 @@ impl<S: ObjectStore, M: StateMachine> Database<S, M> {
             let tables = self.resident_from(tables, &v.state()).await?;
             let mut cur = self.current.borrow_mut();
             if cur.checkpoint.seq < v.seq && cur.seq >= v.seq {
+                let old = &cur.checkpoint.tables;
+                let gone: Vec<&str> =
+                    old.all().filter(|t| !tables.all().any(|n| n.object == t.object)).map(|t| &*t.object).collect();
+                self.cache.demote(&gone, old.id);
                 cur.checkpoint = Rc::new(Checkpoint { seq: v.seq, time_ms: started, tables: Rc::new(tables) });
                 // A block of records on both sides of `v.seq` stays whole: its entries up to
                 // `v.seq` hold what the tables now hold, unless a newer block overrides them.

@@ -449,6 +449,24 @@ impl BlockCache {
         self.capacity / 4
     }
 
+    /// Makes what only an older table set reads the first to go when room is needed: the
+    /// blocks of tables a checkpoint replaced (`gone`: their object keys) and what was derived
+    /// from table set `old`. A handle reads neither again, yet a load just used them, so by
+    /// recency alone they would outlive the blocks it reads next (each miss of which reruns
+    /// a request). Nothing is dropped: a request still on the old version finds them.
+    pub(super) fn demote(&self, gone: &[&str], old: u64) {
+        let mut inner = self.inner.borrow_mut();
+        for item in inner.items.values_mut() {
+            let dead = match &item.key {
+                CacheKey::Block(id) => gone.contains(&&*id.object),
+                CacheKey::Value(set, _) | CacheKey::Range(set, ..) => *set == old,
+            };
+            if dead {
+                item.used = 0;
+            }
+        }
+    }
+
     fn block(&self, id: &BlockId) -> Option<Rc<Block>> {
         match self.get(Probe::Block(&id.object, id.offset, id.len))? {
             Cached::Block(b) => Some(b),
@@ -1239,6 +1257,24 @@ mod tests {
             cache.value::<u64>(Probe::Value(1, &key)).is_some_and(|v| *v == *n)
         });
         assert_eq!(found.count(), 20_000);
+    }
+
+    /// What a checkpoint replaced goes first, however recently a read used it.
+    #[test]
+    fn demoted_items_are_evicted_before_any_other() {
+        let cache = BlockCache::new(1000);
+        let item = || Cached::Block(Rc::new(Block { data: Vec::new(), starts: Vec::new(), bytes: 100 }));
+        let block = |object: &str, i: u64| BlockId { object: object.into(), offset: i, len: 1 };
+        (0..4).for_each(|i| cache.insert(CacheKey::Block(block("live", i)), item(), 100, true));
+        (0..3).for_each(|i| cache.insert(CacheKey::Value(7, key(i).as_slice().into()), item(), 100, true));
+        (0..3).for_each(|i| cache.insert(CacheKey::Block(block("gone", i)), item(), 100, true));
+        (0..3).for_each(|i| assert!(cache.block(&block("gone", i)).is_some(), "used last"));
+        cache.demote(&["gone"], 7);
+        cache.insert(CacheKey::Value(8, key(0).as_slice().into()), item(), 100, true);
+        // Over by 100: down to 750 bytes, four of the six demoted items going, none other.
+        assert!((0..4).all(|i| cache.block(&block("live", i)).is_some()));
+        assert!(cache.get(Probe::Value(8, &key(0))).is_some());
+        assert_eq!(cache.bytes(), 700);
     }
 
     fn key(i: u32) -> Vec<u8> {
