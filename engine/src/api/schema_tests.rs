@@ -178,6 +178,45 @@ fn ranged() -> Session {
     s
 }
 
+/// An equality seek from a node's map whose key no unequal value shares skips checking the
+/// nodes it finds (`pattern::index_seek`); the rest are checked. Each finds what a label scan
+/// finds.
+#[test]
+fn equality_seeks_in_node_maps_find_the_same_rows_with_and_without_an_index() {
+    let mut s = ranged();
+    let patterns = [
+        "(n:R {p: 7})",
+        "(n:R {p: 7.0})",
+        "(n:R {p: 0})",
+        "(n:R {p: -0.0})",
+        "(n:R {p: 2.5})",
+        "(n:R {p: 9007199254740992})",
+        "(n:R {p: 9007199254740993})",
+        "(n:R {p: 9007199254740992.0})",
+        "(n:R {p: 'ab'})",
+        "(n:R {p: ''})",
+        "(n:R {p: true})",
+        "(n:R {p: [1]})",
+        "(n:R {p: date('2020-01-01')})",
+        "(n:R {p: null})",
+        "(n:R {p: 5, k: 6})",
+        "(n:R {p: 5, k: 9})",
+        "(n:R:S {p: 5})",
+        "(n:R {p: 5, p: 6})",
+    ];
+    let query = |p: &str| format!("MATCH {p} RETURN n.k ORDER BY n.k");
+    let scanned: Vec<String> = patterns.iter().map(|p| s.rows(&query(p))).collect();
+    s.rows("CREATE INDEX FOR (n:R) ON (n.p)");
+    for (p, expected) in patterns.iter().zip(&scanned) {
+        let plan = s.rows(&format!("EXPLAIN {}", query(p)));
+        assert!(plan.contains("NodeIndexSeek"), "{p}: {plan}");
+        assert_eq!(&s.rows(&query(p)), expected, "{p}");
+    }
+    assert_eq!(scanned[0], "[[8],[16]]", "7 and 7.0");
+    assert_eq!(scanned[6], "[[13]]", "2^53 + 1 alone");
+    assert_eq!(scanned[5], "[]", "2^53 shares 2^53 + 1's key, and is not it");
+}
+
 #[test]
 fn range_predicates_find_the_same_rows_with_and_without_an_index() {
     let mut s = ranged();

@@ -112,10 +112,16 @@ fn match_from(
     let (seek, rest_seeks) = seeks.split_first().map_or((&[][..], &[][..]), |(s, r)| (s.as_slice(), r));
     let (part_checks, rest_checks) = checks.split_first().map_or((&[][..], &[][..]), |(c, r)| (c.as_slice(), r));
     let mut wanted = None;
-    for start in candidates(ev, &part.element.start, seek, &row)? {
+    let (starts, fitting) = candidates(ev, &part.element.start, seek, &row)?;
+    for start in starts {
         ev.budget.tick(1)?;
         let mut r = row.clone();
-        if !bind_node(ev, &part.element.start, start, &mut r, &mut wanted)? || !passes(ev, part_checks.first(), &r)? {
+        let bound = if fitting {
+            bind_var(&part.element.start, start, &mut r)
+        } else {
+            bind_node(ev, &part.element.start, start, &mut r, &mut wanted)?
+        };
+        if !bound || !passes(ev, part_checks.first(), &r)? {
             continue;
         }
         // The path is only built for a path variable.
@@ -620,12 +626,14 @@ fn props_match(have: &BTreeMap<String, Value>, wanted: &BTreeMap<String, Value>)
     wanted.iter().all(|(k, v)| have.get(k).and_then(|h| h.cypher_eq(v)) == Some(true))
 }
 
-/// Nodes that could stand for `node` given the row: the bound one, a label's, or all.
-fn candidates(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> Result<Vec<NodeId>> {
+/// Nodes that could stand for `node` given the row: the bound one, an index's, a label's, or
+/// all; and whether each is known to fit the pattern's labels and property map (an exact
+/// index seek, [`index_seek`]), so that only its variable is left to bind.
+fn candidates(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> Result<(Vec<NodeId>, bool)> {
     if let Some(v) = &node.var {
         match row.get(&v.name) {
-            Some(Value::Node(id)) => return Ok(vec![*id]),
-            Some(Value::Null) => return Ok(vec![]),
+            Some(Value::Node(id)) => return Ok((vec![*id], false)),
+            Some(Value::Null) => return Ok((vec![], false)),
             Some(other) => {
                 return Err(Error::runtime(
                     Code::TypeError,
@@ -639,28 +647,40 @@ fn candidates(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> R
     if let Some(found) = index_seek(ev, node, seek, row)? {
         return Ok(found);
     }
-    Ok(match node.labels.first() {
+    let all = match node.labels.first() {
         Some(label) => ev.graph.nodes_with_label(&label.name),
         None => ev.graph.node_ids(),
-    })
+    };
+    Ok((all, false))
 }
 
 /// The nodes an index finds for the node pattern, if one covers a label and a property of its
-/// map or its `seek` ([`plan::index_seek`]): a superset, since [`bind_node`] and `WHERE` still
-/// check every candidate.
-fn index_seek(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> Result<Option<Vec<NodeId>>> {
+/// map or its `seek` ([`plan::index_seek`]): a superset, which [`bind_node`] and `WHERE` check,
+/// unless the seek is exact (the `bool`): the pattern is one label and a map of the one
+/// property the index keeps, and the value's index key is its alone (a string, a boolean, a
+/// number below 2^53 in magnitude, all of whose equals are equal as numbers): an index entry
+/// is written in the same commit as the node's value, so each node found fits.
+fn index_seek(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> Result<Option<(Vec<NodeId>, bool)>> {
     let g = ev.graph;
     let found = match plan::index_seek(node, seek, |label, property| g.index_on(label, property).map(|(n, _)| n)) {
         None => return Ok(None),
-        Some(IndexSeek::Equal { index, value }) => match ev.eval(value, row)? {
-            Value::Null => Vec::new(),
-            value => g.index_candidates(index, &value),
-        },
+        Some(IndexSeek::Equal { index, value: expr }) => {
+            let value = ev.eval(expr, row)?;
+            let only_entry = match &node.props {
+                Some(Expr { kind: ExprKind::Map(entries), .. }) => {
+                    matches!(entries.as_slice(), [(_, e)] if std::ptr::eq(e, expr))
+                }
+                _ => false,
+            };
+            let exact = node.labels.len() == 1 && only_entry && exact_key(&value);
+            let found = if value.is_null() { Vec::new() } else { g.index_candidates(index, &value) };
+            return Ok(Some((found, exact)));
+        }
         Some(IndexSeek::Range { index, bounds }) => {
             let (mut lower, mut upper) = (Unbounded, Unbounded);
             for (op, s) in bounds {
                 let Some((low, high)) = range_bounds(op, ev.eval(s.value, row)?) else {
-                    return Ok(Some(Vec::new()));
+                    return Ok(Some((Vec::new(), false)));
                 };
                 lower = tighter(lower, low, Ordering::Greater);
                 upper = tighter(upper, high, Ordering::Less);
@@ -668,7 +688,19 @@ fn index_seek(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> R
             g.index_range(index, lower.as_ref(), upper.as_ref())
         }
     };
-    Ok(Some(found))
+    Ok(Some((found, false)))
+}
+
+/// Whether only values equal to `v` share its index key (see `docs/format.md`: numbers are
+/// keyed as floats, so integers beyond 2^53 share keys; lists and temporal values by hash).
+fn exact_key(v: &Value) -> bool {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match v {
+        Value::Bool(_) | Value::String(_) => true,
+        Value::Int(i) => i.unsigned_abs() < 1 << 53,
+        Value::Float(f) => f.abs() < EXACT,
+        _ => false,
+    }
 }
 
 /// The values `property op value` admits as bounds; `None` when it admits none (a null value,
@@ -772,16 +804,21 @@ fn bind_node<'p>(
             return Ok(false);
         }
     }
+    Ok(bind_var(node, id, row))
+}
+
+/// Binds the node pattern's variable to `id`; false if the row binds it to something else.
+fn bind_var(node: &NodePattern, id: NodeId, row: &mut Row) -> bool {
     if let Some(v) = &node.var {
         match row.get(&v.name) {
-            Some(Value::Node(bound)) => return Ok(*bound == id),
-            Some(_) => return Ok(false),
+            Some(Value::Node(bound)) => return *bound == id,
+            Some(_) => return false,
             None => {
                 row.insert(&v.name, Value::Node(id));
             }
         }
     }
-    Ok(true)
+    true
 }
 
 impl Evaluator<'_> {

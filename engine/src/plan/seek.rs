@@ -72,9 +72,13 @@ pub fn index_seek<'e, N>(
         Some(Expr { kind: ExprKind::Map(entries), .. }) => entries.as_slice(),
         _ => &[],
     };
+    // A key given twice keeps its last value, as the map does.
+    let last = |(i, (k, _)): &(usize, &(Ident, Expr))| map.iter().skip(i + 1).all(|(l, _)| l.name != k.name);
     let equalities = map
         .iter()
-        .map(|(k, e)| (k.name.as_str(), e))
+        .enumerate()
+        .filter(last)
+        .map(|(_, (k, e))| (k.name.as_str(), e))
         .chain(seeks.iter().filter(|s| s.op == SeekOp::Eq).map(|s| (s.property, s.value)));
     for label in &node.labels {
         for (property, value) in equalities.clone() {
