@@ -140,6 +140,16 @@ impl Block {
     }
 
     /// The position of `key`, or where it would be.
+    /// Whether a key in `[lo, hi)` (`hi` `None`: to the end) may be here: the block's first
+    /// and last keys bound it (two compares spare a search of a block that holds other kinds
+    /// of keys, e.g. a layer of new relationships asked for index entries).
+    fn may_hold(&self, lo: &[u8], hi: Option<&[u8]>) -> bool {
+        match self.len().checked_sub(1) {
+            Some(last) => self.key(last) >= lo && hi.is_none_or(|hi| self.key(0) < hi),
+            None => false,
+        }
+    }
+
     pub(super) fn position(&self, key: &[u8]) -> Result<usize, usize> {
         self.starts.binary_search_by(|&start| self.key_at(start).cmp(key))
     }
@@ -1112,6 +1122,9 @@ fn layer_range<'a>(layer: &'a Layer, lo: &[u8], hi: Option<&[u8]>, limit: usize)
 
 /// An in-memory block's entries in `[lo, hi)` (at most `limit`).
 fn block_range<'a>(block: &'a Block, lo: &[u8], hi: Option<&[u8]>, limit: usize) -> Vec<EntryRef<'a>> {
+    if !block.may_hold(lo, hi) {
+        return Vec::new();
+    }
     let start = block.position(lo).unwrap_or_else(|at| at);
     (start..block.len())
         .map(|i| (block.key(i), block.value(i)))
@@ -1220,6 +1233,23 @@ mod tests {
 
     fn held_entries(block: &Block) -> Vec<Entry> {
         (0..block.len()).map(|i| (block.key(i).to_vec(), block.value(i).map(<[u8]>::to_vec))).collect()
+    }
+
+    #[test]
+    fn a_block_may_hold_a_range_exactly_when_a_key_lies_in_it() {
+        let layer: Layer = (10..20).map(|i| (key(i * 2), Some(vec![1]))).collect();
+        let block = Block::from_layer(&layer).unwrap();
+        let empty = Block::from_layer(&Layer::new()).unwrap();
+        for lo in 0..45 {
+            for hi in (lo..46).map(Some).chain([None]) {
+                let (l, h) = (key(lo), hi.map(key));
+                let any = (0..block.len())
+                    .any(|i| block.key(i) >= l.as_slice() && h.as_deref().is_none_or(|h| block.key(i) < h));
+                assert!(!any || block.may_hold(&l, h.as_deref()), "[{lo}, {hi:?}) holds a key");
+                assert_eq!(block_range(&block, &l, h.as_deref(), usize::MAX).is_empty(), !any, "[{lo}, {hi:?})");
+                assert!(!empty.may_hold(&l, h.as_deref()));
+            }
+        }
     }
 
     #[test]
