@@ -9,7 +9,7 @@ use super::pipeline::{Flow, Sink, GO, STOP};
 use super::{row_bytes, Evaluator, Row};
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
-use crate::graph::{Adjacent, NodeId, NodeView, Path, RelId, Value};
+use crate::graph::{kv, Adjacent, NodeId, NodeView, Path, RelId, Value};
 use crate::plan::{self, IndexSeek, RangeOp, Seek};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -657,9 +657,9 @@ fn candidates(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> R
 /// The nodes an index finds for the node pattern, if one covers a label and a property of its
 /// map or its `seek` ([`plan::index_seek`]): a superset, which [`bind_node`] and `WHERE` check,
 /// unless the seek is exact (the `bool`): the pattern is one label and a map of the one
-/// property the index keeps, and the value's index key is its alone (a string, a boolean, a
-/// number below 2^53 in magnitude, all of whose equals are equal as numbers): an index entry
-/// is written in the same commit as the node's value, so each node found fits.
+/// property the index keeps, and the value's index key is its alone
+/// ([`kv::index_value_is_exact`]): an index entry is written in the same commit as the node's
+/// value, so each node found fits.
 fn index_seek(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> Result<Option<(Vec<NodeId>, bool)>> {
     let g = ev.graph;
     let found = match plan::index_seek(node, seek, |label, property| g.index_on(label, property).map(|(n, _)| n)) {
@@ -672,7 +672,7 @@ fn index_seek(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> R
                 }
                 _ => false,
             };
-            let exact = node.labels.len() == 1 && only_entry && exact_key(&value);
+            let exact = node.labels.len() == 1 && only_entry && kv::index_value_is_exact(&value);
             let found = if value.is_null() { Vec::new() } else { g.index_candidates(index, &value) };
             return Ok(Some((found, exact)));
         }
@@ -689,18 +689,6 @@ fn index_seek(ev: &Evaluator, node: &NodePattern, seek: &[Seek], row: &Row) -> R
         }
     };
     Ok(Some((found, false)))
-}
-
-/// Whether only values equal to `v` share its index key (see `docs/format.md`: numbers are
-/// keyed as floats, so integers beyond 2^53 share keys; lists and temporal values by hash).
-fn exact_key(v: &Value) -> bool {
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    match v {
-        Value::Bool(_) | Value::String(_) => true,
-        Value::Int(i) => i.unsigned_abs() < 1 << 53,
-        Value::Float(f) => f.abs() < EXACT,
-        _ => false,
-    }
 }
 
 /// The values `property op value` admits as bounds; `None` when it admits none (a null value,

@@ -215,15 +215,18 @@ pub fn index_prefix(name: &str) -> Vec<u8> {
 
 /// The entries of index `name` for values that encode to `value` (see [`index_value`]).
 pub fn index_value_prefix(name: &str, value: &[u8]) -> Vec<u8> {
-    let mut k = tagged_str(INDEX, name, value.len());
+    index_value_prefix_with_room(name, value, 0)
+}
+
+/// [`index_value_prefix`] with room for `extra` more bytes.
+fn index_value_prefix_with_room(name: &str, value: &[u8], extra: usize) -> Vec<u8> {
+    let mut k = tagged_str(INDEX, name, value.len() + extra);
     k.extend_from_slice(value);
     k
 }
 
 pub fn index_key(name: &str, value: &[u8], node: NodeId) -> Vec<u8> {
-    let mut k = tagged_str(INDEX, name, value.len() + 8);
-    k.extend_from_slice(value);
-    with_id(k, node)
+    with_id(index_value_prefix_with_room(name, value, 8), node)
 }
 
 /// Value classes in index keys, in key order.
@@ -235,9 +238,10 @@ const CLASS_OTHER: u8 = 4;
 /// A property value as it sorts in an index: equal values (in Cypher's sense: `1 = 1.0`)
 /// encode equally, and numbers and strings encode in their order, so equality is one prefix
 /// and a range of numbers or strings one key range. Integers are placed by their nearest
-/// float, so distinct large integers may share a key: an index finds a superset, which every
-/// caller verifies. Other values (lists, temporal values) are placed by their equivalence
-/// hint: equality only. `None`: not indexed (null, NaN: equal to nothing).
+/// float, so distinct large integers may share a key: an index finds a superset, which a
+/// caller verifies unless [`index_value_is_exact`]. Other values (lists, temporal values) are
+/// placed by their equivalence hint: equality only. `None`: not indexed (null, NaN: equal to
+/// nothing).
 pub fn index_value(v: &Value) -> Option<Vec<u8>> {
     Some(match v {
         Value::Null => return None,
@@ -252,6 +256,19 @@ pub fn index_value(v: &Value) -> Option<Vec<u8>> {
             k
         }
     })
+}
+
+/// Whether only values equal to `v` share its [`index_value`]: strings, booleans, and numbers
+/// below 2^53 in magnitude (every integer there is a float exactly, and larger integers key as
+/// floats of at least 2^53); not lists and temporal values (keyed by a hash).
+pub fn index_value_is_exact(v: &Value) -> bool {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match v {
+        Value::Bool(_) | Value::String(_) => true,
+        Value::Int(i) => i.unsigned_abs() < 1 << 53,
+        Value::Float(f) => f.abs() < EXACT,
+        _ => false,
+    }
 }
 
 /// A float's bits flipped so that byte order is numeric order (`-0.0` as `0.0`).

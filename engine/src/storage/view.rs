@@ -139,7 +139,6 @@ impl Block {
         self.data.get(value..end)
     }
 
-    /// The position of `key`, or where it would be.
     /// Whether a key in `[lo, hi)` (`hi` `None`: to the end) may be here: the block's first
     /// and last keys bound it (two compares spare a search of a block that holds other kinds
     /// of keys, e.g. a layer of new relationships asked for index entries).
@@ -150,6 +149,7 @@ impl Block {
         }
     }
 
+    /// The position of `key`, or where it would be.
     pub(super) fn position(&self, key: &[u8]) -> Result<usize, usize> {
         self.starts.binary_search_by(|&start| self.key_at(start).cmp(key))
     }
