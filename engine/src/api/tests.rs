@@ -469,6 +469,48 @@ fn shortest_paths_between_bound_nodes_are_those_of_the_search_by_length() {
     assert!(found > 150, "only {found} of the searches found a path");
 }
 
+/// A label's nodes expanded in node order read their adjacency lists ahead, a window of nodes
+/// at a time (`graph::AdjacencyWindow`), which the block cache keeps by its key range when
+/// the lists are in tables: each type over the same nodes must still find its own lists, cold
+/// and cached, as a pattern with no type (no read ahead) finds them.
+#[test]
+fn expansions_in_node_order_find_each_types_own_relationships() {
+    let mut s = Session::new();
+    s.rows("UNWIND range(0, 299) AS i CREATE (:N {i: i})");
+    for (t, m, skip) in [("AB", 7, 3), ("KNOWS", 11, 4), ("KNOWSS", 13, 5), ("ZZZ", 17, 2)] {
+        s.rows(&format!(
+            "MATCH (a:N), (b:N) WHERE b.i = (a.i * {m} + 3) % 300 AND a.i % {skip} <> 0 CREATE (a)-[:{t}]->(b)"
+        ));
+    }
+    // Enough commits for a checkpoint; a handle opened after it reads the lists from tables.
+    for i in 0..32 {
+        s.rows(&format!("CREATE (:Other {{i: {i}}})"));
+    }
+    assert!(block_on(s.db.maybe_checkpoint(&5_000u64)).unwrap());
+    let mut tables = s.reopen();
+    for session in [&mut s, &mut tables] {
+        for _ in 0..2 {
+            for t in ["KNOWS", "AB", "ZZZ", "KNOWSS"] {
+                for (pattern, filter) in
+                    [("(a:N)-[:$]->(b)", ""), ("(b)<-[:$]-(a:N)", ""), ("(a:N)-[r]->(b)", "type(r) = '$'")]
+                {
+                    let mut q = format!("MATCH {pattern} WHERE a.i % 3 <> 1");
+                    if !filter.is_empty() {
+                        q = format!("{q} AND {filter}");
+                    }
+                    let q = format!("{q} RETURN a.i, collect(b.i) ORDER BY a.i").replace('$', t);
+                    let rows = session.rows(&q);
+                    assert!(rows.len() > 500, "{q}: {rows}");
+                    if filter.is_empty() {
+                        let unread = format!("MATCH (a:N)-[r]->(b) WHERE a.i % 3 <> 1 AND type(r) = '{t}' RETURN a.i, collect(b.i) ORDER BY a.i");
+                        assert_eq!(rows, session.rows(&unread), "{q}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn big_commits_make_a_checkpoint_due_before_32_of_them() {
     let mut s = super::golden::Session::new();

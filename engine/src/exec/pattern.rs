@@ -9,12 +9,11 @@ use super::pipeline::{Flow, Sink, GO, STOP};
 use super::{row_bytes, Evaluator, Row};
 use crate::cypher::ast::*;
 use crate::error::{Code, Error, Result};
-use crate::graph::{kv, Adjacent, NodeId, NodeView, Path, RelId, Value};
+use crate::graph::{kv, Adjacency, Adjacent, NodeId, NodeView, Path, RelId, Value};
 use crate::plan::{self, IndexSeek, RangeOp, Seek};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::Bound::{self, Excluded, Included, Unbounded};
-use std::rc::Rc;
 
 /// Upper bound on hops for an unbounded variable-length relationship.
 pub(super) const MAX_VAR_LENGTH: u64 = 64;
@@ -564,14 +563,14 @@ fn var_length(
 /// Relationships from a node with their far nodes: one adjacency list as the graph keeps it
 /// (not copied), or gathered from several (each direction in id order).
 enum Hops {
-    Kept(Rc<Vec<Adjacent>>),
+    Kept(Adjacency),
     Gathered(Vec<Adjacent>),
 }
 
 impl Hops {
     fn iter(&self) -> impl Iterator<Item = (RelId, NodeId)> + '_ {
         let list = match self {
-            Hops::Kept(list) => list.as_slice(),
+            Hops::Kept(list) => list,
             Hops::Gathered(list) => list.as_slice(),
         };
         list.iter().map(|a| (a.rel, a.other))

@@ -117,6 +117,11 @@ fn adjacency_prefix_with_room(outgoing: bool, node: NodeId, rel_type: Option<&st
     k
 }
 
+/// The node an adjacency entry's key belongs to.
+pub fn adjacency_node(key: &[u8]) -> Option<NodeId> {
+    Some(NodeId::from_be_bytes(key.get(1..9)?.try_into().ok()?))
+}
+
 /// A relationship's adjacency entry in one direction: key, and the far node as value.
 pub fn adjacency(outgoing: bool, id: RelId, r: &RelData) -> (Vec<u8>, Vec<u8>) {
     let (from, to) = if outgoing { (r.start, r.end) } else { (r.end, r.start) };

@@ -119,6 +119,75 @@ pub struct Decoded {
     /// The node [`Graph::with_node`] read last: a row's pattern, filters and projections read
     /// the same node a few times in a row.
     last: RefCell<Option<(NodeId, Stored)>>,
+    /// The adjacency lists read ahead ([`AdjacencyWindow`]), and the node whose lists
+    /// [`Graph::adjacent`] was asked for last (which tells reads in node order).
+    window: RefCell<Option<Rc<AdjacencyWindow>>>,
+    last_adjacent: std::cell::Cell<Option<NodeId>>,
+}
+
+/// Nodes whose adjacency lists (of one direction and type) one read ahead gets: the nodes
+/// with ids in `[k * WINDOW, (k + 1) * WINDOW)`, so that the same window has the same range
+/// (and the block cache keeps it across requests).
+const WINDOW: NodeId = 64;
+
+/// How far past the last node whose lists were asked for the next one may be for the reads
+/// to count as in node order (a label's nodes, some dropped by a filter).
+const WINDOW_GAP: NodeId = 8;
+
+/// The adjacency lists of one direction and type of the nodes in `[first, end)`, read with one
+/// range read when a run reads lists in node order (a label's nodes, expanded): one cache
+/// probe and one search of the tables for `WINDOW` nodes instead of one for each.
+#[derive(Debug)]
+pub struct AdjacencyWindow {
+    outgoing: bool,
+    rel_type: String,
+    first: NodeId,
+    end: NodeId,
+    /// The nodes that have a list, ascending, and where each one's list starts in `lists`.
+    nodes: Vec<NodeId>,
+    starts: Vec<u32>,
+    lists: Vec<Adjacent>,
+}
+
+impl AdjacencyWindow {
+    fn covers(&self, node: NodeId, outgoing: bool, rel_type: &str) -> bool {
+        (self.first..self.end).contains(&node) && self.outgoing == outgoing && self.rel_type == rel_type
+    }
+
+    /// `node`'s list, as `lists[start..end]`.
+    fn list(&self, node: NodeId) -> (u32, u32) {
+        match self.nodes.binary_search(&node) {
+            Ok(i) => {
+                let end = self.starts.get(i + 1).copied().unwrap_or(self.lists.len() as u32);
+                (self.starts.get(i).copied().unwrap_or(end), end)
+            }
+            Err(_) => (0, 0),
+        }
+    }
+}
+
+/// A node's relationships of one direction (and of one type, if one was asked for) in key
+/// order: a list the block cache keeps, or a part of a window's lists.
+#[derive(Clone, Debug)]
+pub enum Adjacency {
+    List(Rc<Vec<Adjacent>>),
+    Window(Rc<AdjacencyWindow>, u32, u32),
+}
+
+impl Default for Adjacency {
+    fn default() -> Self {
+        Adjacency::List(Rc::default())
+    }
+}
+
+impl std::ops::Deref for Adjacency {
+    type Target = [Adjacent];
+    fn deref(&self) -> &[Adjacent] {
+        match self {
+            Adjacency::List(list) => list,
+            Adjacency::Window(w, start, end) => w.lists.get(*start as usize..*end as usize).unwrap_or_default(),
+        }
+    }
 }
 
 /// A node as [`Graph::with_node`] finds it: decoded, or the stored bytes of [`kv::node_value`].
@@ -353,8 +422,26 @@ impl<'a> Graph<'a> {
     }
 
     /// The relationships leaving (`outgoing`) or entering `node`, of one type or of any.
-    /// Decoded once per checkpoint and kept in the block cache while nothing newer touches it.
-    pub fn adjacent(&self, node: NodeId, outgoing: bool, rel_type: Option<&str>) -> Rc<Vec<Adjacent>> {
+    /// Decoded once per checkpoint and kept in the block cache while nothing newer touches it;
+    /// read ahead for the next nodes when a run asks for one type's lists in node order.
+    pub fn adjacent(&self, node: NodeId, outgoing: bool, rel_type: Option<&str>) -> Adjacency {
+        if let (Some(t), Some(d)) = (rel_type, self.decoded) {
+            let last = d.last_adjacent.replace(Some(node));
+            let kept = d.window.borrow().as_ref().filter(|w| w.covers(node, outgoing, t)).cloned();
+            let in_order = || last.is_some_and(|last| last < node && node - last <= WINDOW_GAP);
+            let window = match kept {
+                Some(w) => Some(w),
+                None if in_order() => {
+                    self.window(node, outgoing, t).inspect(|w| *d.window.borrow_mut() = Some(w.clone()))
+                }
+                None => None,
+            };
+            // A window holds what the state held; the transaction's writes in its range win.
+            if let Some(w) = window.filter(|w| !self.writes_within(&window_range(w.first, w.end, outgoing, t))) {
+                let (start, end) = w.list(node);
+                return Adjacency::Window(w, start, end);
+            }
+        }
         let prefix = kv::adjacency_prefix(outgoing, node, rel_type);
         let decode = |entries: &[LiveRef]| {
             let adjacent = |(k, v): &LiveRef| kv::decode_adjacency(k, v).map(|(rel, _, other)| Adjacent { rel, other });
@@ -363,8 +450,50 @@ impl<'a> Graph<'a> {
             Ok((list, bytes))
         };
         let end = prefix_end(&prefix);
-        self.decoded(self.state.range_decoded(self.reads, self.writes, (&prefix, end.as_deref()), decode))
-            .unwrap_or_default()
+        Adjacency::List(
+            self.decoded(self.state.range_decoded(self.reads, self.writes, (&prefix, end.as_deref()), decode))
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The window of `node`'s lists of `rel_type` ([`AdjacencyWindow`]), read from the state
+    /// alone (not the writes); `None` past the last window.
+    fn window(&self, node: NodeId, outgoing: bool, rel_type: &str) -> Option<Rc<AdjacencyWindow>> {
+        let first = node - node % WINDOW;
+        let end = first.checked_add(WINDOW)?;
+        let (lo, hi) = window_range(first, end, outgoing, rel_type);
+        let decode = |entries: &[LiveRef]| {
+            let mut w = AdjacencyWindow {
+                outgoing,
+                rel_type: rel_type.to_string(),
+                first,
+                end,
+                nodes: Vec::new(),
+                starts: Vec::new(),
+                lists: Vec::new(),
+            };
+            for (k, v) in entries {
+                let (rel, t, other) = kv::decode_adjacency(k, v)?;
+                // (Node `end`'s entries in the range are of types before `rel_type`.)
+                let Some(at) = kv::adjacency_node(k).filter(|_| t == rel_type) else { continue };
+                if w.nodes.last() != Some(&at) {
+                    w.nodes.push(at);
+                    w.starts.push(w.lists.len() as u32);
+                }
+                w.lists.push(Adjacent { rel, other });
+            }
+            let bytes = std::mem::size_of_val(w.lists.as_slice()) + 12 * w.nodes.len() + 64;
+            Ok((w, bytes))
+        };
+        self.decoded(self.state.range_decoded(self.reads, None, (&lo, Some(&hi)), decode))
+    }
+
+    /// Whether the writes hold an entry in `[lo, hi)`.
+    fn writes_within(&self, (lo, hi): &(Vec<u8>, Vec<u8>)) -> bool {
+        self.writes.is_some_and(|w| {
+            !w.is_empty()
+                && w.range::<[u8], _>((Bound::Included(lo.as_slice()), Bound::Excluded(hi.as_slice()))).next().is_some()
+        })
     }
 
     pub fn outgoing(&self, node: NodeId) -> Vec<RelId> {
@@ -446,6 +575,15 @@ const V_TIME: u8 = 9;
 const V_LOCALDATETIME: u8 = 10;
 const V_DATETIME: u8 = 11;
 const V_DURATION: u8 = 12;
+
+/// The key range a window of the lists of `rel_type` of nodes `[first, end)` reads: from the
+/// first node's lists to the last node's, and on into node `end`'s up to its lists of
+/// `rel_type` (the window keeps only `rel_type`'s entries, so none of node `end`'s). That end
+/// names the type, so each type's window over the same nodes is a range of its own, cached
+/// apart.
+fn window_range(first: NodeId, end: NodeId, outgoing: bool, rel_type: &str) -> (Vec<u8>, Vec<u8>) {
+    (kv::adjacency_prefix(outgoing, first, None), kv::adjacency_prefix(outgoing, end, Some(rel_type)))
+}
 
 fn encode_index(w: &mut Writer, name: &str, def: Option<&IndexDef>) {
     match def {

@@ -321,3 +321,52 @@ fn reading_a_node_in_place_sees_the_transactions_writes() {
     assert_eq!(tx.graph().node_property(a, "v"), None, "a deleted node has no properties");
     assert_eq!(view(&state, &reads, &Schema::new()).node_property(a, "v"), Some(Value::Int(1)));
 }
+
+#[test]
+fn adjacency_read_ahead_in_node_order_finds_each_nodes_own_lists() {
+    // 200 nodes over four windows; relationships of types that sort before "KNOWS" (shorter,
+    // or as long and less), after it (longer), and "KNOWS" itself, both ways, from nodes at
+    // and around the windows' edges.
+    let types = ["AB", "AAAAA", "KNOWS", "KNOWSS", "ZZZZZZZ"];
+    let mut state = State::default();
+    let mut ids = Vec::new();
+    commit(&mut state, |tx| {
+        ids = (0..200).map(|_| tx.create_node(labels(&["N"]), Properties::new()).unwrap()).collect();
+        for (i, &a) in ids.iter().enumerate() {
+            for (j, t) in types.iter().enumerate() {
+                for k in 0..(i * 7 + j) % 4 {
+                    tx.create_rel(t, a, ids[(i * 13 + j + k) % ids.len()], Properties::new()).unwrap();
+                }
+            }
+        }
+    });
+    let (reads, schema) = (Reads::unbounded(), Schema::new());
+    let alone = view(&state, &reads, &schema);
+    let mut tx = Tx::new(&state, &reads);
+    for t in types {
+        for outgoing in [true, false] {
+            // In node order (every node, then every third), and out of order (from the end).
+            let orders: [Vec<NodeId>; 3] =
+                [ids.clone(), ids.iter().copied().step_by(3).collect(), ids.iter().rev().copied().collect()];
+            for order in orders {
+                for &n in &order {
+                    assert_eq!(&*tx.graph().adjacent(n, outgoing, Some(t)), &*alone.adjacent(n, outgoing, Some(t)));
+                }
+            }
+        }
+    }
+    let kept = |tx: &Tx| tx.graph().decoded.is_some_and(|d| d.window.borrow().is_some());
+    assert!(kept(&tx), "reads in node order read ahead");
+    // A relationship the transaction creates inside a window it has read is seen there.
+    let (a, b) = (ids[70], ids[3]);
+    let before: Vec<Adjacent> = tx.graph().adjacent(a, true, Some("KNOWS")).to_vec();
+    let r = tx.create_rel("KNOWS", a, b, Properties::new()).unwrap();
+    for &n in &ids[60..80] {
+        let list = tx.graph().adjacent(n, true, Some("KNOWS"));
+        if n == a {
+            assert_eq!(list.to_vec(), [before.clone(), vec![Adjacent { rel: r, other: b }]].concat());
+        } else {
+            assert_eq!(&*list, &*alone.adjacent(n, true, Some("KNOWS")));
+        }
+    }
+}
