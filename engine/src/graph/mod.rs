@@ -21,9 +21,9 @@ mod zones_data;
 
 use crate::storage::codec::{Reader, Writer};
 use crate::storage::view::prefix_end;
-use crate::storage::view::{FastHasher, LiveRef, Stored};
+use crate::storage::view::{Block, FastHasher, LiveRef, Stored};
 use crate::storage::{Error, Layer, Reads, State, StateMachine};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::BuildHasherDefault;
 use std::ops::Bound;
@@ -119,20 +119,56 @@ pub struct Decoded {
     /// The node [`Graph::with_node`] read last: a row's pattern, filters and projections read
     /// the same node a few times in a row.
     last: RefCell<Option<(NodeId, Stored)>>,
-    /// The adjacency lists read ahead ([`AdjacencyWindow`]), and the node whose lists
-    /// [`Graph::adjacent`] was asked for last (which tells reads in node order).
+    /// The adjacency lists read ahead ([`AdjacencyWindow`]), and which lists were asked for.
     window: RefCell<Option<Rc<AdjacencyWindow>>>,
-    last_adjacent: std::cell::Cell<Option<NodeId>>,
+    adjacent_order: InOrder,
+    /// The nodes read ahead from the state, and which nodes were read from the tables.
+    node_window: RefCell<Option<NodeWindow>>,
+    node_order: InOrder,
 }
 
-/// Nodes whose adjacency lists (of one direction and type) one read ahead gets: the nodes
-/// with ids in `[k * WINDOW, (k + 1) * WINDOW)`, so that the same window has the same range
-/// (and the block cache keeps it across requests).
+/// Ids one read ahead gets: those in `[k * WINDOW, (k + 1) * WINDOW)`, so that the same
+/// window has the same key range (and the block cache keeps it across requests).
 const WINDOW: NodeId = 64;
 
-/// How far past the last node whose lists were asked for the next one may be for the reads
-/// to count as in node order (a label's nodes, some dropped by a filter).
-const WINDOW_GAP: NodeId = 8;
+/// The window of ids `id` is in, `[first, end)`.
+fn window_of(id: NodeId) -> Option<(NodeId, NodeId)> {
+    let first = id - id % WINDOW;
+    Some((first, first.checked_add(WINDOW)?))
+}
+
+/// Bytes of nodes a window copies at most ([`State::range_block`]).
+const NODE_WINDOW_BYTES: usize = 64 << 10;
+
+/// The nodes with ids in `[first, first + WINDOW)` as the state holds them, copied into one
+/// block (`None`: too many bytes to copy, read them one by one).
+#[derive(Debug)]
+struct NodeWindow {
+    first: NodeId,
+    block: Option<Rc<Block>>,
+    /// For each id of the window, 1 + its entry in the block (0: no such node).
+    slots: [u8; WINDOW as usize],
+}
+
+impl NodeWindow {
+    fn slot(&self, id: NodeId) -> Option<&u8> {
+        self.slots.get(usize::try_from(id.checked_sub(self.first)?).ok()?)
+    }
+}
+
+/// The last id asked for, which tells reads in id order (a label's nodes, some dropped by a
+/// filter): the next id at most [`InOrder::GAP`] past the last.
+#[derive(Debug, Default)]
+struct InOrder(Cell<Option<NodeId>>);
+
+impl InOrder {
+    const GAP: NodeId = 8;
+
+    /// Records `id` as asked for; whether it follows the last one in order.
+    fn next(&self, id: NodeId) -> bool {
+        self.0.replace(Some(id)).is_some_and(|last| last < id && id - last <= Self::GAP)
+    }
+}
 
 /// The adjacency lists of one direction and type of the nodes in `[first, end)`, read with one
 /// range read when a run reads lists in node order (a label's nodes, expanded): one cache
@@ -359,20 +395,54 @@ impl<'a> Graph<'a> {
         {
             return Some(bytes);
         }
-        let bytes = match self.remembered(id, |d| &d.stored) {
-            Some(bytes) => bytes,
-            None => {
-                let bytes = self.state.get_stored(self.reads, &kv::node_key_inline(id))?;
-                if let (Some(d), false) = (self.decoded, bytes.in_block()) {
-                    remember(&d.stored, id, &bytes);
+        let bytes = match self.read_ahead(id) {
+            Some(found) => found?,
+            None => match self.remembered(id, |d| &d.stored) {
+                Some(bytes) => bytes,
+                None => {
+                    let bytes = self.state.get_stored(self.reads, &kv::node_key_inline(id))?;
+                    match (self.decoded, bytes.in_block()) {
+                        (Some(d), false) => remember(&d.stored, id, &bytes),
+                        (Some(d), true) => drop(d.node_order.next(id)),
+                        (None, _) => {}
+                    }
+                    bytes
                 }
-                bytes
-            }
+            },
         };
         if let Some(d) = self.decoded {
             *d.last.borrow_mut() = Some((id, bytes.clone()));
         }
         Some(bytes)
+    }
+
+    /// Node `id`'s bytes in the state from the window of nodes read ahead (`Some(None)`: no
+    /// such node), when one covers it: a run that reads nodes from the tables in id order (a
+    /// label's nodes) reads the next ones with one range read, which spares a search of the
+    /// tables for each. `None`: read it alone.
+    fn read_ahead(&self, id: NodeId) -> Option<Option<Stored>> {
+        let d = self.decoded?;
+        let mut window = d.node_window.borrow_mut();
+        if window.as_ref().and_then(|w| w.slot(id)).is_none() {
+            if !d.node_order.next(id) {
+                return None;
+            }
+            let (first, end) = window_of(id)?;
+            let (lo, hi) = (kv::node_key_inline(first), kv::node_key_inline(end));
+            let block = self.state.range_block(self.reads, &lo, &hi, NODE_WINDOW_BYTES);
+            let mut slots = [0; WINDOW as usize];
+            for at in 0..block.as_ref().map_or(0, |b| b.len()) {
+                let slot = block.as_ref().and_then(|b| kv::trailing_id(b.key(at))?.checked_sub(first));
+                if let (Some(slot), Ok(entry)) = (slot.and_then(|s| slots.get_mut(s as usize)), u8::try_from(at + 1)) {
+                    *slot = entry;
+                }
+            }
+            *window = Some(NodeWindow { first, block, slots });
+        }
+        d.node_order.next(id);
+        let w = window.as_ref()?;
+        let block = w.block.as_ref()?;
+        Some(w.slot(id).and_then(|&s| Stored::entry(block, usize::from(s).checked_sub(1)?)))
     }
 
     /// The value of property `key` of node `id` (`Null` if it has none); `None`: no such node.
@@ -426,12 +496,11 @@ impl<'a> Graph<'a> {
     /// read ahead for the next nodes when a run asks for one type's lists in node order.
     pub fn adjacent(&self, node: NodeId, outgoing: bool, rel_type: Option<&str>) -> Adjacency {
         if let (Some(t), Some(d)) = (rel_type, self.decoded) {
-            let last = d.last_adjacent.replace(Some(node));
+            let in_order = d.adjacent_order.next(node);
             let kept = d.window.borrow().as_ref().filter(|w| w.covers(node, outgoing, t)).cloned();
-            let in_order = || last.is_some_and(|last| last < node && node - last <= WINDOW_GAP);
             let window = match kept {
                 Some(w) => Some(w),
-                None if in_order() => {
+                None if in_order => {
                     self.window(node, outgoing, t).inspect(|w| *d.window.borrow_mut() = Some(w.clone()))
                 }
                 None => None,
@@ -459,8 +528,7 @@ impl<'a> Graph<'a> {
     /// The window of `node`'s lists of `rel_type` ([`AdjacencyWindow`]), read from the state
     /// alone (not the writes); `None` past the last window.
     fn window(&self, node: NodeId, outgoing: bool, rel_type: &str) -> Option<Rc<AdjacencyWindow>> {
-        let first = node - node % WINDOW;
-        let end = first.checked_add(WINDOW)?;
+        let (first, end) = window_of(node)?;
         let (lo, hi) = window_range(first, end, outgoing, rel_type);
         let decode = |entries: &[LiveRef]| {
             let mut w = AdjacencyWindow {

@@ -370,3 +370,49 @@ fn adjacency_read_ahead_in_node_order_finds_each_nodes_own_lists() {
         }
     }
 }
+
+#[test]
+fn nodes_read_ahead_in_id_order_are_the_nodes_read_alone() {
+    // Nodes over several windows, some deleted, some too large for a window to copy, and
+    // nodes the reading transaction changes or deletes.
+    let mut state = State::default();
+    let mut ids = Vec::new();
+    commit(&mut state, |tx| {
+        for i in 0..300i64 {
+            let text = if (130..140).contains(&i) { "x".repeat(20_000) } else { format!("n{i}") };
+            let p = props(&[("i", Value::Int(i)), ("text", Value::String(text))]);
+            ids.push(tx.create_node(labels(&["N"]), p).unwrap());
+        }
+    });
+    commit(&mut state, |tx| {
+        for &n in ids.iter().step_by(7) {
+            tx.delete_node(n, true);
+        }
+    });
+    let (reads, schema) = (Reads::unbounded(), Schema::new());
+    let alone = view(&state, &reads, &schema);
+    let mut tx = Tx::new(&state, &reads);
+    let (changed, deleted) = (ids[65], ids[66]);
+    tx.set_node_property(changed, "i", Value::Int(-1)).unwrap();
+    tx.delete_node(deleted, true);
+    let expected = |n: NodeId| match n {
+        _ if n == deleted => None,
+        _ if n == changed => Some(Value::Int(-1)),
+        _ => alone.node_property(n, "i"),
+    };
+    let orders: [Vec<NodeId>; 3] =
+        [ids.clone(), ids.iter().copied().step_by(3).collect(), ids.iter().rev().copied().collect()];
+    for order in orders {
+        for &n in &order {
+            let g = tx.graph();
+            assert_eq!(g.node_property(n, "i"), expected(n), "node {n}");
+            assert_eq!(g.with_node(n, |v| v.has_label("N")), expected(n).map(|_| true));
+        }
+    }
+    let kept = tx.graph().decoded.and_then(|d| d.node_window.borrow().as_ref().map(|w| w.block.is_some()));
+    assert_eq!(kept, Some(true), "nodes read in id order are read ahead");
+    // Past the last node, and ids near the end of the id space.
+    for n in [ids[299] + 1, ids[299] + 2, u64::MAX - 1, u64::MAX] {
+        assert_eq!(tx.graph().node_property(n, "i"), None);
+    }
+}

@@ -64,7 +64,7 @@ impl Block {
         let mut block = Block::with_capacity(bytes);
         block.starts.reserve_exact(n);
         for (key, value) in entries {
-            if block.len() > 0 && key <= block.key(block.len() - 1) {
+            if !block.is_empty() && key <= block.key(block.len() - 1) {
                 return Err(Error::Corrupt("in-memory entries out of order".into()));
             }
             block.push(key, value)?;
@@ -113,8 +113,12 @@ impl Block {
         self.data.len()
     }
 
-    pub(super) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
     }
 
     /// Where entry `i`'s key starts, its value starts, and it ends; whether it is live.
@@ -124,7 +128,7 @@ impl Block {
         Some((key as usize, (value & !TOMBSTONE) as usize, end, value & TOMBSTONE == 0))
     }
 
-    pub(super) fn key(&self, i: usize) -> &[u8] {
+    pub fn key(&self, i: usize) -> &[u8] {
         self.starts.get(i).map_or(&[], |&start| self.key_at(start))
     }
 
@@ -194,6 +198,12 @@ impl Stored {
     /// Whether the bytes are read in place in a block (else they are a copy).
     pub fn in_block(&self) -> bool {
         matches!(self.0, Place::InBlock(..))
+    }
+
+    /// Entry `at` of `block`, if it is live.
+    pub fn entry(block: &Rc<Block>, at: usize) -> Option<Stored> {
+        block.value(at)?;
+        Some(Stored(Place::InBlock(block.clone(), at)))
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -1021,6 +1031,19 @@ impl State {
             reads.remember(CacheKey::Range(id, TypeId::of::<T>(), lo.into(), hi.map(Into::into)), value.clone(), size);
         }
         Ok(value)
+    }
+
+    /// The live entries in `[lo, hi)` (not a transaction's writes: the state's) copied into
+    /// one block, if their keys and values hold at most `max_bytes`: values read ahead, where
+    /// [`Stored::entry`] reads them. Not cached (its blocks are).
+    pub fn range_block(&self, reads: &Reads, lo: &[u8], hi: &[u8], max_bytes: usize) -> Option<Rc<Block>> {
+        let memory = self.memory_sources(None, lo, Some(hi), usize::MAX);
+        let spans = self.table_spans(reads, lo, Some(hi), usize::MAX);
+        let live = merge_live(with_spans(memory, &spans), None);
+        if live.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > max_bytes {
+            return None;
+        }
+        Block::from_entries(live.iter().map(|(k, v)| (*k, Some(*v)))).ok().map(Rc::new)
     }
 
     /// The first `n` live entries of [`State::range`] (fewer if there are fewer), reading
