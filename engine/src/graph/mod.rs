@@ -122,7 +122,8 @@ pub struct Decoded {
     /// The adjacency lists read ahead ([`AdjacencyWindow`]), and which lists were asked for.
     window: RefCell<Option<Rc<AdjacencyWindow>>>,
     adjacent_order: InOrder,
-    /// The nodes read ahead from the state, and which nodes were read from the tables.
+    /// The nodes read ahead from the state, and which node was read from the state (or a
+    /// window) last: nodes read again from the run's copies (a Post's tags) do not count.
     node_window: RefCell<Option<NodeWindow>>,
     node_order: InOrder,
 }
@@ -164,9 +165,20 @@ struct InOrder(Cell<Option<NodeId>>);
 impl InOrder {
     const GAP: NodeId = 8;
 
+    /// Whether `id` follows the last one in order.
+    fn follows(&self, id: NodeId) -> bool {
+        self.0.get().is_some_and(|last| last < id && id - last <= Self::GAP)
+    }
+
+    fn record(&self, id: NodeId) {
+        self.0.set(Some(id));
+    }
+
     /// Records `id` as asked for; whether it follows the last one in order.
     fn next(&self, id: NodeId) -> bool {
-        self.0.replace(Some(id)).is_some_and(|last| last < id && id - last <= Self::GAP)
+        let follows = self.follows(id);
+        self.record(id);
+        follows
     }
 }
 
@@ -401,10 +413,11 @@ impl<'a> Graph<'a> {
                 Some(bytes) => bytes,
                 None => {
                     let bytes = self.state.get_stored(self.reads, &kv::node_key_inline(id))?;
-                    match (self.decoded, bytes.in_block()) {
-                        (Some(d), false) => remember(&d.stored, id, &bytes),
-                        (Some(d), true) => drop(d.node_order.next(id)),
-                        (None, _) => {}
+                    if let Some(d) = self.decoded {
+                        d.node_order.record(id);
+                        if !bytes.in_block() {
+                            remember(&d.stored, id, &bytes);
+                        }
                     }
                     bytes
                 }
@@ -424,7 +437,7 @@ impl<'a> Graph<'a> {
         let d = self.decoded?;
         let mut window = d.node_window.borrow_mut();
         if window.as_ref().and_then(|w| w.slot(id)).is_none() {
-            if !d.node_order.next(id) {
+            if !d.node_order.follows(id) {
                 return None;
             }
             let (first, end) = window_of(id)?;
@@ -439,7 +452,7 @@ impl<'a> Graph<'a> {
             }
             *window = Some(NodeWindow { first, block, slots });
         }
-        d.node_order.next(id);
+        d.node_order.record(id);
         let w = window.as_ref()?;
         let block = w.block.as_ref()?;
         Some(w.slot(id).and_then(|&s| Stored::entry(block, usize::from(s).checked_sub(1)?)))
