@@ -191,9 +191,9 @@ pub struct AdjacencyWindow {
     rel_type: String,
     first: NodeId,
     end: NodeId,
-    /// The nodes that have a list, ascending, and where each one's list starts in `lists`.
-    nodes: Vec<NodeId>,
-    starts: Vec<u32>,
+    /// Where the list of each id of the window starts in `lists` (and, one more, where the
+    /// last one ends).
+    starts: [u32; WINDOW as usize + 1],
     lists: Vec<Adjacent>,
 }
 
@@ -204,12 +204,10 @@ impl AdjacencyWindow {
 
     /// `node`'s list, as `lists[start..end]`.
     fn list(&self, node: NodeId) -> (u32, u32) {
-        match self.nodes.binary_search(&node) {
-            Ok(i) => {
-                let end = self.starts.get(i + 1).copied().unwrap_or(self.lists.len() as u32);
-                (self.starts.get(i).copied().unwrap_or(end), end)
-            }
-            Err(_) => (0, 0),
+        let slot = node.checked_sub(self.first).and_then(|s| usize::try_from(s).ok()).unwrap_or(usize::MAX);
+        match (self.starts.get(slot), self.starts.get(slot.wrapping_add(1))) {
+            (Some(&start), Some(&end)) => (start, end),
+            _ => (0, 0),
         }
     }
 }
@@ -519,7 +517,7 @@ impl<'a> Graph<'a> {
                 None => None,
             };
             // A window holds what the state held; the transaction's writes in its range win.
-            if let Some(w) = window.filter(|w| !self.writes_within(&window_range(w.first, w.end, outgoing, t))) {
+            if let Some(w) = window.filter(|w| !self.writes_within(w.first, w.end, outgoing, t)) {
                 let (start, end) = w.list(node);
                 return Adjacency::Window(w, start, end);
             }
@@ -549,31 +547,39 @@ impl<'a> Graph<'a> {
                 rel_type: rel_type.to_string(),
                 first,
                 end,
-                nodes: Vec::new(),
-                starts: Vec::new(),
+                starts: [0; WINDOW as usize + 1],
                 lists: Vec::new(),
             };
+            // Entries come in node order: each id's list starts where the lists before it end.
+            let mut slot = 0;
             for (k, v) in entries {
                 let (rel, t, other) = kv::decode_adjacency(k, v)?;
                 // (Node `end`'s entries in the range are of types before `rel_type`.)
                 let Some(at) = kv::adjacency_node(k).filter(|_| t == rel_type) else { continue };
-                if w.nodes.last() != Some(&at) {
-                    w.nodes.push(at);
-                    w.starts.push(w.lists.len() as u32);
+                let at = at.checked_sub(first).and_then(|a| usize::try_from(a).ok()).unwrap_or(usize::MAX);
+                while slot < at.min(WINDOW as usize) {
+                    slot += 1;
+                    w.starts[slot] = w.lists.len() as u32;
                 }
                 w.lists.push(Adjacent { rel, other });
             }
-            let bytes = std::mem::size_of_val(w.lists.as_slice()) + 12 * w.nodes.len() + 64;
+            for start in w.starts.iter_mut().skip(slot + 1) {
+                *start = w.lists.len() as u32;
+            }
+            let bytes = std::mem::size_of_val(w.lists.as_slice()) + std::mem::size_of_val(&w.starts) + 64;
             Ok((w, bytes))
         };
         self.decoded(self.state.range_decoded(self.reads, None, (&lo, Some(&hi)), decode))
     }
 
-    /// Whether the writes hold an entry in `[lo, hi)`.
-    fn writes_within(&self, (lo, hi): &(Vec<u8>, Vec<u8>)) -> bool {
+    /// Whether the writes hold an entry in the range of a window ([`window_range`]).
+    fn writes_within(&self, first: NodeId, end: NodeId, outgoing: bool, rel_type: &str) -> bool {
         self.writes.is_some_and(|w| {
-            !w.is_empty()
-                && w.range::<[u8], _>((Bound::Included(lo.as_slice()), Bound::Excluded(hi.as_slice()))).next().is_some()
+            if w.is_empty() {
+                return false;
+            }
+            let (lo, hi) = window_range(first, end, outgoing, rel_type);
+            w.range::<[u8], _>((Bound::Included(lo.as_slice()), Bound::Excluded(hi.as_slice()))).next().is_some()
         })
     }
 
