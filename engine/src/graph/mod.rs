@@ -157,28 +157,39 @@ impl NodeWindow {
     }
 }
 
-/// The last id asked for, which tells reads in id order (a label's nodes, some dropped by a
-/// filter): the next id at most [`InOrder::GAP`] past the last.
+/// Tells reads in id order (a label's nodes, some dropped by a filter) from reads that only
+/// happen to land near each other (a popular node's neighbours): ids each at most
+/// [`InOrder::GAP`] past the one before, [`InOrder::RUN`] of them in a row.
 #[derive(Debug, Default)]
-struct InOrder(Cell<Option<NodeId>>);
+struct InOrder {
+    last: Cell<Option<NodeId>>,
+    /// How many ids in a row, up to the last one, each followed the one before.
+    run: Cell<u32>,
+}
 
 impl InOrder {
     const GAP: NodeId = 8;
+    const RUN: u32 = 4;
 
-    /// Whether `id` follows the last one in order.
+    /// Whether asking for `id` next would make a run of reads in order.
+    fn would_run(&self, id: NodeId) -> bool {
+        self.follows(id) && self.run.get() + 1 >= Self::RUN
+    }
+
     fn follows(&self, id: NodeId) -> bool {
-        self.0.get().is_some_and(|last| last < id && id - last <= Self::GAP)
+        self.last.get().is_some_and(|last| last < id && id - last <= Self::GAP)
     }
 
     fn record(&self, id: NodeId) {
-        self.0.set(Some(id));
+        self.run.set(if self.follows(id) { self.run.get().saturating_add(1) } else { 0 });
+        self.last.set(Some(id));
     }
 
-    /// Records `id` as asked for; whether it follows the last one in order.
+    /// Records `id` as asked for; whether it makes a run of reads in order.
     fn next(&self, id: NodeId) -> bool {
-        let follows = self.follows(id);
+        let run = self.would_run(id);
         self.record(id);
-        follows
+        run
     }
 }
 
@@ -435,7 +446,7 @@ impl<'a> Graph<'a> {
         let d = self.decoded?;
         let mut window = d.node_window.borrow_mut();
         if window.as_ref().and_then(|w| w.slot(id)).is_none() {
-            if !d.node_order.follows(id) {
+            if !d.node_order.would_run(id) {
                 return None;
             }
             let (first, end) = window_of(id)?;
