@@ -92,6 +92,8 @@ fn created_properties_see_the_rows_created_before() {
     assert_eq!(s.rows("MATCH (m:X) RETURN m.i, m.n ORDER BY m.i"), "[[1,0],[2,1],[3,2]]");
     s.run("UNWIND [[1], [2]] AS r CREATE (a:Y {i: r[0]}) CREATE (:Z {j: a['i'], k: a.i, l: [a.i][0]})", "{}").unwrap();
     assert_eq!(s.rows("MATCH (z:Z) RETURN z.j, z.k, z.l ORDER BY z.j"), "[[1,1,1],[2,2,2]]");
+    let named = "CREATE p = (:P {i: 1})-[:R]->(:P {i: 2})<-[:S]-(:P {i: 3}) RETURN length(p), [n IN nodes(p) | n.i]";
+    assert_eq!(s.rows(named), "[[2,[1,2,3]]]", "a named part's path");
 }
 
 #[test]

@@ -364,7 +364,8 @@ pub(super) fn create_part(
     budget: &Budget,
 ) -> Result<()> {
     let mut prev = create_node(&part.element.start, row, tx, params, budget)?;
-    let mut path = crate::graph::Path { nodes: vec![prev], rels: vec![] };
+    // Only a named part (`p = (a)-[:R]->(b)`) needs its path (a bulk load's parts are not).
+    let mut path = part.var.as_ref().map(|_| crate::graph::Path { nodes: vec![prev], rels: vec![] });
     for (rel, node) in &part.element.chain {
         let next = create_node(node, row, tx, params, budget)?;
         let props = eval_props(tx, rel.props.as_ref(), row, params, budget)?;
@@ -375,11 +376,13 @@ pub(super) fn create_part(
         if let Some(v) = &rel.var {
             row.insert(&v.name, Value::Rel(id));
         }
-        path.rels.push(id);
-        path.nodes.push(next);
+        if let Some(path) = &mut path {
+            path.rels.push(id);
+            path.nodes.push(next);
+        }
         prev = next;
     }
-    if let Some(v) = &part.var {
+    if let (Some(v), Some(path)) = (&part.var, path) {
         row.insert(&v.name, Value::Path(path));
     }
     Ok(())
