@@ -302,6 +302,9 @@ pub async fn execute_gated<S: ObjectStore>(
     let plan = plan::plan(&req.query, &stmt, plan::Context { procedures, params: &req.params })?;
     gate(plan.writes)?;
     let reads = db.reads(limits.max_read_bytes);
+    if plan.writes {
+        reads.keep_no_ranges();
+    }
     if plan.explain {
         // The current version's schema says which indexes the plan would seek.
         let mut base = db.refresh(host).await.map_err(storage_error)?;

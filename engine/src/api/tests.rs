@@ -96,6 +96,23 @@ fn created_properties_see_the_rows_created_before() {
     assert_eq!(s.rows(named), "[[2,[1,2,3]]]", "a named part's path");
 }
 
+/// A request that writes keeps no decoded ranges in the cache (a bulk load's seeks are each
+/// of its own key); one that only reads does.
+#[test]
+fn only_reading_requests_keep_decoded_ranges() {
+    let mut s = Session::new();
+    s.run("CREATE INDEX p_id FOR (n:P) ON (n.id)", "{}").unwrap();
+    s.run("UNWIND range(1, 50) AS i CREATE (:P {id: i})", "{}").unwrap();
+    s.db.set_tuning(crate::storage::Tuning { commits_per_checkpoint: 1, ..Default::default() });
+    assert!(block_on(s.db.maybe_checkpoint(&10_000u64)).unwrap(), "the index is in a table");
+    let cache = s.db.cache();
+    let before = cache.derived_bytes();
+    s.run("UNWIND range(1, 20) AS i MATCH (a:P {id: i}) CREATE (a)-[:R]->(a)", "{}").unwrap();
+    assert_eq!(cache.derived_bytes(), before, "a writing request's seeks");
+    assert_eq!(s.rows("UNWIND range(11, 30) AS i MATCH (a:P {id: i}) RETURN count(a)"), "[[20]]");
+    assert!(cache.derived_bytes() > before, "a reading request's seeks");
+}
+
 #[test]
 fn matching_patterns() {
     let mut s = Session::new();
