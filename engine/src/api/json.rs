@@ -39,6 +39,41 @@ pub fn parse(text: &str) -> Result<Json> {
     Ok(v)
 }
 
+/// A request body: [`parse`] of it, except that a top-level object's `params` member, when
+/// an object other than a `$`-tagged value, is taken out of the object already converted by
+/// [`to_value`] (a bulk load's rows are most of a body; reading them into [`Json`] first cost
+/// as much again).
+pub fn parse_request_body(text: &str) -> Result<(Json, Option<Properties>)> {
+    let mut p = Parser { s: text.as_bytes(), pos: 0 };
+    let mut params = None;
+    let v = if p.open(0)? == b'{' {
+        let mut map = BTreeMap::new();
+        p.members(|p, key| {
+            if key != "params" {
+                map.insert(key, p.value(1)?);
+                return Ok(());
+            }
+            // A repeated member replaces the one before, as in an object that `parse` reads.
+            map.remove("params");
+            params = None;
+            match p.params()? {
+                Ok(m) => params = Some(m),
+                Err(json) => drop(map.insert(key, json)),
+            }
+            Ok(())
+        })?;
+        Json::Object(map)
+    } else {
+        p.pos = 0;
+        p.value(0)?
+    };
+    p.ws();
+    if p.pos != p.s.len() {
+        return Err(p.err("unexpected text after the JSON value"));
+    }
+    Ok((v, params))
+}
+
 struct Parser<'a> {
     s: &'a [u8],
     pos: usize,
@@ -64,63 +99,123 @@ impl Parser<'_> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Json> {
+        match self.open(depth)? {
+            b'[' => {
+                let mut items = Vec::new();
+                self.items(|p| p.value(depth + 1).map(|v| items.push(v)))?;
+                Ok(Json::Array(items))
+            }
+            b'{' => {
+                let mut map = BTreeMap::new();
+                self.members(|p, key| p.value(depth + 1).map(|v| drop(map.insert(key, v))))?;
+                Ok(Json::Object(map))
+            }
+            _ => self.scalar(),
+        }
+    }
+
+    /// Checks the depth and skips whitespace; the next byte, which `[` and `{` are consumed.
+    fn open(&mut self, depth: usize) -> Result<u8> {
         if depth > MAX_DEPTH {
             return Err(self.err("nested too deeply"));
         }
         self.ws();
+        let next = *self.s.get(self.pos).ok_or_else(|| self.err("unexpected end of input"))?;
+        if next == b'[' || next == b'{' {
+            self.pos += 1;
+        }
+        Ok(next)
+    }
+
+    /// An array's items after its `[`, each read by `item`.
+    fn items(&mut self, mut item: impl FnMut(&mut Self) -> Result<()>) -> Result<()> {
+        self.ws();
+        if self.eat("]") {
+            return Ok(());
+        }
+        loop {
+            item(self)?;
+            self.ws();
+            if self.eat("]") {
+                return Ok(());
+            }
+            if !self.eat(",") {
+                return Err(self.err("expected `,` or `]`"));
+            }
+        }
+    }
+
+    /// An object's members after its `{`, each value read by `member` given its key.
+    fn members(&mut self, mut member: impl FnMut(&mut Self, String) -> Result<()>) -> Result<()> {
+        self.ws();
+        if self.eat("}") {
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            if self.s.get(self.pos) != Some(&b'"') {
+                return Err(self.err("expected a string key"));
+            }
+            let key = self.string()?;
+            self.ws();
+            if !self.eat(":") {
+                return Err(self.err("expected `:`"));
+            }
+            member(self, key)?;
+            self.ws();
+            if self.eat("}") {
+                return Ok(());
+            }
+            if !self.eat(",") {
+                return Err(self.err("expected `,` or `}`"));
+            }
+        }
+    }
+
+    /// A value that is neither an array nor an object.
+    fn scalar(&mut self) -> Result<Json> {
         match self.s.get(self.pos) {
             None => Err(self.err("unexpected end of input")),
             Some(b'n') if self.eat("null") => Ok(Json::Null),
             Some(b't') if self.eat("true") => Ok(Json::Bool(true)),
             Some(b'f') if self.eat("false") => Ok(Json::Bool(false)),
             Some(b'"') => self.string().map(Json::String),
-            Some(b'[') => {
-                self.pos += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.eat("]") {
-                    return Ok(Json::Array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    self.ws();
-                    if self.eat("]") {
-                        return Ok(Json::Array(items));
-                    }
-                    if !self.eat(",") {
-                        return Err(self.err("expected `,` or `]`"));
-                    }
-                }
-            }
-            Some(b'{') => {
-                self.pos += 1;
-                let mut map = BTreeMap::new();
-                self.ws();
-                if self.eat("}") {
-                    return Ok(Json::Object(map));
-                }
-                loop {
-                    self.ws();
-                    if self.s.get(self.pos) != Some(&b'"') {
-                        return Err(self.err("expected a string key"));
-                    }
-                    let key = self.string()?;
-                    self.ws();
-                    if !self.eat(":") {
-                        return Err(self.err("expected `:`"));
-                    }
-                    map.insert(key, self.value(depth + 1)?);
-                    self.ws();
-                    if self.eat("}") {
-                        return Ok(Json::Object(map));
-                    }
-                    if !self.eat(",") {
-                        return Err(self.err("expected `,` or `}`"));
-                    }
-                }
-            }
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => Err(self.err("unexpected character")),
+        }
+    }
+
+    /// A `params` member: its members converted by [`to_value`], if it is an object other
+    /// than a `$`-tagged value and they convert; else its JSON (read again from its start, so
+    /// that what `parse` and `to_value` of it would report is reported, in the same order).
+    fn params(&mut self) -> Result<std::result::Result<Properties, Json>> {
+        let start = self.pos;
+        if self.open(1)? == b'{' {
+            let mut map = Properties::new();
+            let read = self.members(|p, key| p.param(2).map(|v| drop(map.insert(key, v))));
+            if read.is_ok() && !(map.len() == 1 && map.keys().all(|k| k.starts_with('$'))) {
+                return Ok(Ok(map));
+            }
+        }
+        self.pos = start;
+        self.value(1).map(Err)
+    }
+
+    /// A parameter value, as [`to_value`] of the JSON there: arrays straight into lists (a
+    /// bulk load's rows), objects through [`Json`] (they may be `$`-tagged values).
+    fn param(&mut self, depth: usize) -> Result<Value> {
+        let start = self.pos;
+        match self.open(depth)? {
+            b'[' => {
+                let mut items = Vec::new();
+                self.items(|p| p.param(depth + 1).map(|v| items.push(v)))?;
+                Ok(Value::List(items))
+            }
+            b'{' => {
+                self.pos = start;
+                to_value(self.value(depth)?)
+            }
+            _ => to_value(self.scalar()?),
         }
     }
 
@@ -134,6 +229,9 @@ impl Parser<'_> {
                 _ => break,
             }
             self.pos += 1;
+        }
+        if let Some(i) = (!float).then(|| integer(&self.s[start..self.pos])).flatten() {
+            return Ok(Json::Int(i));
         }
         let text = std::str::from_utf8(&self.s[start..self.pos]).map_err(|_| self.err("bad number"))?;
         let valid = {
@@ -212,6 +310,29 @@ impl Parser<'_> {
         let v = u32::from_str_radix(text, 16).map_err(|_| self.err("bad \\u escape"))?;
         self.pos = start + 4;
         Ok(v)
+    }
+}
+
+/// The value of a JSON integer (an optional `-`, then digits without a leading zero) within
+/// the 64-bit range, read digit by digit (a bulk load's rows are mostly integers); `None` for
+/// any other text, which the general path reads or reports.
+fn integer(text: &[u8]) -> Option<i64> {
+    let digits = text.strip_prefix(b"-").unwrap_or(text);
+    if digits.is_empty() || (digits.len() > 1 && digits.first() == Some(&b'0')) {
+        return None;
+    }
+    // Accumulated below zero, where the range reaches one further (i64::MIN).
+    let mut below = 0i64;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        below = below.checked_mul(10)?.checked_sub(i64::from(d - b'0'))?;
+    }
+    if digits.len() < text.len() {
+        Some(below)
+    } else {
+        below.checked_neg()
     }
 }
 
@@ -407,6 +528,32 @@ mod tests {
         assert_eq!(out, "1.0 -0.0 1e308 -9223372036854775808 ");
     }
 
+    /// Integers read digit by digit are those `str::parse` gives; any other text is left to
+    /// the general path.
+    #[test]
+    fn integers_are_read_as_parse_reads_them() {
+        let valid = ["0", "-0", "7", "-7", "10", "123456789", "9223372036854775807", "-9223372036854775808"];
+        for t in valid {
+            assert_eq!(integer(t.as_bytes()), Some(t.parse::<i64>().unwrap()), "{t}");
+            assert_eq!(parse(t).unwrap(), Json::Int(t.parse().unwrap()), "{t}");
+        }
+        for t in [
+            "",
+            "-",
+            "01",
+            "-01",
+            "+1",
+            "1-2",
+            "1+",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999",
+        ] {
+            assert_eq!(integer(t.as_bytes()), None, "{t}");
+        }
+        assert!(parse("9223372036854775808").is_err() && parse("01").is_err() && parse("1-2").is_err());
+    }
+
     #[test]
     fn rejects_malformed_documents() {
         for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "\"\\x\"", "\"a", "nul", "{} x", "\"\\ud800\""] {
@@ -423,6 +570,55 @@ mod tests {
         let mut out = String::new();
         write_str(&mut out, "a\"b\\c\n\u{1}");
         assert_eq!(out, r#""a\"b\\c\n\u0001""#);
+    }
+
+    /// `parse_request_body` is `parse` with the params taken out as `to_value` converts them,
+    /// and fails where `parse` does, with the same message.
+    #[test]
+    fn request_bodies_read_params_as_parse_then_to_value_would() {
+        let deep = format!(r#"{{"params": {{"a": {}1{}}}}}"#, "[".repeat(70), "]".repeat(70));
+        let bodies = [
+            r#"{"query": "q", "params": {"rows": [[1, "a", 2.5], [null, true, {"$int": 3}]], "d": {"$date": "2020-01-02"}}}"#,
+            r#"{"params": {"a": 1}, "query": "q", "params": null}"#,
+            r#"{"params": null, "params": {"a": [1]}, "query": "q"}"#,
+            r#"{"params": {"a": 1}, "params": {"b": 2}}"#,
+            r#"{"params": {"$date": "2020-01-02"}}"#,
+            r#"{"params": {"$x": 1}}"#,
+            r#"{"params": {"a": {"$node": {}}}}"#,
+            r#"{"params": {"a": {"$float": "x"}}, "query": 1}"#,
+            r#"{"params": [1]}"#,
+            r#"{"params": {}}"#,
+            r#"[1, {"params": {}}]"#,
+            r#" { "params" : { "a" : [ [ [ ] ] , { } ] } , "x" : 1 } "#,
+            r#"{"params": {"a": [1,]}}"#,
+            r#"{"params": {"a": 1} x"#,
+            r#"{"params": {"a": {"$node": {}}}, "b": [1,]}"#,
+            r#"{"params": {"a": [1"#,
+            &deep,
+            "",
+            "7",
+        ];
+        // Taken out where they convert (else every body would pass by keeping its params).
+        for (i, taken) in [(0, true), (1, false), (2, true), (3, true), (4, false)] {
+            assert_eq!(parse_request_body(bodies[i]).unwrap().1.is_some(), taken, "{}", bodies[i]);
+        }
+        for body in bodies {
+            let (read, expected) = (parse_request_body(body), parse(body));
+            if let (Err(a), Err(b)) = (&read, &expected) {
+                assert_eq!(a.message, b.message, "{body}");
+                continue;
+            }
+            let ((json, params), expected) = (read.unwrap(), expected.unwrap());
+            let (Json::Object(mut fields), Some(params)) = (json.clone(), params) else {
+                assert_eq!(json, expected, "{body}");
+                continue;
+            };
+            let Json::Object(mut all) = expected else { continue };
+            let whole = all.remove("params").map(to_value);
+            assert_eq!(whole.and_then(Result::ok), Some(Value::Map(params)), "{body}");
+            assert!(fields.remove("params").is_none(), "{body}");
+            assert_eq!(fields, all, "{body}");
+        }
     }
 
     #[test]

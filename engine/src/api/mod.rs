@@ -81,7 +81,7 @@ fn over(limit: &str, len: usize, max: usize) -> Result<()> {
 pub fn parse_request(body: &[u8]) -> Result<Request> {
     let text =
         std::str::from_utf8(body).map_err(|_| Error::new(Code::InvalidRequest, "the body is not valid UTF-8"))?;
-    let json::Json::Object(mut fields) = json::parse(text)? else {
+    let (json::Json::Object(mut fields), params) = json::parse_request_body(text)? else {
         return Err(Error::new(Code::InvalidRequest, "the body must be a JSON object"));
     };
     let query = match fields.remove("query") {
@@ -89,7 +89,8 @@ pub fn parse_request(body: &[u8]) -> Result<Request> {
         _ => return Err(Error::new(Code::InvalidRequest, "`query` must be a string")),
     };
     let params = match fields.remove("params") {
-        None | Some(json::Json::Null) => BTreeMap::new(),
+        None => params.unwrap_or_default(),
+        Some(json::Json::Null) => BTreeMap::new(),
         Some(p @ json::Json::Object(_)) => match json::to_value(p)? {
             Value::Map(m) => m,
             _ => return Err(Error::new(Code::InvalidRequest, "`params` must be an object")),
@@ -301,6 +302,9 @@ pub async fn execute_gated<S: ObjectStore>(
     let plan = plan::plan(&req.query, &stmt, plan::Context { procedures, params: &req.params })?;
     gate(plan.writes)?;
     let reads = db.reads(limits.max_read_bytes);
+    if plan.writes {
+        reads.keep_no_ranges();
+    }
     if plan.explain {
         // The current version's schema says which indexes the plan would seek.
         let mut base = db.refresh(host).await.map_err(storage_error)?;

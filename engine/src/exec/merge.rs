@@ -39,7 +39,13 @@ pub fn run(
 }
 
 /// A property that would be merged on null can never match and cannot be stored.
-fn check_null_props(m: &Merge, row: &Row, tx: &Tx, params: &BTreeMap<String, Value>, budget: &Budget) -> Result<()> {
+fn check_null_props(
+    m: &Merge,
+    row: &Row,
+    tx: &mut Tx,
+    params: &BTreeMap<String, Value>,
+    budget: &Budget,
+) -> Result<()> {
     let ev = evaluator(tx, params, budget);
     let element = &m.pattern.element;
     let props = std::iter::once(element.start.props.as_ref())

@@ -183,8 +183,9 @@ impl Equivalents {
 }
 
 /// The evaluator for expressions of a clause that may write: it reads the transaction's graph.
-fn evaluator<'a>(tx: &'a Tx, params: &'a BTreeMap<String, Value>, budget: &'a Budget<'a>) -> Evaluator<'a> {
-    Evaluator { graph: tx.graph(), params, before: Some(tx.base()), budget }
+fn evaluator<'a>(tx: &'a mut Tx, params: &'a BTreeMap<String, Value>, budget: &'a Budget<'a>) -> Evaluator<'a> {
+    let (graph, before) = tx.graphs();
+    Evaluator { graph, params, before: Some(before), budget }
 }
 
 pub(crate) fn tx_error(e: TxError) -> Error {
@@ -286,15 +287,48 @@ fn delete_value(tx: &mut Tx, v: Value, detach: bool) -> Result<()> {
     Ok(())
 }
 
-fn eval_props(ev: &Evaluator, props: Option<&Expr>, row: &Row) -> Result<Properties> {
-    match props.map(|p| ev.eval(p, row)).transpose()? {
-        None | Some(Value::Null) => Ok(Properties::new()),
-        Some(Value::Map(m)) => Ok(m),
-        Some(v) => Err(Error::runtime(
+/// A created entity's properties. An expression that reads nothing of the graph (a bulk
+/// load's `{id: r[0]}`) is evaluated over the graph the transaction began with: its value is
+/// the same, and the entities created so far need not be made readable ([`Tx::graph`]).
+fn eval_props(
+    tx: &mut Tx,
+    props: Option<&Expr>,
+    row: &Row,
+    params: &BTreeMap<String, Value>,
+    budget: &Budget,
+) -> Result<Properties> {
+    let Some(props) = props else { return Ok(Properties::new()) };
+    let value = match reads_graph(props) {
+        true => evaluator(tx, params, budget).eval(props, row)?,
+        false => Evaluator { graph: tx.base(), params, before: None, budget }.eval(props, row)?,
+    };
+    match value {
+        Value::Null => Ok(Properties::new()),
+        Value::Map(m) => Ok(m),
+        v => Err(Error::runtime(
             Code::TypeError,
             "InvalidArgumentType",
             format!("properties must be a map, got {}", v.type_name()),
         )),
+    }
+}
+
+/// Whether evaluating `e` may read the graph: anything but literals, parameters, variables,
+/// and lists, maps, operators, slices and integer indexes of those (`n['key']` reads a
+/// property).
+fn reads_graph(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Literal(_) | ExprKind::Parameter(_) | ExprKind::Variable(_) => false,
+        ExprKind::List(items) => items.iter().any(reads_graph),
+        ExprKind::Map(entries) => entries.iter().any(|(_, v)| reads_graph(v)),
+        ExprKind::Unary(_, x) | ExprKind::IsNull { expr: x, .. } => reads_graph(x),
+        ExprKind::Binary(_, a, b) => reads_graph(a) || reads_graph(b),
+        ExprKind::Comparison(first, rest) => reads_graph(first) || rest.iter().any(|(_, x)| reads_graph(x)),
+        ExprKind::Index(list, index) => {
+            reads_graph(list) || !matches!(index.kind, ExprKind::Literal(Literal::Integer(_)))
+        }
+        ExprKind::Slice(list, from, to) => reads_graph(list) || from.iter().chain(to).any(|x| reads_graph(x)),
+        _ => true,
     }
 }
 
@@ -312,7 +346,7 @@ fn create_node(
     if let Some(&Value::Node(id)) = node.var.as_ref().and_then(|v| row.get(&v.name)) {
         return Ok(id);
     }
-    let props = eval_props(&evaluator(tx, params, budget), node.props.as_ref(), row)?;
+    let props = eval_props(tx, node.props.as_ref(), row, params, budget)?;
     budget.keep(ENTITY_BYTES + map_bytes(&props))?;
     let labels: BTreeSet<String> = node.labels.iter().map(|l| l.name.clone()).collect();
     let id = tx.create_node(labels, props).map_err(tx_error)?;
@@ -330,10 +364,11 @@ pub(super) fn create_part(
     budget: &Budget,
 ) -> Result<()> {
     let mut prev = create_node(&part.element.start, row, tx, params, budget)?;
-    let mut path = crate::graph::Path { nodes: vec![prev], rels: vec![] };
+    // Only a named part (`p = (a)-[:R]->(b)`) needs its path (a bulk load's parts are not).
+    let mut path = part.var.as_ref().map(|_| crate::graph::Path { nodes: vec![prev], rels: vec![] });
     for (rel, node) in &part.element.chain {
         let next = create_node(node, row, tx, params, budget)?;
-        let props = eval_props(&evaluator(tx, params, budget), rel.props.as_ref(), row)?;
+        let props = eval_props(tx, rel.props.as_ref(), row, params, budget)?;
         budget.keep(ENTITY_BYTES + map_bytes(&props))?;
         let (start, end) = if rel.direction == Direction::Incoming { (next, prev) } else { (prev, next) };
         let rel_type = rel.types.first().map(|t| t.name.as_str()).unwrap_or_default();
@@ -341,11 +376,13 @@ pub(super) fn create_part(
         if let Some(v) = &rel.var {
             row.insert(&v.name, Value::Rel(id));
         }
-        path.rels.push(id);
-        path.nodes.push(next);
+        if let Some(path) = &mut path {
+            path.rels.push(id);
+            path.nodes.push(next);
+        }
         prev = next;
     }
-    if let Some(v) = &part.var {
+    if let (Some(v), Some(path)) = (&part.var, path) {
         row.insert(&v.name, Value::Path(path));
     }
     Ok(())

@@ -263,6 +263,40 @@ fn entities_written_once_commit_what_replicas_work_out() {
     assert_eq!(view(&state, &reads, &schema).index_candidates("by_x", &Value::Int(5)), vec![3]);
 }
 
+/// Created entities' entries wait in the transaction's log until something reads: every read
+/// sees all of them (moved in at once, or one by one into many writes), and what commits is
+/// what replicas work out (`commit` checks).
+#[test]
+fn created_entities_are_read_at_once_and_commit_what_replicas_work_out() {
+    let mut state = State::default();
+    commit(&mut state, |tx| {
+        tx.set_index("by_x", Some(IndexDef { label: "A".into(), property: "x".into(), unique: false }))
+    });
+    commit(&mut state, |tx| {
+        let mut ids = Vec::new();
+        for i in 0..100 {
+            let a = tx.create_node(labels(&["A"]), props(&[("x", Value::Int(i % 7))])).unwrap();
+            if let Some(&prev) = ids.last() {
+                tx.create_rel("T", prev, a, Properties::new()).unwrap();
+            }
+            ids.push(a);
+            if i % 10 == 9 {
+                let g = tx.graph();
+                assert_eq!(g.nodes_with_label("A"), ids);
+                let threes: Vec<NodeId> = ids.iter().copied().skip(3).step_by(7).collect();
+                assert_eq!(g.index_candidates("by_x", &Value::Int(3)), threes);
+                assert_eq!((g.outgoing(ids[0]).len(), g.incoming(a).len(), g.outgoing(a).len()), (1, 1, 0));
+            }
+        }
+        tx.set_node_property(ids[5], "x", Value::Int(100)).unwrap();
+        let last = tx.create_node(labels(&["A"]), props(&[("x", Value::Int(100))])).unwrap();
+        tx.create_rel("T", last, ids[0], Properties::new()).unwrap();
+        let g = tx.graph();
+        assert_eq!(g.index_candidates("by_x", &Value::Int(100)), vec![ids[5], last]);
+        assert_eq!(g.incoming(ids[0]).len(), 1);
+    });
+}
+
 #[test]
 fn a_stored_node_answers_labels_and_single_properties_as_decoded() {
     let date = Date::from_days(19_000).unwrap();

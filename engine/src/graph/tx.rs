@@ -15,9 +15,12 @@ use super::{
 };
 use crate::storage::codec::Writer;
 use crate::storage::{Layer, Reads, State};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::rc::Rc;
+
+/// A key and its value (`None`: deleted), as a [`Layer`] holds them.
+type Entry = (Vec<u8>, Option<Vec<u8>>);
 
 /// What a committed query changed, as the HTTP contract reports it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,8 +66,15 @@ impl fmt::Display for TxError {
 pub struct Tx<'a> {
     state: &'a State,
     reads: &'a Reads,
-    /// Every entry this transaction set or deleted, over `state`.
+    /// Every entry this transaction set or deleted, over `state`, but those still in `log`.
     writes: Layer,
+    /// The entries of entities created since the writes were last read, none of whose keys
+    /// is in `writes`: moved in together before anything reads the writes ([`Tx::graph`]), so
+    /// that a bulk load sorts its entries once instead of searching `writes` for each. By
+    /// their keys' first byte (their kind: nodes, labels, index entries, …), in the order they
+    /// were written, which within a kind is mostly key order (ids grow): sorting them is then
+    /// little more than checking that.
+    log: BTreeMap<u8, Vec<Entry>>,
     base_schema: Schema,
     schema: Schema,
     base_counters: (NodeId, RelId),
@@ -98,6 +108,7 @@ impl<'a> Tx<'a> {
             state,
             reads,
             writes: Layer::new(),
+            log: BTreeMap::new(),
             base_schema: schema.clone(),
             schema,
             base_counters: counters,
@@ -122,10 +133,46 @@ impl<'a> Tx<'a> {
     }
 
     /// The graph as this transaction sees it.
-    pub fn graph(&self) -> Graph<'_> {
+    pub fn graph(&mut self) -> Graph<'_> {
+        self.settle();
+        self.view()
+    }
+
+    /// The graph as this transaction sees it, and as it was when it began ([`Tx::base`]).
+    pub fn graphs(&mut self) -> (Graph<'_>, Graph<'_>) {
+        self.settle();
+        (self.view(), self.base())
+    }
+
+    /// The graph as this transaction sees it, provided the log is settled.
+    fn view(&self) -> Graph<'_> {
         Graph::new(self.state, self.reads, Some(&self.writes), &self.schema)
             .with_decoded(&self.decoded)
             .with_touched(&self.touched)
+    }
+
+    /// Moves the log into the writes: one by one if they are many more, else sorted at once
+    /// (and merged in one pass), so that settling often costs no more than inserting each.
+    fn settle(&mut self) {
+        let logged: usize = self.log.values().map(Vec::len).sum();
+        let kinds = std::mem::take(&mut self.log).into_values();
+        if logged < self.writes.len() / 16 {
+            kinds.flatten().for_each(|(k, v)| drop(self.writes.insert(k, v)));
+        } else if logged > 0 {
+            let mut sorted = Vec::with_capacity(logged);
+            for mut kind in kinds {
+                kind.sort_by(|a, b| a.0.cmp(&b.0));
+                sorted.append(&mut kind);
+            }
+            self.writes.append(&mut sorted.into_iter().collect());
+        }
+    }
+
+    /// Adds a new entity's entries to the log.
+    fn log(&mut self, entries: Vec<Entry>) {
+        for (k, v) in entries {
+            self.log.entry(k.first().copied().unwrap_or_default()).or_default().push((k, v));
+        }
     }
 
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
@@ -153,7 +200,11 @@ impl<'a> Tx<'a> {
             }
         }
         entries.push((kv::node_key(id), new_ref.map(kv::node_value)));
-        entries.into_iter().for_each(|(k, v)| self.write(k, v));
+        // A new node's keys all hold its id, which no entry written before holds.
+        match known_absent {
+            true => self.log(entries),
+            false => entries.into_iter().for_each(|(k, v)| self.write(k, v)),
+        }
         self.next_node = self.next_node.max(id);
         self.rewrote |= self.touched.nodes.insert(id, new).is_some();
     }
@@ -164,33 +215,40 @@ impl<'a> Tx<'a> {
         let old = if known_absent { None } else { self.graph().rel(id) };
         // A relationship's type and endpoints never change, so only its creation and its
         // deletion touch adjacency.
+        let mut entries = Vec::with_capacity(3);
         match (old.as_deref(), new.as_deref()) {
             (None, Some(r)) => {
                 for outgoing in [true, false] {
                     let (k, v) = kv::adjacency(outgoing, id, r);
-                    self.write(k, Some(v));
+                    entries.push((k, Some(v)));
                 }
             }
             (Some(r), None) => {
                 for outgoing in [true, false] {
-                    self.write(kv::adjacency(outgoing, id, r).0, None);
+                    entries.push((kv::adjacency(outgoing, id, r).0, None));
                 }
             }
             _ => {}
         }
-        self.write(kv::rel_key(id), new.as_deref().map(kv::rel_value));
+        entries.push((kv::rel_key(id), new.as_deref().map(kv::rel_value)));
+        // A new relationship's keys all hold its id, which no entry written before holds.
+        match known_absent {
+            true => self.log(entries),
+            false => entries.into_iter().for_each(|(k, v)| self.write(k, v)),
+        }
         self.next_rel = self.next_rel.max(id);
         self.rewrote |= self.touched.rels.insert(id, new).is_some();
     }
 
     /// Creates (`Some`) or drops (`None`) index `name`; a new one indexes the nodes already there.
     fn put_schema(&mut self, name: &str, def: Option<IndexDef>) {
-        let stale = self.graph().scan(&kv::index_prefix(name));
+        self.settle();
+        let stale = self.view().scan(&kv::index_prefix(name));
         stale.into_iter().for_each(|(k, _)| self.write(k, None));
         self.schema.remove(name);
         self.write(kv::schema_key(name), def.as_ref().map(kv::schema_value));
         if let Some(def) = def {
-            let g = self.graph();
+            let g = self.view();
             let entries: Vec<Vec<u8>> = g
                 .nodes_with_label(&def.label)
                 .into_iter()
@@ -220,6 +278,7 @@ impl<'a> Tx<'a> {
 
     /// The entries written, with the counters if they moved.
     pub(crate) fn into_writes(mut self) -> Layer {
+        self.settle();
         if (self.next_node, self.next_rel) != self.base_counters {
             self.writes.insert(kv::counters_key(), Some(kv::counters_value(self.next_node, self.next_rel)));
         }
@@ -308,8 +367,9 @@ impl<'a> Tx<'a> {
     /// The end-of-query invariants: no deleted node keeps a relationship, and no two nodes
     /// break a uniqueness constraint (checked for the nodes this transaction touched, and for
     /// every node of a constraint it created).
-    pub fn check(&self) -> Result<(), TxError> {
-        let g = self.graph();
+    pub fn check(&mut self) -> Result<(), TxError> {
+        self.settle();
+        let g = self.view();
         let deleted = self.touched.nodes.iter().filter(|(_, n)| n.is_none()).map(|(&id, _)| id);
         if let Some(n) = deleted.into_iter().find(|&n| g.degree(n) > 0) {
             return Err(TxError::NodeHasRelationships(n));
@@ -345,7 +405,8 @@ impl<'a> Tx<'a> {
     }
 
     /// What the transaction changed, as the response reports it.
-    pub fn stats(&self) -> Stats {
+    pub fn stats(&mut self) -> Stats {
+        self.settle();
         let base = self.base();
         let mut stats = Stats::default();
         let mut labels_before: BTreeSet<String> = BTreeSet::new();
@@ -361,7 +422,7 @@ impl<'a> Tx<'a> {
             before.into_iter().for_each(|n| labels_before.extend(n.labels.iter().cloned()));
             after.iter().for_each(|n| labels_after.extend(n.labels.iter().map(String::as_str)));
         }
-        let graph = self.graph();
+        let graph = self.view();
         stats.labels_added = labels_after.iter().filter(|l| !base.label_in_use(l)).count() as u64;
         stats.labels_removed = labels_before.iter().filter(|l| !graph.label_in_use(l)).count() as u64;
         for (&id, after) in &self.touched.rels {
