@@ -389,8 +389,7 @@ fn adjacency_read_ahead_in_node_order_finds_each_nodes_own_lists() {
             }
         }
     }
-    let kept = |tx: &Tx| tx.graph().decoded.is_some_and(|d| d.window.borrow().is_some());
-    assert!(kept(&tx), "reads in node order read ahead");
+    assert!(tx.graph().decoded.is_some_and(|d| d.window.borrow().is_some()), "reads in node order read ahead");
     // A relationship the transaction creates inside a window it has read is seen there.
     let (a, b) = (ids[70], ids[3]);
     let before: Vec<Adjacent> = tx.graph().adjacent(a, true, Some("KNOWS")).to_vec();
