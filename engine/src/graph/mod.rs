@@ -152,6 +152,18 @@ struct NodeWindow {
 }
 
 impl NodeWindow {
+    fn new(first: NodeId, block: Option<Rc<Block>>) -> Self {
+        let mut slots = [0; WINDOW as usize];
+        let keys = block.iter().flat_map(|b| (0..b.len()).map(|at| b.key(at)));
+        for (at, key) in keys.enumerate() {
+            let slot = kv::trailing_id(key).and_then(|id| id.checked_sub(first)).and_then(|s| usize::try_from(s).ok());
+            if let (Some(slot), Ok(entry)) = (slot.and_then(|s| slots.get_mut(s)), u8::try_from(at + 1)) {
+                *slot = entry;
+            }
+        }
+        NodeWindow { first, block, slots }
+    }
+
     fn slot(&self, id: NodeId) -> Option<&u8> {
         self.slots.get(usize::try_from(id.checked_sub(self.first)?).ok()?)
     }
@@ -201,7 +213,6 @@ pub struct AdjacencyWindow {
     outgoing: bool,
     rel_type: String,
     first: NodeId,
-    end: NodeId,
     /// Where the list of each id of the window starts in `lists` (and, one more, where the
     /// last one ends).
     starts: [u32; WINDOW as usize + 1],
@@ -210,7 +221,9 @@ pub struct AdjacencyWindow {
 
 impl AdjacencyWindow {
     fn covers(&self, node: NodeId, outgoing: bool, rel_type: &str) -> bool {
-        (self.first..self.end).contains(&node) && self.outgoing == outgoing && self.rel_type == rel_type
+        node.checked_sub(self.first).is_some_and(|d| d < WINDOW)
+            && self.outgoing == outgoing
+            && self.rel_type == rel_type
     }
 
     /// `node`'s list, as `lists[start..end]`.
@@ -451,15 +464,7 @@ impl<'a> Graph<'a> {
             }
             let (first, end) = window_of(id)?;
             let (lo, hi) = (kv::node_key_inline(first), kv::node_key_inline(end));
-            let block = self.state.range_block(self.reads, &lo, &hi, NODE_WINDOW_BYTES);
-            let mut slots = [0; WINDOW as usize];
-            for at in 0..block.as_ref().map_or(0, |b| b.len()) {
-                let slot = block.as_ref().and_then(|b| kv::trailing_id(b.key(at))?.checked_sub(first));
-                if let (Some(slot), Ok(entry)) = (slot.and_then(|s| slots.get_mut(s as usize)), u8::try_from(at + 1)) {
-                    *slot = entry;
-                }
-            }
-            *window = Some(NodeWindow { first, block, slots });
+            *window = Some(NodeWindow::new(first, self.state.range_block(self.reads, &lo, &hi, NODE_WINDOW_BYTES)));
         }
         d.node_order.record(id);
         let w = window.as_ref()?;
@@ -528,7 +533,7 @@ impl<'a> Graph<'a> {
                 None => None,
             };
             // A window holds what the state held; the transaction's writes in its range win.
-            if let Some(w) = window.filter(|w| !self.writes_within(w.first, w.end, outgoing, t)) {
+            if let Some(w) = window.filter(|w| !self.writes_within(w.first, outgoing, t)) {
                 let (start, end) = w.list(node);
                 return Adjacency::Window(w, start, end);
             }
@@ -550,14 +555,13 @@ impl<'a> Graph<'a> {
     /// The window of `node`'s lists of `rel_type` ([`AdjacencyWindow`]), read from the state
     /// alone (not the writes); `None` past the last window.
     fn window(&self, node: NodeId, outgoing: bool, rel_type: &str) -> Option<Rc<AdjacencyWindow>> {
-        let (first, end) = window_of(node)?;
-        let (lo, hi) = window_range(first, end, outgoing, rel_type);
+        let (first, _) = window_of(node)?;
+        let (lo, hi) = window_range(first, outgoing, rel_type);
         let decode = |entries: &[LiveRef]| {
             let mut w = AdjacencyWindow {
                 outgoing,
                 rel_type: rel_type.to_string(),
                 first,
-                end,
                 starts: [0; WINDOW as usize + 1],
                 lists: Vec::new(),
             };
@@ -583,13 +587,13 @@ impl<'a> Graph<'a> {
         self.decoded(self.state.range_decoded(self.reads, None, (&lo, Some(&hi)), decode))
     }
 
-    /// Whether the writes hold an entry in the range of a window ([`window_range`]).
-    fn writes_within(&self, first: NodeId, end: NodeId, outgoing: bool, rel_type: &str) -> bool {
+    /// Whether the writes hold an entry in the range of the window from `first` ([`window_range`]).
+    fn writes_within(&self, first: NodeId, outgoing: bool, rel_type: &str) -> bool {
         self.writes.is_some_and(|w| {
             if w.is_empty() {
                 return false;
             }
-            let (lo, hi) = window_range(first, end, outgoing, rel_type);
+            let (lo, hi) = window_range(first, outgoing, rel_type);
             w.range::<[u8], _>((Bound::Included(lo.as_slice()), Bound::Excluded(hi.as_slice()))).next().is_some()
         })
     }
@@ -674,12 +678,14 @@ const V_LOCALDATETIME: u8 = 10;
 const V_DATETIME: u8 = 11;
 const V_DURATION: u8 = 12;
 
-/// The key range a window of the lists of `rel_type` of nodes `[first, end)` reads: from the
+/// The key range a window of the lists of `rel_type` of nodes `[first, end)` (`end` is
+/// `first + WINDOW`) reads: from the
 /// first node's lists to the last node's, and on into node `end`'s up to its lists of
 /// `rel_type` (the window keeps only `rel_type`'s entries, so none of node `end`'s). That end
 /// names the type, so each type's window over the same nodes is a range of its own, cached
 /// apart.
-fn window_range(first: NodeId, end: NodeId, outgoing: bool, rel_type: &str) -> (Vec<u8>, Vec<u8>) {
+fn window_range(first: NodeId, outgoing: bool, rel_type: &str) -> (Vec<u8>, Vec<u8>) {
+    let end = first.saturating_add(WINDOW);
     (kv::adjacency_prefix(outgoing, first, None), kv::adjacency_prefix(outgoing, end, Some(rel_type)))
 }
 

@@ -1009,9 +1009,21 @@ impl State {
         lo: &[u8],
         hi: Option<&[u8]>,
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.with_live(reads, writes, lo, hi, owned)
+    }
+
+    /// `f` of the live entries in `[lo, hi)` with `writes` over them, read in place.
+    fn with_live<R>(
+        &self,
+        reads: &Reads,
+        writes: Option<&Layer>,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        f: impl FnOnce(&[LiveRef]) -> R,
+    ) -> R {
         let memory = self.memory_sources(writes, lo, hi, usize::MAX);
         let spans = self.table_spans(reads, lo, hi, usize::MAX);
-        owned(&merge_live(with_spans(memory, &spans), None))
+        f(&merge_live(with_spans(memory, &spans), None))
     }
 
     /// The live entries in `[lo, hi)`, with `writes` over them, decoded by `decode` into a value
@@ -1051,13 +1063,12 @@ impl State {
     /// one block, if their keys and values hold at most `max_bytes`: values read ahead, where
     /// [`Stored::entry`] reads them. Not cached (its blocks are).
     pub fn range_block(&self, reads: &Reads, lo: &[u8], hi: &[u8], max_bytes: usize) -> Option<Rc<Block>> {
-        let memory = self.memory_sources(None, lo, Some(hi), usize::MAX);
-        let spans = self.table_spans(reads, lo, Some(hi), usize::MAX);
-        let live = merge_live(with_spans(memory, &spans), None);
-        if live.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > max_bytes {
-            return None;
-        }
-        Block::from_entries(live.iter().map(|(k, v)| (*k, Some(*v)))).ok().map(Rc::new)
+        self.with_live(reads, None, lo, Some(hi), |live| {
+            if live.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > max_bytes {
+                return None;
+            }
+            Block::from_entries(live.iter().map(|(k, v)| (*k, Some(*v)))).ok().map(Rc::new)
+        })
     }
 
     /// The first `n` live entries of [`State::range`] (fewer if there are fewer), reading
